@@ -1,5 +1,7 @@
 import { Command } from "commander";
 import { registerLocalCommand } from "./commands/local.ts";
+import { registerPolicyCommand } from "./commands/policy.ts";
+import { registerTokenCommand } from "./commands/token.ts";
 
 /** Builds the `repogate` command tree; each command lives in its own module under `commands/`. */
 export function buildProgram(): Command {
@@ -9,6 +11,8 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .showHelpAfterError();
   registerLocalCommand(program);
+  registerTokenCommand(program);
+  registerPolicyCommand(program);
   return program;
 }
 
