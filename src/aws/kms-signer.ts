@@ -1,0 +1,100 @@
+import { createHash } from "node:crypto";
+import { KMSClient, SignCommand } from "@aws-sdk/client-kms";
+import type { AppJwtSigner, AppJwtSignerDescription } from "../github/app-jwt-signer.ts";
+import { AppJwtSigningError } from "../github/errors.ts";
+
+/** KMS refused or failed to sign; carries the AWS error name, never the message being signed. */
+export class KmsSignError extends AppJwtSigningError {
+  readonly awsErrorName: string;
+  readonly httpStatus: number | undefined;
+
+  constructor(keyId: string, awsErrorName: string, httpStatus: number | undefined, options?: ErrorOptions) {
+    super(
+      "KMS_SIGN_FAILED",
+      `AWS KMS could not sign the GitHub App JWT with key ${keyId} (${awsErrorName}). ` +
+        "Check that the key exists, is enabled, has KeyUsage SIGN_VERIFY with an RSA key spec, and that " +
+        "repogate's role may call kms:Sign on it.",
+      options,
+    );
+    this.awsErrorName = awsErrorName;
+    this.httpStatus = httpStatus;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), awsErrorName: this.awsErrorName, httpStatus: this.httpStatus };
+  }
+}
+
+/** The subset of KMSClient the signer uses, so a caller may inject any configured client. */
+export type KmsSendClient = Pick<KMSClient, "send">;
+
+export interface KmsAppJwtSignerOptions {
+  /** Key id, key ARN, alias name (`alias/…`) or alias ARN. */
+  keyId: string;
+  /** An existing client; when absent one is built from `region` and `endpoint`. */
+  client?: KmsSendClient;
+  region?: string;
+  /** A non-AWS endpoint, e.g. the local AWS emulator. */
+  endpoint?: string;
+  /** Passed through to KMSClient when it is built here (the local emulator accepts any). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+/** Signs App JWTs with an RSA key that lives in AWS KMS (`Sign`, RSASSA_PKCS1_V1_5_SHA_256 over a SHA-256 digest). */
+export class KmsAppJwtSigner implements AppJwtSigner {
+  readonly #client: KmsSendClient;
+  readonly #keyId: string;
+  readonly #region: string | undefined;
+  readonly #endpoint: string | undefined;
+
+  constructor(options: KmsAppJwtSignerOptions) {
+    if (!options.keyId)
+      throw new AppJwtSigningError("KMS_KEY_ID_MISSING", "A KMS key id or alias is required.");
+    this.#keyId = options.keyId;
+    this.#region = options.region;
+    this.#endpoint = options.endpoint;
+    this.#client =
+      options.client ??
+      new KMSClient({
+        ...(options.region ? { region: options.region } : {}),
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        ...(options.credentials ? { credentials: options.credentials } : {}),
+      });
+  }
+
+  async sign(signingInput: string): Promise<Uint8Array> {
+    // DIGEST keeps the request small and fixed-size whatever the claims; KMS must not hash it again.
+    const digest = createHash("sha256").update(signingInput, "utf8").digest();
+    let signature: Uint8Array | undefined;
+    try {
+      const output = await this.#client.send(
+        new SignCommand({
+          KeyId: this.#keyId,
+          Message: digest,
+          MessageType: "DIGEST",
+          SigningAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256",
+        }),
+      );
+      signature = output.Signature;
+    } catch (error) {
+      const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+      throw new KmsSignError(this.#keyId, e.name ?? "UnknownError", e.$metadata?.httpStatusCode);
+    }
+    if (!signature || signature.length === 0) {
+      throw new KmsSignError(this.#keyId, "EmptySignature", undefined);
+    }
+    return signature;
+  }
+
+  describe(): AppJwtSignerDescription {
+    const where = [this.#region, this.#endpoint].filter(Boolean).join(", ");
+    return {
+      kind: "kms",
+      summary: `kms key ${this.#keyId}${where ? ` (${where})` : ""}`,
+      keyId: this.#keyId,
+      region: this.#region,
+      endpoint: this.#endpoint,
+      signingAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256",
+    };
+  }
+}

@@ -1,0 +1,107 @@
+import { AppJwtProvider } from "./app-jwt.ts";
+import type { AppJwtSigner } from "./app-jwt-signer.ts";
+import { InstallationResolver } from "./installations.ts";
+import {
+  type AppOctokit,
+  type ClientOptions,
+  createAppOctokit,
+  type OctokitLog,
+  type UpstreamRetryOptions,
+} from "./octokit-clients.ts";
+import { TokenBroker, type TokenBrokerHooks, type TokenReuseOptions } from "./token-broker.ts";
+
+export type { AppJwt, AppJwtProviderOptions } from "./app-jwt.ts";
+export { AppJwtProvider } from "./app-jwt.ts";
+export type { AppJwtSigner, AppJwtSignerDescription } from "./app-jwt-signer.ts";
+export * from "./errors.ts";
+export type { InstallationResolverOptions, ResolvedInstallation } from "./installations.ts";
+export { InstallationResolver } from "./installations.ts";
+export { NarrowedScope, parseRepositoryFullName } from "./narrowed-scope.ts";
+export type { AppOctokit, NarrowedOctokit, OctokitLog, UpstreamRetryOptions } from "./octokit-clients.ts";
+export {
+  PERMISSION_CEILING,
+  permissionsForOperation,
+  type ReadPermissions,
+  type RepositoryOperation,
+} from "./operation-permissions.ts";
+export { PemAppJwtSigner, PemKeyError } from "./pem-signer.ts";
+export { isValidRefName, type RefClassification, RefResolver } from "./ref-resolver.ts";
+export type {
+  RevocationReason,
+  TokenBrokerHooks,
+  TokenGrant,
+  TokenRequest,
+  TokenReuseOptions,
+  TokenRevocation,
+} from "./token-broker.ts";
+export { TokenBroker } from "./token-broker.ts";
+export { fingerprintToken } from "./token-mint.ts";
+export { redactSecrets } from "./upstream-error.ts";
+
+export interface GitHubBrokerOptions {
+  appId: number | string;
+  /** Used as the JWT `iss` when set (GitHub's preference); otherwise the App id. */
+  clientId?: string | undefined;
+  /** GitHub REST API root, e.g. https://api.github.com or the local emulator's URL. */
+  baseUrl: string;
+  signer: AppJwtSigner;
+  /** Default 10 minutes. */
+  installationCacheTtlMs?: number;
+  /** Default 60 s. */
+  installationNegativeCacheTtlMs?: number;
+  /** 5xx retries (plugin-retry). Default 3. */
+  retries?: number;
+  /** Base of plugin-retry's quadratic back-off. Default 1000 ms. */
+  retryAfterBaseMs?: number;
+  throttle?: Omit<UpstreamRetryOptions, "retries" | "retryAfterBaseMs">;
+  /** Milliseconds since the epoch (JWT claims, installation cache). */
+  clock?: () => number;
+  /** Off by default: see TokenReuseOptions and the README for what it trades. */
+  tokenReuse?: TokenReuseOptions;
+  hooks?: TokenBrokerHooks;
+  userAgent?: string;
+  log?: OctokitLog;
+}
+
+export interface GitHubBroker {
+  broker: TokenBroker;
+  installations: InstallationResolver;
+  jwt: AppJwtProvider;
+  /** Authenticated as the App (JWT); for App-level calls such as `GET /app`. */
+  appOctokit: AppOctokit;
+}
+
+/** Wires signer → App JWT provider → App octokit → installation resolver → token broker. */
+export function createGitHubBroker(options: GitHubBrokerOptions): GitHubBroker {
+  const client: ClientOptions = {
+    baseUrl: options.baseUrl.replace(/\/+$/, ""),
+    ...(options.userAgent ? { userAgent: options.userAgent } : {}),
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.retries !== undefined ? { retries: options.retries } : {}),
+    ...(options.retryAfterBaseMs !== undefined ? { retryAfterBaseMs: options.retryAfterBaseMs } : {}),
+    ...options.throttle,
+  };
+  const jwt = new AppJwtProvider({
+    appId: options.appId,
+    clientId: options.clientId,
+    signer: options.signer,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const appOctokit = createAppOctokit({ ...client, appId: options.appId, clientId: options.clientId, jwt });
+  const installations = new InstallationResolver(appOctokit, {
+    ...(options.installationCacheTtlMs !== undefined ? { ttlMs: options.installationCacheTtlMs } : {}),
+    ...(options.installationNegativeCacheTtlMs !== undefined
+      ? { negativeTtlMs: options.installationNegativeCacheTtlMs }
+      : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const broker = new TokenBroker({
+    appOctokit,
+    installations,
+    client,
+    ...(options.hooks ? { hooks: options.hooks } : {}),
+    ...(options.tokenReuse ? { tokenReuse: options.tokenReuse } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  return { broker, installations, jwt, appOctokit };
+}

@@ -1,0 +1,115 @@
+import { createAppAuth } from "@octokit/auth-app";
+import { Octokit as CoreOctokit } from "@octokit/core";
+import { retry } from "@octokit/plugin-retry";
+import { throttling } from "@octokit/plugin-throttling";
+import { Octokit as RestOctokit } from "@octokit/rest";
+import type { AppJwtProvider } from "./app-jwt.ts";
+
+/** How the broker reacts to GitHub's rate limits and server errors. */
+export interface UpstreamRetryOptions {
+  /** Retries of 5xx (and network) failures by @octokit/plugin-retry. Default 3. */
+  retries?: number;
+  /** plugin-retry waits (retryCount + 1)² × this many ms. Default 1000; tests use a few ms. */
+  retryAfterBaseMs?: number;
+  /** Secondary rate limits (403/429 with retry-after) are retried this many times. Default 2. */
+  secondaryRateLimitRetries?: number;
+  /** Primary rate limit exhaustion (x-ratelimit-remaining: 0) is retried this many times. Default 1. */
+  rateLimitRetries?: number;
+  /** Never wait longer than this for a rate limit to clear; fail instead. Default 60 s. */
+  maxRetryAfterSeconds?: number;
+}
+
+/** The logger octokit writes its warnings to (auth-app, throttling). */
+export interface OctokitLog {
+  debug: (message: string, info?: object) => unknown;
+  info: (message: string, info?: object) => unknown;
+  warn: (message: string, info?: object) => unknown;
+  error: (message: string, info?: object) => unknown;
+}
+
+export interface ClientOptions extends UpstreamRetryOptions {
+  baseUrl: string;
+  userAgent?: string;
+  log?: OctokitLog;
+}
+
+/** The octokit a `withToken` callback receives: REST methods plus throttling and retry. */
+export const NarrowedOctokit = RestOctokit.plugin(throttling, retry);
+export type NarrowedOctokit = InstanceType<typeof NarrowedOctokit>;
+
+const AppOctokitClass = CoreOctokit.plugin(throttling, retry);
+/** The octokit authenticated as the App itself (JWT): mints tokens and resolves installations. */
+export type AppOctokit = InstanceType<typeof AppOctokitClass>;
+
+function throttleOptions(options: UpstreamRetryOptions, id: string) {
+  const secondaryRetries = options.secondaryRateLimitRetries ?? 2;
+  const primaryRetries = options.rateLimitRetries ?? 1;
+  const maxWait = options.maxRetryAfterSeconds ?? 60;
+  return {
+    // Groups are shared by every octokit with the same id; one id per installation matches GitHub's accounting.
+    id,
+    onSecondaryRateLimit: (retryAfter: number, _request: unknown, _octokit: unknown, retryCount: number) =>
+      retryCount < secondaryRetries && retryAfter <= maxWait,
+    onRateLimit: (retryAfter: number, _request: unknown, _octokit: unknown, retryCount: number) =>
+      retryCount < primaryRetries && retryAfter <= maxWait,
+  };
+}
+
+function retryOptions(options: UpstreamRetryOptions) {
+  return {
+    retries: options.retries ?? 3,
+    retryAfterBaseValue: options.retryAfterBaseMs ?? 1000,
+    // 403/429 rate limits belong to plugin-throttling, which honours retry-after; retrying them here too would double up.
+    doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451],
+  };
+}
+
+function common(options: ClientOptions) {
+  return {
+    baseUrl: options.baseUrl,
+    userAgent: options.userAgent ?? "repogate",
+    ...(options.log ? { log: options.log } : {}),
+  };
+}
+
+/** An octokit authenticated as the App through auth-app's `createJwt` seam (no private key in process). */
+export function createAppOctokit(
+  options: ClientOptions & { appId: number | string; clientId?: string | undefined; jwt: AppJwtProvider },
+): AppOctokit {
+  return new AppOctokitClass({
+    ...common(options),
+    authStrategy: createAppAuth,
+    auth: {
+      appId: options.appId,
+      ...(options.clientId ? { clientId: options.clientId } : {}),
+      createJwt: options.jwt.createJwt,
+      // auth-app would otherwise cache installation tokens; repogate mints and revokes each one itself.
+      cache: { get: () => "", set: () => undefined },
+      ...(options.log ? { log: options.log } : {}),
+    },
+    throttle: throttleOptions(options, `repogate-app-${options.appId}`),
+    retry: retryOptions(options),
+  });
+}
+
+/** An octokit bound to one installation token, with GitHub's rate-limit advice and 5xx retries. */
+export function createNarrowedOctokit(
+  token: string,
+  installationId: number,
+  options: ClientOptions,
+): NarrowedOctokit {
+  return new NarrowedOctokit({
+    ...common(options),
+    auth: token,
+    throttle: throttleOptions(options, `repogate-installation-${installationId}`),
+    retry: retryOptions(options),
+  });
+}
+
+/**
+ * A bare octokit for `DELETE /installation/token`: no throttling plugin, which would queue every
+ * revocation behind its one-write-per-second group; the broker retries a failed revocation itself.
+ */
+export function createRevocationOctokit(token: string, options: ClientOptions): CoreOctokit {
+  return new CoreOctokit({ ...common(options), auth: token });
+}

@@ -1,0 +1,223 @@
+import { TokenScopeMismatchError } from "./errors.ts";
+import type { InstallationResolver } from "./installations.ts";
+import { NarrowedScope } from "./narrowed-scope.ts";
+import type { AppOctokit, ClientOptions, NarrowedOctokit, OctokitLog } from "./octokit-clients.ts";
+import { createNarrowedOctokit } from "./octokit-clients.ts";
+import { permissionsForOperation, type RepositoryOperation } from "./operation-permissions.ts";
+import {
+  grantedScopeMismatch,
+  type MintedToken,
+  mintNarrowedToken,
+  revokeInstallationToken,
+} from "./token-mint.ts";
+import { type TokenLease, TokenReusePool } from "./token-reuse.ts";
+import { scrubSecret, toUpstreamError } from "./upstream-error.ts";
+
+/** What leaves the broker about a token: never the token itself. */
+export interface TokenGrant {
+  /** First 16 hex characters of SHA-256(token). */
+  fingerprint: string;
+  installationId: number;
+  /** `owner/name` as GitHub confirmed them. */
+  repositories: string[];
+  /** Permissions as GitHub confirmed them. */
+  permissions: Record<string, string>;
+  /** ISO-8601, GitHub's `expires_at`. */
+  expiresAt: string;
+  /** True when tokenReuse handed this request a token minted for an earlier one. */
+  reused: boolean;
+}
+
+/** Why a token was revoked. */
+export type RevocationReason = "completed" | "grant-not-recorded" | "scope-mismatch" | "reuse-window-closed";
+
+/** Reported to `onRevoke` / `onRevokeError`. */
+export interface TokenRevocation {
+  fingerprint: string;
+  installationId: number;
+  repositories: string[];
+  reason: RevocationReason;
+  attempts: number;
+}
+
+export interface TokenBrokerHooks {
+  /** Awaited before the token is used (the audit layer makes it durable); if it throws, the token is revoked and fn never runs. */
+  onGrant?: (grant: TokenGrant) => Promise<void> | void;
+  onRevoke?: (revocation: TokenRevocation) => Promise<void> | void;
+  /** The revocation failed twice; the token still expires on its own within an hour. */
+  onRevokeError?: (error: unknown, revocation: TokenRevocation) => Promise<void> | void;
+}
+
+export interface TokenReuseOptions {
+  enabled: boolean;
+  /** How long after minting a token may be handed to further requests. Default 5000 ms. */
+  ttlMs?: number;
+}
+
+export interface TokenBrokerOptions {
+  appOctokit: AppOctokit;
+  installations: InstallationResolver;
+  client: ClientOptions;
+  hooks?: TokenBrokerHooks;
+  tokenReuse?: TokenReuseOptions;
+  log?: Pick<OctokitLog, "error">;
+}
+
+export interface TokenRequest {
+  /** `owner/name`. */
+  repository: string;
+  operation: RepositoryOperation;
+}
+
+interface HeldToken extends MintedToken {
+  grant: Omit<TokenGrant, "reused">;
+  reason: RevocationReason;
+}
+
+/**
+ * Hands each GitHub operation a token narrowed to one repository and read permissions, and revokes
+ * it afterwards without delaying the caller (`drain()` awaits outstanding revocations).
+ */
+export class TokenBroker {
+  readonly #appOctokit: AppOctokit;
+  readonly #installations: InstallationResolver;
+  readonly #client: ClientOptions;
+  readonly #hooks: TokenBrokerHooks;
+  readonly #log: Pick<OctokitLog, "error">;
+  readonly #pool: TokenReusePool<HeldToken> | undefined;
+  readonly #pendingRevocations = new Set<Promise<void>>();
+  #mints = 0;
+
+  constructor(options: TokenBrokerOptions) {
+    this.#appOctokit = options.appOctokit;
+    this.#installations = options.installations;
+    this.#client = options.client;
+    this.#hooks = options.hooks ?? {};
+    this.#log = options.log ?? { error: (message, info) => console.error(message, info) };
+    this.#pool = options.tokenReuse?.enabled
+      ? new TokenReusePool<HeldToken>(options.tokenReuse.ttlMs ?? 5000, (held) => this.#revoke(held))
+      : undefined;
+  }
+
+  /** Tokens minted so far (metrics, tests). */
+  get mintCount(): number {
+    return this.#mints;
+  }
+
+  /** Runs `fn` with an octokit bound to a token for `repository`, narrowed to what `operation` needs. */
+  async withToken<T>(
+    request: TokenRequest,
+    fn: (octokit: NarrowedOctokit, grant: TokenGrant) => Promise<T>,
+  ): Promise<T> {
+    const scope = NarrowedScope.forRepository(request.repository, permissionsForOperation(request.operation));
+    return this.withScope(scope, fn);
+  }
+
+  /** Like `withToken`, for an already-built scope (several repositories of one owner). */
+  async withScope<T>(
+    scope: NarrowedScope,
+    fn: (octokit: NarrowedOctokit, grant: TokenGrant) => Promise<T>,
+  ): Promise<T> {
+    const installation = await this.#installations.resolve(scope.owner);
+    const lease = await this.#acquire(installation.id, scope);
+    const held = lease.value;
+    const token = held.token.reveal();
+    const grant: TokenGrant = { ...held.grant, reused: lease.reused };
+    try {
+      await this.#hooks.onGrant?.(grant);
+    } catch (error) {
+      held.reason = "grant-not-recorded";
+      lease.discard();
+      throw scrubSecret(error, token);
+    }
+    try {
+      return await fn(createNarrowedOctokit(token, installation.id, this.#client), grant);
+    } catch (error) {
+      throw scrubSecret(toUpstreamError(error), token);
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** Resolves once every revocation started so far (and any they lead to) has finished; also retires idle reused tokens. */
+  async drain(): Promise<void> {
+    this.#pool?.closeAll();
+    while (this.#pendingRevocations.size > 0) {
+      await Promise.allSettled([...this.#pendingRevocations]);
+    }
+  }
+
+  async #acquire(installationId: number, scope: NarrowedScope): Promise<TokenLease<HeldToken>> {
+    const mint = () => this.#mintVerified(installationId, scope);
+    if (this.#pool) return this.#pool.acquire(`${installationId}:${scope.key()}`, mint);
+    const held = await mint();
+    let done = false;
+    const release = () => {
+      if (done) return;
+      done = true;
+      this.#revoke(held);
+    };
+    return { value: held, reused: false, release, discard: release };
+  }
+
+  async #mintVerified(installationId: number, scope: NarrowedScope): Promise<HeldToken> {
+    const minted = await mintNarrowedToken(this.#appOctokit, installationId, scope);
+    this.#mints++;
+    const held: HeldToken = {
+      ...minted,
+      grant: {
+        fingerprint: minted.token.fingerprint,
+        installationId,
+        repositories: minted.granted.repositories,
+        permissions: minted.granted.permissions,
+        expiresAt: minted.granted.expiresAt,
+      },
+      reason: "completed",
+    };
+    const mismatch = grantedScopeMismatch(scope, minted.granted);
+    if (mismatch) {
+      held.reason = "scope-mismatch";
+      this.#revoke(held);
+      throw new TokenScopeMismatchError(mismatch);
+    }
+    return held;
+  }
+
+  /** Starts a tracked revocation; the caller never waits for it. */
+  #revoke(held: HeldToken): void {
+    const pending = this.#revokeWithRetry(held).finally(() => this.#pendingRevocations.delete(pending));
+    this.#pendingRevocations.add(pending);
+  }
+
+  async #revokeWithRetry(held: HeldToken): Promise<void> {
+    const revocation = (attempts: number): TokenRevocation => ({
+      fingerprint: held.grant.fingerprint,
+      installationId: held.grant.installationId,
+      repositories: held.grant.repositories,
+      reason: held.reason,
+      attempts,
+    });
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      try {
+        await revokeInstallationToken(held.token, this.#client);
+        await this.#callHook("onRevoke", () => this.#hooks.onRevoke?.(revocation(attempt)));
+        return;
+      } catch (error) {
+        lastError = scrubSecret(error, held.token.reveal());
+      }
+    }
+    await this.#callHook("onRevokeError", () => this.#hooks.onRevokeError?.(lastError, revocation(2)));
+  }
+
+  async #callHook(name: string, call: () => Promise<void> | void | undefined): Promise<void> {
+    try {
+      await call();
+    } catch (error) {
+      // A failing hook must not become an unhandled rejection in a fire-and-forget revocation.
+      this.#log.error(`repogate token broker: ${name} hook failed`, {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+}

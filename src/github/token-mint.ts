@@ -1,0 +1,143 @@
+import { createHash } from "node:crypto";
+import { GitHubBrokerError } from "./errors.ts";
+import { NarrowedScope } from "./narrowed-scope.ts";
+import type { AppOctokit, ClientOptions } from "./octokit-clients.ts";
+import { createRevocationOctokit } from "./octokit-clients.ts";
+import { isWithinRequested } from "./operation-permissions.ts";
+import { toUpstreamError } from "./upstream-error.ts";
+
+/**
+ * An installation token held in a private field, so logging or serializing the object that carries
+ * it shows nothing; only `reveal()` hands out the value, to the code that sends it to GitHub.
+ */
+export class InstallationToken {
+  readonly #value: string;
+  readonly fingerprint: string;
+
+  constructor(value: string) {
+    this.#value = value;
+    this.fingerprint = fingerprintToken(value);
+  }
+
+  reveal(): string {
+    return this.#value;
+  }
+
+  toJSON(): { fingerprint: string } {
+    return { fingerprint: this.fingerprint };
+  }
+}
+
+/** First 16 hex characters of SHA-256(token): identifies a token in audit records without revealing it. */
+export function fingerprintToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex").slice(0, 16);
+}
+
+/** What GitHub says a freshly minted token can do. */
+export interface GrantedScope {
+  installationId: number;
+  /** `owner/name` as GitHub returned them. */
+  repositories: string[];
+  permissions: Record<string, string>;
+  repositorySelection: string | undefined;
+  expiresAt: string;
+}
+
+export interface MintedToken {
+  token: InstallationToken;
+  granted: GrantedScope;
+}
+
+interface AccessTokenResponse {
+  token?: unknown;
+  expires_at?: unknown;
+  permissions?: unknown;
+  repository_selection?: unknown;
+  repositories?: Array<{ name?: unknown; full_name?: unknown }> | unknown;
+}
+
+/**
+ * `POST /app/installations/{id}/access_tokens` narrowed to `scope`. Takes only a NarrowedScope, so
+ * the request always carries a non-empty `repositories` list and read-only permissions.
+ */
+export async function mintNarrowedToken(
+  appOctokit: AppOctokit,
+  installationId: number,
+  scope: NarrowedScope,
+): Promise<MintedToken> {
+  if (!NarrowedScope.is(scope) || scope.repositories.length === 0) {
+    // Unreachable through the types; a guard against `as any` callers, because GitHub's fallback is installation-wide.
+    throw new GitHubBrokerError(
+      "UNNARROWED_MINT",
+      "Refusing to mint an installation token without a repository list.",
+    );
+  }
+  let data: AccessTokenResponse;
+  try {
+    const response = await appOctokit.request("POST /app/installations/{installation_id}/access_tokens", {
+      installation_id: installationId,
+      repositories: [...scope.repositories],
+      permissions: { ...scope.permissions },
+    });
+    data = response.data as AccessTokenResponse;
+  } catch (error) {
+    throw toUpstreamError(error);
+  }
+  if (typeof data.token !== "string" || data.token.length === 0 || typeof data.expires_at !== "string") {
+    throw new GitHubBrokerError(
+      "GITHUB_MALFORMED_RESPONSE",
+      "GitHub's answer to the installation token request had no token or expiry.",
+    );
+  }
+  const repositories = Array.isArray(data.repositories)
+    ? (data.repositories as Array<{ name?: unknown; full_name?: unknown }>).map((r) =>
+        typeof r.full_name === "string" ? r.full_name : `${scope.owner}/${String(r.name)}`,
+      )
+    : [];
+  const permissions =
+    data.permissions && typeof data.permissions === "object"
+      ? Object.fromEntries(
+          Object.entries(data.permissions as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
+        )
+      : {};
+  return {
+    token: new InstallationToken(data.token),
+    granted: {
+      installationId,
+      repositories,
+      permissions,
+      repositorySelection:
+        typeof data.repository_selection === "string" ? data.repository_selection : undefined,
+      expiresAt: data.expires_at,
+    },
+  };
+}
+
+/** Why GitHub's grant differs from the request, or undefined when it is exactly the repositories asked for and no more permission. */
+export function grantedScopeMismatch(scope: NarrowedScope, granted: GrantedScope): string | undefined {
+  if (granted.repositorySelection !== undefined && granted.repositorySelection !== "selected") {
+    return `repository_selection is "${granted.repositorySelection}"`;
+  }
+  const want = new Set(scope.fullNames().map((n) => n.toLowerCase()));
+  const got = new Set(granted.repositories.map((n) => n.toLowerCase()));
+  const same = want.size === got.size && [...want].every((n) => got.has(n));
+  if (!same) return `asked for ${[...want].join(", ")}; got ${[...got].join(", ") || "no repository list"}`;
+  if (Object.keys(granted.permissions).length === 0) return "no permissions reported";
+  if (!isWithinRequested(granted.permissions, scope.permissions)) {
+    return `permissions ${JSON.stringify(granted.permissions)} exceed ${JSON.stringify(scope.permissions)}`;
+  }
+  return undefined;
+}
+
+/** `DELETE /installation/token` with the token itself; a 401 means it is already invalid, which is the goal. */
+export async function revokeInstallationToken(
+  token: InstallationToken,
+  options: ClientOptions,
+): Promise<void> {
+  try {
+    await createRevocationOctokit(token.reveal(), options).request("DELETE /installation/token");
+  } catch (error) {
+    if ((error as { status?: unknown }).status === 401) return;
+    throw toUpstreamError(error);
+  }
+}
