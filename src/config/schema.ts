@@ -1,0 +1,124 @@
+import { z } from "zod";
+
+const url = z.url({ protocol: /^https?$/ });
+const durationMs = z.number().int().nonnegative();
+
+/** App JWT signing: a PEM file for local use, or a KMS key that never lets the private key out. */
+const signerSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("pem"), privateKeyPath: z.string().min(1) }).strict(),
+  z
+    .object({
+      type: z.literal("kms"),
+      /** Key id, key ARN, alias name (`alias/…`) or alias ARN. */
+      keyId: z.string().min(1),
+      region: z.string().min(1).optional(),
+      endpoint: url.optional(),
+    })
+    .strict(),
+]);
+
+/** Every setting of the broker, validated once at start-up; modules receive the part they need. */
+export const configSchema = z
+  .object({
+    /** The broker's public base URL; the MCP resource is `<publicUrl>/mcp`. */
+    publicUrl: url,
+    listen: z
+      .object({
+        host: z.string().min(1).default("127.0.0.1"),
+        port: z.number().int().min(0).max(65535).default(8700),
+      })
+      .strict()
+      .prefault({}),
+    auth: z
+      .object({
+        oidc: z
+          .object({
+            issuer: url,
+            /** Accepted `aud` values; defaults to the public `/mcp` URL. */
+            audiences: z.array(z.string().min(1)).optional(),
+            algorithms: z
+              .array(z.enum(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"]))
+              .optional(),
+            clockToleranceSec: z.number().int().min(0).max(300).default(30),
+            requiredScopes: z.array(z.string().min(1)).default([]),
+            claims: z
+              .object({
+                email: z.string().min(1).default("email"),
+                groups: z.string().min(1).default("groups"),
+              })
+              .strict()
+              .prefault({}),
+          })
+          .strict(),
+        /** File of API-key hashes for service accounts (Secrets Manager in AWS). */
+        apiKeysFile: z.string().min(1).optional(),
+      })
+      .strict(),
+    github: z
+      .object({
+        apiUrl: url.default("https://api.github.com"),
+        appId: z.number().int().positive(),
+        clientId: z.string().min(1).optional(),
+        signer: signerSchema,
+        installationCacheTtlMs: durationMs.default(10 * 60_000),
+        retries: z.number().int().min(0).max(10).default(2),
+        tokenReuse: z
+          .object({ enabled: z.boolean().default(false), ttlMs: durationMs.max(60_000).default(5_000) })
+          .strict()
+          .prefault({}),
+      })
+      .strict(),
+    policy: z.object({ file: z.string().min(1), watch: z.boolean().default(true) }).strict(),
+    rateLimit: z
+      .object({
+        perPrincipal: z
+          .object({
+            points: z.number().int().positive().default(120),
+            durationSec: z.number().int().positive().default(60),
+          })
+          .strict()
+          .prefault({}),
+        failedAuthPerIp: z
+          .object({
+            points: z.number().int().positive().default(20),
+            durationSec: z.number().int().positive().default(60),
+          })
+          .strict()
+          .prefault({}),
+        redisUrl: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
+    http: z
+      .object({
+        allowedOrigins: z.array(z.string().min(1)).default([]),
+        maxBodyBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(1024 * 1024),
+        trustProxyHops: z.number().int().min(0).max(5).default(0),
+      })
+      .strict()
+      .prefault({}),
+    audit: z
+      .object({
+        sink: z.enum(["jsonl", "cloudwatch"]).default("jsonl"),
+        file: z.string().min(1).default(".repogate/audit/audit.jsonl"),
+        logGroup: z.string().min(1).optional(),
+        onFailure: z.enum(["deny", "spool"]).default("deny"),
+      })
+      .strict()
+      .prefault({}),
+    aws: z
+      .object({ region: z.string().min(1).default("us-east-1"), endpoint: url.optional() })
+      .strict()
+      .prefault({}),
+    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .strict();
+
+/** Validated broker settings. */
+export type RepogateConfig = z.infer<typeof configSchema>;
+/** Settings as written in a file, before defaults are applied. */
+export type RepogateConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,74 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, parseConfig } from "../../src/config/index.ts";
+
+const minimal = {
+  publicUrl: "https://repogate.example.com",
+  auth: { oidc: { issuer: "https://sso.example.com" } },
+  github: { appId: 42, signer: { type: "kms", keyId: "alias/repogate-app" } },
+  policy: { file: "policy.yaml" },
+};
+
+describe("config", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "repogate-config-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("fills secure defaults around a minimal config", () => {
+    const config = parseConfig(minimal);
+    expect(config.listen).toEqual({ host: "127.0.0.1", port: 8700 });
+    expect(config.audit.onFailure).toBe("deny");
+    expect(config.github.tokenReuse.enabled).toBe(false);
+    expect(config.github.apiUrl).toBe("https://api.github.com");
+    expect(config.auth.oidc.clockToleranceSec).toBe(30);
+  });
+
+  it("names every bad setting by its path", () => {
+    const bad = { ...minimal, github: { appId: -1, signer: { type: "vault" } }, typo: true };
+    try {
+      parseConfig(bad);
+      expect.unreachable("an invalid config must throw");
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const issues = (error as ConfigError).issues.join("\n");
+      expect(issues).toMatch(/github\.appId/);
+      expect(issues).toMatch(/github\.signer/);
+      expect(issues).toMatch(/typo|Unrecognized key/);
+    }
+  });
+
+  it("refuses a clock tolerance above five minutes", () => {
+    expect(() =>
+      parseConfig({ ...minimal, auth: { oidc: { ...minimal.auth.oidc, clockToleranceSec: 3600 } } }),
+    ).toThrow(/auth\.oidc\.clockToleranceSec/);
+  });
+
+  it("reads YAML and lets REPOGATE_* variables override single settings", async () => {
+    const file = path.join(dir, "repogate.yaml");
+    await writeFile(
+      file,
+      `publicUrl: https://a.example.com\nauth: {oidc: {issuer: "https://sso.example.com"}}\ngithub: {appId: 1, signer: {type: pem, privateKeyPath: k.pem}}\npolicy: {file: p.yaml}\n`,
+    );
+    const config = await loadConfig({
+      file,
+      env: { REPOGATE_PORT: "9000", REPOGATE_OIDC_AUDIENCES: "api://x, https://a.example.com/mcp" },
+    });
+    expect(config.listen.port).toBe(9000);
+    expect(config.auth.oidc.audiences).toEqual(["api://x", "https://a.example.com/mcp"]);
+    await expect(loadConfig({ file, env: { REPOGATE_PORT: "eighty" } })).rejects.toThrow(
+      /REPOGATE_PORT must be a number/,
+    );
+  });
+
+  it("says which file it could not read", async () => {
+    await expect(loadConfig({ file: path.join(dir, "missing.yaml") })).rejects.toThrow(
+      /cannot read config file .*missing\.yaml: ENOENT/,
+    );
+  });
+});
