@@ -1,0 +1,421 @@
+import {
+  createHash,
+  createPublicKey,
+  constants as cryptoConstants,
+  generateKeyPairSync,
+  verify,
+} from "node:crypto";
+import { stat } from "node:fs/promises";
+import {
+  AlreadyExistsException,
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  GetParametersForImportCommand,
+  GetPublicKeyCommand,
+  ImportKeyMaterialCommand,
+  IncorrectKeyMaterialException,
+  InvalidAliasNameException,
+  InvalidCiphertextException,
+  InvalidImportTokenException,
+  type KMSClient,
+  KMSInvalidSignatureException,
+  KMSInvalidStateException,
+  KMSServiceException,
+  NotFoundException,
+  SignCommand,
+  type SigningAlgorithmSpec,
+  VerifyCommand,
+} from "@aws-sdk/client-kms";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { wrapKeyMaterialRsaAes } from "../../wrangler-free-local/aws/kms/import-key.ts";
+import { type EmulatorFixture, kmsClient, startFixture } from "./fixture.ts";
+
+let fixture: EmulatorFixture;
+let kms: KMSClient;
+let keyId: string;
+let keyArn: string;
+
+beforeAll(async () => {
+  fixture = await startFixture();
+  kms = kmsClient(fixture.emulator);
+  const created = await kms.send(
+    new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY", Description: "test signer" }),
+  );
+  keyId = created.KeyMetadata?.KeyId as string;
+  keyArn = created.KeyMetadata?.Arn as string;
+});
+
+afterAll(async () => {
+  kms?.destroy();
+  await fixture?.stop();
+});
+
+async function publicKeyOf(id: string) {
+  const response = await kms.send(new GetPublicKeyCommand({ KeyId: id }));
+  return createPublicKey({ key: Buffer.from(response.PublicKey as Uint8Array), format: "der", type: "spki" });
+}
+
+describe("CreateKey, CreateAlias, DescribeKey", () => {
+  it("creates an RSA signing key with AWS's KeyMetadata", async () => {
+    expect(keyId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(keyArn).toBe(`arn:aws:kms:us-east-1:000000000000:key/${keyId}`);
+    const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+    expect(KeyMetadata).toMatchObject({
+      AWSAccountId: "000000000000",
+      KeyId: keyId,
+      Arn: keyArn,
+      Enabled: true,
+      Description: "test signer",
+      KeyUsage: "SIGN_VERIFY",
+      KeyState: "Enabled",
+      Origin: "AWS_KMS",
+      KeyManager: "CUSTOMER",
+      KeySpec: "RSA_2048",
+      CustomerMasterKeySpec: "RSA_2048",
+      SigningAlgorithms: [
+        "RSASSA_PKCS1_V1_5_SHA_256",
+        "RSASSA_PKCS1_V1_5_SHA_384",
+        "RSASSA_PKCS1_V1_5_SHA_512",
+        "RSASSA_PSS_SHA_256",
+        "RSASSA_PSS_SHA_384",
+        "RSASSA_PSS_SHA_512",
+      ],
+    });
+    expect(KeyMetadata?.CreationDate).toBeInstanceOf(Date);
+    expect(Math.abs(Number(KeyMetadata?.CreationDate) - Date.now())).toBeLessThan(60_000);
+  });
+
+  it("resolves a key by id, key ARN, alias name and alias ARN", async () => {
+    await kms.send(new CreateAliasCommand({ AliasName: "alias/repogate-test", TargetKeyId: keyId }));
+    for (const id of [
+      keyId,
+      keyArn,
+      "alias/repogate-test",
+      "arn:aws:kms:us-east-1:000000000000:alias/repogate-test",
+    ]) {
+      const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: id }));
+      expect(KeyMetadata?.KeyId).toBe(keyId);
+    }
+  });
+
+  it("raises the SDK's exception classes for alias and lookup errors", async () => {
+    await expect(
+      kms.send(new CreateAliasCommand({ AliasName: "alias/repogate-test", TargetKeyId: keyId })),
+    ).rejects.toBeInstanceOf(AlreadyExistsException);
+    await expect(
+      kms.send(new CreateAliasCommand({ AliasName: "no-prefix", TargetKeyId: keyId })),
+    ).rejects.toBeInstanceOf(InvalidAliasNameException);
+    await expect(kms.send(new DescribeKeyCommand({ KeyId: "alias/does-not-exist" }))).rejects.toBeInstanceOf(
+      NotFoundException,
+    );
+    const missing = await kms
+      .send(new DescribeKeyCommand({ KeyId: "11111111-2222-3333-4444-555555555555" }))
+      .catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(NotFoundException);
+    expect((missing as NotFoundException).$metadata.httpStatusCode).toBe(400);
+    expect((missing as NotFoundException).$metadata.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("rejects key specs the emulator does not implement", async () => {
+    const error = await kms
+      .send(new CreateKeyCommand({ KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY" }))
+      .catch((e: unknown) => e);
+    expect((error as KMSServiceException).name).toBe("UnsupportedOperationException");
+    const invalid = await kms
+      .send(new CreateKeyCommand({ KeySpec: "RSA_1024" as never, KeyUsage: "SIGN_VERIFY" }))
+      .catch((e: unknown) => e);
+    expect(invalid).toBeInstanceOf(KMSServiceException);
+    expect((invalid as KMSServiceException).name).toBe("ValidationException");
+  });
+});
+
+describe("GetPublicKey, Sign, Verify", () => {
+  it("returns the DER SubjectPublicKeyInfo and the key's algorithms", async () => {
+    const response = await kms.send(new GetPublicKeyCommand({ KeyId: "alias/repogate-test" }));
+    expect(response.KeyId).toBe(keyArn);
+    expect(response.KeySpec).toBe("RSA_2048");
+    expect(response.KeyUsage).toBe("SIGN_VERIFY");
+    expect(response.SigningAlgorithms).toContain("RSASSA_PKCS1_V1_5_SHA_256");
+    const key = createPublicKey({
+      key: Buffer.from(response.PublicKey as Uint8Array),
+      format: "der",
+      type: "spki",
+    });
+    expect(key.asymmetricKeyType).toBe("rsa");
+    expect(key.asymmetricKeyDetails?.modulusLength).toBe(2048);
+  });
+
+  const algorithms: [SigningAlgorithmSpec, string, boolean][] = [
+    ["RSASSA_PKCS1_V1_5_SHA_256", "sha256", false],
+    ["RSASSA_PKCS1_V1_5_SHA_384", "sha384", false],
+    ["RSASSA_PKCS1_V1_5_SHA_512", "sha512", false],
+    ["RSASSA_PSS_SHA_256", "sha256", true],
+    ["RSASSA_PSS_SHA_384", "sha384", true],
+    ["RSASSA_PSS_SHA_512", "sha512", true],
+  ];
+
+  it.each(algorithms)(
+    "signs RAW and DIGEST messages with %s, verifiable with node:crypto",
+    async (alg, hash, pss) => {
+      const publicKey = await publicKeyOf(keyId);
+      const message = Buffer.from(`header.payload for ${alg}`);
+      const digest = createHash(hash).update(message).digest();
+      const verifyKey = pss
+        ? { key: publicKey, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: digest.length }
+        : publicKey;
+      for (const [messageType, body] of [
+        ["RAW", message],
+        ["DIGEST", digest],
+      ] as const) {
+        const signed = await kms.send(
+          new SignCommand({ KeyId: keyId, Message: body, MessageType: messageType, SigningAlgorithm: alg }),
+        );
+        expect(signed.KeyId).toBe(keyArn);
+        expect(signed.SigningAlgorithm).toBe(alg);
+        const signature = Buffer.from(signed.Signature as Uint8Array);
+        expect(signature.length).toBe(256);
+        expect(verify(hash, message, verifyKey, signature)).toBe(true);
+        expect(verify(hash, Buffer.from("tampered"), verifyKey, signature)).toBe(false);
+        const verified = await kms.send(
+          new VerifyCommand({
+            KeyId: keyId,
+            Message: body,
+            MessageType: messageType,
+            SigningAlgorithm: alg,
+            Signature: signature,
+          }),
+        );
+        expect(verified.SignatureValid).toBe(true);
+      }
+    },
+  );
+
+  it("rejects a bad signature with KMSInvalidSignatureException", async () => {
+    await expect(
+      kms.send(
+        new VerifyCommand({
+          KeyId: keyId,
+          Message: Buffer.from("x"),
+          SigningAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256",
+          Signature: Buffer.alloc(256, 7),
+        }),
+      ),
+    ).rejects.toBeInstanceOf(KMSInvalidSignatureException);
+  });
+
+  it("enforces the 4096-byte message limit and the digest length", async () => {
+    const ok = await kms.send(
+      new SignCommand({
+        KeyId: keyId,
+        Message: Buffer.alloc(4096, 1),
+        SigningAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256",
+      }),
+    );
+    expect(ok.Signature?.length).toBe(256);
+    const tooLong = await kms
+      .send(
+        new SignCommand({
+          KeyId: keyId,
+          Message: Buffer.alloc(4097, 1),
+          SigningAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256",
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(tooLong).toBeInstanceOf(KMSServiceException);
+    expect((tooLong as KMSServiceException).name).toBe("ValidationException");
+    expect((tooLong as KMSServiceException).message).toContain("4096");
+    const badDigest = await kms
+      .send(
+        new SignCommand({
+          KeyId: keyId,
+          Message: Buffer.alloc(48, 1),
+          MessageType: "DIGEST",
+          SigningAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256",
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect((badDigest as KMSServiceException).name).toBe("ValidationException");
+  });
+});
+
+describe("EXTERNAL keys and ImportKeyMaterial", () => {
+  async function externalKey(spec: "RSA_2048" | "RSA_3072" = "RSA_2048"): Promise<string> {
+    const created = await kms.send(
+      new CreateKeyCommand({ KeySpec: spec, KeyUsage: "SIGN_VERIFY", Origin: "EXTERNAL" }),
+    );
+    return created.KeyMetadata?.KeyId as string;
+  }
+
+  async function importParameters(id: string, algorithm: "RSA_AES_KEY_WRAP_SHA_256" | "RSAES_OAEP_SHA_256") {
+    const params = await kms.send(
+      new GetParametersForImportCommand({
+        KeyId: id,
+        WrappingAlgorithm: algorithm,
+        WrappingKeySpec: "RSA_4096",
+      }),
+    );
+    return {
+      token: params.ImportToken as Uint8Array,
+      publicKey: params.PublicKey as Uint8Array,
+      validTo: params.ParametersValidTo,
+    };
+  }
+
+  it("starts in PendingImport, where Sign and GetPublicKey are refused", async () => {
+    const id = await externalKey();
+    const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: id }));
+    expect(KeyMetadata).toMatchObject({ KeyState: "PendingImport", Enabled: false, Origin: "EXTERNAL" });
+    await expect(
+      kms.send(
+        new SignCommand({
+          KeyId: id,
+          Message: Buffer.from("x"),
+          SigningAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256",
+        }),
+      ),
+    ).rejects.toBeInstanceOf(KMSInvalidStateException);
+    await expect(kms.send(new GetPublicKeyCommand({ KeyId: id }))).rejects.toBeInstanceOf(
+      KMSInvalidStateException,
+    );
+  });
+
+  it("imports an RSA private key wrapped as AWS documents, then signs a JWT that verifies with the original key", async () => {
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const id = await externalKey("RSA_2048");
+    const params = await importParameters(id, "RSA_AES_KEY_WRAP_SHA_256");
+    expect(Buffer.from(params.publicKey).length).toBeGreaterThan(500);
+    expect((params.validTo as Date).getTime() - Date.now()).toBeGreaterThan(23 * 3600_000);
+    const wrappingKey = createPublicKey({ key: Buffer.from(params.publicKey), format: "der", type: "spki" });
+    expect(wrappingKey.asymmetricKeyDetails?.modulusLength).toBe(4096);
+
+    // The documented client-side procedure, spelled out here rather than through the helper.
+    const { createCipheriv, publicEncrypt, randomBytes } = await import("node:crypto");
+    const aesKey = randomBytes(32);
+    const kwp = createCipheriv("id-aes256-wrap-pad", aesKey, Buffer.from("A65959A6", "hex"));
+    const material = privateKey.export({ type: "pkcs8", format: "der" });
+    const wrapped = Buffer.concat([kwp.update(material), kwp.final()]);
+    const encryptedAesKey = publicEncrypt(
+      { key: wrappingKey, padding: cryptoConstants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" },
+      aesKey,
+    );
+    const imported = await kms.send(
+      new ImportKeyMaterialCommand({
+        KeyId: id,
+        ImportToken: params.token,
+        EncryptedKeyMaterial: Buffer.concat([encryptedAesKey, wrapped]),
+        ExpirationModel: "KEY_MATERIAL_DOES_NOT_EXPIRE",
+      }),
+    );
+    expect(imported.KeyId).toContain(id);
+    const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: id }));
+    expect(KeyMetadata).toMatchObject({
+      KeyState: "Enabled",
+      Enabled: true,
+      ExpirationModel: "KEY_MATERIAL_DOES_NOT_EXPIRE",
+    });
+
+    const { jwtVerify } = await import("jose");
+    const b64url = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const now = Math.floor(Date.now() / 1000);
+    const signingInput = `${b64url({ alg: "RS256", typ: "JWT" })}.${b64url({ iat: now - 60, exp: now + 540, iss: "Iv1.test" })}`;
+    const signed = await kms.send(
+      new SignCommand({
+        KeyId: id,
+        Message: createHash("sha256").update(signingInput).digest(),
+        MessageType: "DIGEST",
+        SigningAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256",
+      }),
+    );
+    const jwt = `${signingInput}.${Buffer.from(signed.Signature as Uint8Array).toString("base64url")}`;
+    const { payload } = await jwtVerify(jwt, publicKey, { algorithms: ["RS256"] });
+    expect(payload.iss).toBe("Iv1.test");
+    const kmsPublic = await publicKeyOf(id);
+    expect(kmsPublic.export({ type: "spki", format: "der" })).toEqual(
+      publicKey.export({ type: "spki", format: "der" }),
+    );
+  });
+
+  it("refuses a token of another key, a key of the wrong size, RSAES_OAEP wrapping and garbage", async () => {
+    const id = await externalKey("RSA_2048");
+    const other = await externalKey("RSA_2048");
+    const params = await importParameters(id, "RSA_AES_KEY_WRAP_SHA_256");
+    const { privateKey: small } = generateKeyPairSync("rsa", { modulusLength: 3072 });
+    const wrongSize = wrapKeyMaterialRsaAes(small.export({ type: "pkcs8", format: "der" }), params.publicKey);
+    await expect(
+      kms.send(
+        new ImportKeyMaterialCommand({
+          KeyId: other,
+          ImportToken: params.token,
+          EncryptedKeyMaterial: wrongSize,
+          ExpirationModel: "KEY_MATERIAL_DOES_NOT_EXPIRE",
+        }),
+      ),
+    ).rejects.toBeInstanceOf(InvalidImportTokenException);
+    await expect(
+      kms.send(
+        new ImportKeyMaterialCommand({
+          KeyId: id,
+          ImportToken: params.token,
+          EncryptedKeyMaterial: wrongSize,
+          ExpirationModel: "KEY_MATERIAL_DOES_NOT_EXPIRE",
+        }),
+      ),
+    ).rejects.toBeInstanceOf(IncorrectKeyMaterialException);
+    await expect(
+      kms.send(
+        new ImportKeyMaterialCommand({
+          KeyId: id,
+          ImportToken: params.token,
+          EncryptedKeyMaterial: Buffer.alloc(700, 3),
+          ExpirationModel: "KEY_MATERIAL_DOES_NOT_EXPIRE",
+        }),
+      ),
+    ).rejects.toBeInstanceOf(InvalidCiphertextException);
+    const oaep = await importParameters(id, "RSAES_OAEP_SHA_256");
+    const refused = await kms
+      .send(
+        new ImportKeyMaterialCommand({
+          KeyId: id,
+          ImportToken: oaep.token,
+          EncryptedKeyMaterial: Buffer.alloc(512, 1),
+          ExpirationModel: "KEY_MATERIAL_DOES_NOT_EXPIRE",
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect((refused as KMSServiceException).name).toBe("ValidationException");
+    const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: id }));
+    expect(KeyMetadata?.KeyState).toBe("PendingImport");
+  });
+
+  it("refuses GetParametersForImport on an AWS_KMS key", async () => {
+    const error = await kms
+      .send(
+        new GetParametersForImportCommand({
+          KeyId: keyId,
+          WrappingAlgorithm: "RSA_AES_KEY_WRAP_SHA_256",
+          WrappingKeySpec: "RSA_4096",
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect((error as KMSServiceException).name).toBe("UnsupportedOperationException");
+  });
+});
+
+describe("persistence", () => {
+  it("keeps keys, aliases and private key material across a restart, in a 0600 state file", async () => {
+    const before = await publicKeyOf("alias/repogate-test");
+    await fixture.restart();
+    const after = await publicKeyOf("alias/repogate-test");
+    expect(after.export({ type: "spki", format: "der" })).toEqual(
+      before.export({ type: "spki", format: "der" }),
+    );
+    const message = Buffer.from("after restart");
+    const signed = await kms.send(
+      new SignCommand({ KeyId: keyId, Message: message, SigningAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256" }),
+    );
+    expect(verify("sha256", message, after, Buffer.from(signed.Signature as Uint8Array))).toBe(true);
+    const info = await stat(fixture.emulator.state.path);
+    expect(info.mode & 0o777).toBe(0o600);
+  });
+});

@@ -1,0 +1,3 @@
+import type { OperationHandler } from "../operation.ts";
+
+export const logsOperations: Record<string, OperationHandler> = {};
