@@ -1,0 +1,95 @@
+/**
+ * What crossed the wire: every request, token mint and revocation, kept in process and served on
+ * `/_emulator/*` so tests in this or another process can count upstream calls. Token values are
+ * never stored, only their fingerprint.
+ */
+import { createHash } from "node:crypto";
+
+export interface RequestLogEntry {
+  seq: number;
+  time: string;
+  requestId: string;
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  query: string;
+  status: number;
+  durationMs: number;
+  /** `installation`, `app`, or `anonymous`. */
+  auth: "installation" | "app" | "anonymous";
+  installationId?: number;
+  tokenFingerprint?: string;
+  /** Set when a fault switch answered or delayed the request. */
+  fault?: string;
+}
+
+export interface MintLogEntry {
+  seq: number;
+  time: string;
+  requestId: string;
+  installationId: number;
+  /** `owner/name` of each repository the token covers; all repositories of the installation when not narrowed. */
+  repositories: string[];
+  /** True when the request named repositories (or ids). */
+  narrowed: boolean;
+  permissions: Record<string, string>;
+  tokenFingerprint: string;
+  expiresAt: string;
+}
+
+export interface RevocationLogEntry {
+  seq: number;
+  time: string;
+  requestId: string;
+  installationId: number;
+  tokenFingerprint: string;
+}
+
+/** First 12 hex characters of the token's SHA-256: enough to correlate, useless to an attacker. */
+export function tokenFingerprint(token: string): string {
+  return createHash("sha256").update(token).digest("hex").slice(0, 12);
+}
+
+/** In-process record of the emulator's traffic; cleared by `reset()`. */
+export class EmulatorLog {
+  requests: RequestLogEntry[] = [];
+  mints: MintLogEntry[] = [];
+  revocations: RevocationLogEntry[] = [];
+  private seq = 0;
+
+  /** Appends a request record. */
+  recordRequest(entry: Omit<RequestLogEntry, "seq">): void {
+    this.requests.push({ seq: ++this.seq, ...entry });
+  }
+
+  /** Appends a token mint record. */
+  recordMint(entry: Omit<MintLogEntry, "seq">): void {
+    this.mints.push({ seq: ++this.seq, ...entry });
+  }
+
+  /** Appends a revocation record. */
+  recordRevocation(entry: Omit<RevocationLogEntry, "seq">): void {
+    this.revocations.push({ seq: ++this.seq, ...entry });
+  }
+
+  /** Counts recorded requests, optionally by method and path prefix. */
+  countRequests(filter: { method?: string; pathPrefix?: string } = {}): number {
+    return this.requests.filter(
+      (r) =>
+        (!filter.method || r.method === filter.method.toUpperCase()) &&
+        (!filter.pathPrefix || r.path.startsWith(filter.pathPrefix)),
+    ).length;
+  }
+
+  /** Forgets everything recorded so far. */
+  reset(): void {
+    this.requests = [];
+    this.mints = [];
+    this.revocations = [];
+  }
+
+  /** A JSON-safe copy, as served on `/_emulator/log`. */
+  snapshot(): { requests: RequestLogEntry[]; mints: MintLogEntry[]; revocations: RevocationLogEntry[] } {
+    return { requests: [...this.requests], mints: [...this.mints], revocations: [...this.revocations] };
+  }
+}
