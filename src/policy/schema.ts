@@ -64,7 +64,12 @@ const branchName = z.string().superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: "custom", message: `is not a valid branch name: ${problem}` });
 });
 
-const nonEmptyName = z.string().trim().min(1);
+// Refused rather than trimmed: a group " eng" silently becoming "eng" would change who a rule covers.
+const nonEmptyName = z.string().superRefine((value, ctx) => {
+  if (value.length === 0) ctx.addIssue({ code: "custom", message: "must not be empty" });
+  else if (value.trim() !== value)
+    ctx.addIssue({ code: "custom", message: "must not start or end with whitespace" });
+});
 
 function uniqueList<T extends z.ZodType>(item: T, what: string, emptyMeans: string | null) {
   return z.array(item).superRefine((list, ctx) => {

@@ -129,6 +129,18 @@ describe("policy loading", () => {
       /at least one group/,
     ],
     [
+      "version: 1\nrepositories:\n  - pattern: a/b\n    operations: [read]\n    groups: ['eng ']\n",
+      5,
+      "repositories[0].groups[0]",
+      /whitespace/,
+    ],
+    [
+      "version: 1\nrepositories:\n  - pattern: a/b\n    operations: [read]\n    subjects: ['']\n",
+      5,
+      "repositories[0].subjects[0]",
+      /must not be empty/,
+    ],
+    [
       "version: 1\nrepositories:\n  - pattern: a/b.git\n    operations: [read]\n",
       3,
       "repositories[0].pattern",
