@@ -16,6 +16,8 @@ export interface TokenLease<T> {
 
 interface Entry<T> {
   value: Promise<T>;
+  /** Set once the mint has succeeded. */
+  settled: { value: T } | undefined;
   refs: number;
   open: boolean;
   retired: boolean;
@@ -45,7 +47,14 @@ export class TokenReusePool<T> {
         throw error;
       }
     }
-    const entry: Entry<T> = { value: mint(), refs: 1, open: true, retired: false, timer: undefined };
+    const entry: Entry<T> = {
+      value: mint(),
+      settled: undefined,
+      refs: 1,
+      open: true,
+      retired: false,
+      timer: undefined,
+    };
     this.#entries.set(key, entry);
     let value: T;
     try {
@@ -57,6 +66,7 @@ export class TokenReusePool<T> {
       if (this.#entries.get(key) === entry) this.#entries.delete(key);
       throw error;
     }
+    entry.settled = { value };
     entry.timer = setTimeout(() => this.#close(key, entry), this.#ttlMs);
     // A pending reuse window must not keep the process alive; drain() retires idle tokens at shutdown.
     entry.timer.unref();
@@ -96,13 +106,8 @@ export class TokenReusePool<T> {
     entry.open = false;
     if (entry.timer) clearTimeout(entry.timer);
     if (this.#entries.get(key) === entry) this.#entries.delete(key);
-    if (entry.refs === 0) {
-      // A failed mint was already reported to the caller that started it and left nothing to retire.
-      entry.value.then(
-        (value) => this.#maybeRetire(entry, value),
-        () => undefined,
-      );
-    }
+    // Synchronous, so drain() sees the revocation it starts; an idle entry always holds a minted value.
+    if (entry.refs === 0 && entry.settled) this.#maybeRetire(entry, entry.settled.value);
   }
 
   #maybeRetire(entry: Entry<T>, value: T): void {

@@ -1,0 +1,69 @@
+/** Shared set-up for the broker tests: real emulators in temp data dirs, on port 0. */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createGitHubBroker, type GitHubBrokerOptions } from "../../src/github/index.ts";
+import { PemAppJwtSigner } from "../../src/github/pem-signer.ts";
+import { startGitHubEmulator } from "../../wrangler-free-local/github/index.ts";
+
+export type GitHubEmulator = Awaited<ReturnType<typeof startGitHubEmulator>>;
+
+/** Octokit warnings go nowhere in tests; errors are still thrown to the test. */
+export const silentLog = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+export async function startGitHub(dataDir: string): Promise<GitHubEmulator> {
+  return startGitHubEmulator({ dataDir, port: 0 });
+}
+
+/** A broker against the emulator, signing with the emulator's generated App key. */
+export async function brokerFor(github: GitHubEmulator, overrides: Partial<GitHubBrokerOptions> = {}) {
+  const signer = new PemAppJwtSigner(await readFile(github.app.privateKeyPath, "utf8"), "emulator key");
+  return createGitHubBroker({
+    appId: github.app.id,
+    clientId: github.app.clientId,
+    baseUrl: github.url,
+    signer,
+    retries: 2,
+    retryAfterBaseMs: 5,
+    log: silentLog,
+    ...overrides,
+  });
+}
+
+/** Installation tokens in any format GitHub uses, including the stateless `ghs_APPID_JWT` one. */
+export const TOKEN_PATTERN = /ghs_[A-Za-z0-9_.-]+/;
+
+/** Everything an error could expose when logged or sent: JSON, message, stack, own properties, cause chain. */
+export function serializeError(error: unknown): string {
+  const seen = new Set<unknown>();
+  const parts: string[] = [];
+  let current: unknown = error;
+  while (current && !seen.has(current)) {
+    seen.add(current);
+    if (current instanceof Error) {
+      parts.push(current.message, current.stack ?? "");
+      for (const key of Object.getOwnPropertyNames(current)) {
+        try {
+          parts.push(JSON.stringify((current as unknown as Record<string, unknown>)[key]) ?? "");
+        } catch (jsonError) {
+          parts.push(`[${key}: ${(jsonError as Error).message}]`);
+        }
+      }
+      current = (current as { cause?: unknown }).cause;
+    } else {
+      parts.push(JSON.stringify(current) ?? String(current));
+      current = undefined;
+    }
+  }
+  try {
+    parts.push(JSON.stringify(error) ?? "");
+  } catch (jsonError) {
+    parts.push((jsonError as Error).message);
+  }
+  return parts.join("\n");
+}

@@ -1,0 +1,155 @@
+import { readFile } from "node:fs/promises";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KmsAppJwtSigner } from "../../src/aws/kms-signer.ts";
+import { createGitHubBroker, type GitHubBrokerOptions } from "../../src/github/index.ts";
+import { type RunningAwsEmulator, startAwsEmulator } from "../../wrangler-free-local/aws/index.ts";
+import { importRsaKeyIntoKms } from "../../wrangler-free-local/aws/kms/import-key.ts";
+import { type GitHubEmulator, serializeError, silentLog, startGitHub, tempDir } from "./harness.ts";
+
+let github: GitHubEmulator;
+let aws: RunningAwsEmulator;
+let dir: { path: string; remove: () => Promise<void> };
+let kms: KMSClient;
+const ALIAS = "alias/repogate-github-app";
+
+function kmsClient(maxAttempts?: number): KMSClient {
+  return new KMSClient({
+    region: aws.region,
+    endpoint: aws.url,
+    credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local-secret" },
+    ...(maxAttempts ? { maxAttempts } : {}),
+  });
+}
+
+function brokerWith(signer: KmsAppJwtSigner, overrides: Partial<GitHubBrokerOptions> = {}) {
+  return createGitHubBroker({
+    appId: github.app.id,
+    clientId: github.app.clientId,
+    baseUrl: github.url,
+    signer,
+    retries: 1,
+    retryAfterBaseMs: 5,
+    log: silentLog,
+    ...overrides,
+  });
+}
+
+beforeAll(async () => {
+  dir = await tempDir("repogate-kms-");
+  [github, aws] = await Promise.all([
+    startGitHub(dir.path),
+    startAwsEmulator({ dataDir: dir.path, port: 0 }),
+  ]);
+  kms = kmsClient();
+  // The App's key goes into an EXTERNAL KMS key, as an admin would import it; repogate only ever calls Sign.
+  await importRsaKeyIntoKms(kms, await readFile(github.app.privateKeyPath, "utf8"), { alias: ALIAS });
+});
+afterAll(async () => {
+  kms?.destroy();
+  await Promise.all([github?.close(), aws?.close()]);
+  await dir?.remove();
+});
+
+describe("KmsAppJwtSigner", () => {
+  it("signs an App JWT the GitHub emulator accepts on GET /app", async () => {
+    const signer = new KmsAppJwtSigner({ keyId: ALIAS, client: kms });
+    const { appOctokit } = brokerWith(signer);
+    const before = aws.calls.count("kms", "Sign");
+    const { data, status } = await appOctokit.request("GET /app");
+    expect(status).toBe(200);
+    expect(data?.slug).toBe(github.app.slug);
+    expect(aws.calls.count("kms", "Sign")).toBe(before + 1);
+    expect(signer.describe()).toMatchObject({
+      kind: "kms",
+      keyId: ALIAS,
+      signingAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256",
+    });
+  });
+
+  it("builds its own client from region and endpoint", async () => {
+    const signer = new KmsAppJwtSigner({
+      keyId: ALIAS,
+      region: aws.region,
+      endpoint: aws.url,
+      credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local-secret" },
+    });
+    const { appOctokit } = brokerWith(signer);
+    await expect(appOctokit.request("GET /app")).resolves.toMatchObject({ status: 200 });
+  });
+
+  it("N=50 concurrent withToken calls cause exactly one KMS Sign; the next only when the JWT nears expiry", async () => {
+    let offsetMs = -470_000; // first JWT: iat = now-530 s, exp = now+70 s, valid at the emulator
+    const signer = new KmsAppJwtSigner({ keyId: ALIAS, client: kms });
+    const { broker, jwt } = brokerWith(signer, { clock: () => Date.now() + offsetMs });
+    aws.calls.reset();
+    github.log.reset();
+
+    await Promise.all(
+      Array.from({ length: 50 }, () =>
+        broker.withToken({ repository: "mycompany/web", operation: "read" }, async (octokit) => {
+          const { data } = await octokit.rest.repos.get({ owner: "mycompany", repo: "web" });
+          return data.id;
+        }),
+      ),
+    );
+    expect(aws.calls.count("kms", "Sign")).toBe(1);
+    expect(jwt.signatureCount).toBe(1);
+    expect(github.log.mints).toHaveLength(50);
+
+    offsetMs = -20_000; // 90 s of validity left: still reused
+    await broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => undefined);
+    expect(aws.calls.count("kms", "Sign")).toBe(1);
+
+    offsetMs = 15_000; // 55 s left: re-signed, and the new JWT is accepted
+    await Promise.all(
+      Array.from({ length: 5 }, () =>
+        broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => 1),
+      ),
+    );
+    expect(aws.calls.count("kms", "Sign")).toBe(2);
+    expect(github.log.mints).toHaveLength(56);
+    await broker.drain();
+    expect(github.log.revocations).toHaveLength(56);
+  });
+
+  it("fails with KMS_SIGN_FAILED naming the AWS error for an unknown key, and mints nothing", async () => {
+    const { broker } = brokerWith(new KmsAppJwtSigner({ keyId: "alias/does-not-exist", client: kms }));
+    github.log.reset();
+    const error = await broker
+      .withToken({ repository: "mycompany/web", operation: "read" }, async () => "never")
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "KMS_SIGN_FAILED", awsErrorName: "NotFoundException" });
+    expect((error as Error).message).toContain("alias/does-not-exist");
+    expect(github.log.mints).toHaveLength(0);
+    expect(serializeError(error)).not.toMatch(/eyJ[A-Za-z0-9_-]+\./);
+  });
+
+  it("does not cache a failed signing: after a KMS fault clears, the next request signs and succeeds", async () => {
+    const client = kmsClient(1);
+    const { broker } = brokerWith(new KmsAppJwtSigner({ keyId: ALIAS, client }));
+    const fault = aws.faults.set({ service: "kms", kind: "throttle", operation: "Sign" });
+    aws.calls.reset();
+    const results = await Promise.allSettled(
+      Array.from({ length: 5 }, () =>
+        broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => 1),
+      ),
+    );
+    expect(
+      results.every(
+        (r) => r.status === "rejected" && (r.reason as { code?: string }).code === "KMS_SIGN_FAILED",
+      ),
+    ).toBe(true);
+    expect((results[0] as PromiseRejectedResult).reason).toMatchObject({
+      awsErrorName: "ThrottlingException",
+    });
+    expect(aws.calls.count("kms", "Sign")).toBe(1);
+    aws.faults.clear({ id: fault.id });
+    await expect(
+      broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => "ok"),
+    ).resolves.toBe("ok");
+    expect(aws.calls.count("kms", "Sign")).toBe(2);
+    await broker.drain();
+    client.destroy();
+  });
+});

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type GitHubBroker, RefResolver } from "../../src/github/index.ts";
+import { brokerFor, type GitHubEmulator, startGitHub, tempDir } from "./harness.ts";
+
+let github: GitHubEmulator;
+let dir: { path: string; remove: () => Promise<void> };
+let gh: GitHubBroker;
+
+beforeAll(async () => {
+  dir = await tempDir("repogate-refs-");
+  github = await startGitHub(dir.path);
+  gh = await brokerFor(github);
+});
+afterAll(async () => {
+  await gh?.broker.drain();
+  await github?.close();
+  await dir?.remove();
+});
+
+/** Runs `fn` with a RefResolver for mycompany/web on a narrowed token, as the policy engine will. */
+function withRefs<T>(fn: (refs: RefResolver) => Promise<T>): Promise<T> {
+  return gh.broker.withToken({ repository: "mycompany/web", operation: "read" }, (octokit) =>
+    fn(new RefResolver(octokit, "mycompany/web")),
+  );
+}
+
+async function branchSha(name: string): Promise<string> {
+  const repo = github.store.getRepository("mycompany", "web");
+  if (!repo) throw new Error("seed repository mycompany/web missing");
+  const sha = await github.store.resolveCommit(repo, name);
+  if (!sha) throw new Error(`seed ref ${name} missing`);
+  return sha;
+}
+
+describe("RefResolver", () => {
+  it("reads the default branch once per resolver", async () => {
+    await withRefs(async (refs) => {
+      expect(await refs.defaultBranch()).toBe("main");
+      expect(await refs.defaultBranch()).toBe("main");
+    });
+    expect(github.log.countRequests({ method: "GET", pathPrefix: "/repos/mycompany/web" })).toBe(1);
+  });
+
+  it("classifies branches (with slashes), tags, commits and unknown refs", async () => {
+    const mainSha = await branchSha("main");
+    const result = await withRefs(async (refs) => ({
+      main: await refs.classifyRef("main"),
+      slashed: await refs.classifyRef("feature/dark-mode"),
+      explicit: await refs.classifyRef("refs/heads/stable"),
+      tag: await refs.classifyRef("v1.0.0"),
+      explicitTag: await refs.classifyRef("refs/tags/v0.9.0"),
+      commit: await refs.classifyRef(mainSha),
+      shortCommit: await refs.classifyRef(mainSha.slice(0, 10)),
+      missing: await refs.classifyRef("no-such-branch"),
+      missingSha: await refs.classifyRef("0000000000000000000000000000000000000000"),
+      traversal: await refs.classifyRef("../../othercorp/secret"),
+      otherNamespace: await refs.classifyRef("refs/pull/1/head"),
+    }));
+    expect(result.main).toEqual({ kind: "branch", name: "main", sha: mainSha });
+    expect(result.slashed).toMatchObject({ kind: "branch", name: "feature/dark-mode" });
+    expect(result.explicit).toMatchObject({ kind: "branch", name: "stable" });
+    // The emulator does not serve GET /git/ref/{ref} yet, so tags come back "unknown" there (and "tag" on
+    // GitHub); either way a tag is never mistaken for a branch or a commit, which is what policy needs.
+    expect(["tag", "unknown"]).toContain(result.tag.kind);
+    expect(["tag", "unknown"]).toContain(result.explicitTag.kind);
+    expect(result.commit).toEqual({ kind: "commit", sha: mainSha });
+    expect(result.shortCommit).toEqual({ kind: "commit", sha: mainSha });
+    expect(result.missing).toEqual({ kind: "unknown", ref: "no-such-branch" });
+    expect(result.missingSha.kind).toBe("unknown");
+    expect(result.traversal.kind).toBe("unknown");
+    expect(result.otherNamespace.kind).toBe("unknown");
+    // Invalid refs never reach GitHub.
+    expect(github.log.requests.some((r) => r.path.includes("othercorp") || r.path.includes("pull"))).toBe(
+      false,
+    );
+  });
+
+  it.todo("classifies v1.0.0 as a tag (needs GET /repos/{owner}/{repo}/git/ref/{ref} in the emulator)");
+
+  it("decides reachability through compare: behind or identical is reachable", async () => {
+    const main = await branchSha("main");
+    const hotfix = await branchSha("hotfix/1.0.1");
+    const darkMode = await branchSha("feature/dark-mode");
+    const stable = await branchSha("stable");
+    const answers = await withRefs(async (refs) => ({
+      tipOfMain: await refs.isCommitReachableFrom(main, "main"),
+      mergedFeature: await refs.isCommitReachableFrom(darkMode, "main"),
+      stableFromMain: await refs.isCommitReachableFrom(stable, "main"),
+      hotfixFromMain: await refs.isCommitReachableFrom(hotfix, "main"),
+      mainFromStable: await refs.isCommitReachableFrom(main, "stable"),
+      unknownSha: await refs.isCommitReachableFrom("0123456789abcdef0123456789abcdef01234567", "main"),
+      notASha: await refs.isCommitReachableFrom("main", "main"),
+      badBranch: await refs.isCommitReachableFrom(main, "../x"),
+    }));
+    expect(answers).toEqual({
+      tipOfMain: true,
+      mergedFeature: true,
+      stableFromMain: true,
+      hotfixFromMain: false,
+      mainFromStable: main === stable,
+      unknownSha: false,
+      notASha: false,
+      badBranch: false,
+    });
+  });
+});
