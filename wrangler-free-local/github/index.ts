@@ -10,13 +10,14 @@ import { InstallationDirectory } from "./auth/installations.ts";
 import { TokenRegistry } from "./auth/token-registry.ts";
 import { defaultSeedDir, type GitHubAppConfig, loadAppConfig } from "./config/app-config.ts";
 import { ensureAppKey } from "./config/app-key.ts";
-import type { EmulatorEnv, EmulatorState } from "./http/context.ts";
+import type { ContentLimits, EmulatorEnv, EmulatorState } from "./http/context.ts";
 import { EmulatorLog } from "./http/emulator-log.ts";
 import { GitHubApiError, notFound } from "./http/errors.ts";
 import { FaultSwitch } from "./http/faults.ts";
 import { JSON_CONTENT_TYPE } from "./http/json.ts";
 import { authenticate, CONTROL_PREFIX, injectFaults, observe, primaryRateLimit } from "./http/pipeline.ts";
 import { defaultRateLimits, RateLimiter, type RateLimitSettings } from "./http/rate-limit.ts";
+import { GITHUB_CONTENT_LIMITS } from "./render/content.ts";
 import { appRoutes } from "./routes/app.ts";
 import { commitRoutes } from "./routes/commits.ts";
 import { contentRoutes } from "./routes/contents.ts";
@@ -39,6 +40,8 @@ export interface GitHubEmulatorAppOptions {
   publicKey: KeyObject;
   store: RepoStore;
   rateLimits?: Partial<RateLimitSettings>;
+  /** Contents API size rules; GitHub's (1 MiB inline, 100 MiB max) by default. */
+  contentLimits?: Partial<ContentLimits>;
 }
 
 export interface GitHubEmulatorApp {
@@ -57,6 +60,7 @@ export function createGitHubEmulatorApp(options: GitHubEmulatorAppOptions): GitH
     log: new EmulatorLog(),
     faults: new FaultSwitch(),
     limiter: new RateLimiter({ ...defaultRateLimits, ...options.rateLimits }),
+    limits: { ...GITHUB_CONTENT_LIMITS, ...options.contentLimits },
   };
   const app = new Hono<EmulatorEnv>();
   app.use("*", observe(state));
@@ -111,6 +115,7 @@ export interface StartGitHubEmulatorOptions {
   /** Seed directory with `github-app.yaml` and `repos/` (default: wrangler-free-local/seed). */
   seedDir?: string;
   rateLimits?: Partial<RateLimitSettings>;
+  contentLimits?: Partial<ContentLimits>;
 }
 
 export interface RunningGitHubEmulator {
@@ -139,6 +144,7 @@ export async function startGitHubEmulator(
     publicKey: key.publicKey,
     store,
     rateLimits: options.rateLimits,
+    contentLimits: options.contentLimits,
   });
   let service: Awaited<ReturnType<typeof listen>>;
   try {

@@ -26,6 +26,15 @@ export interface EmulatorState {
   log: EmulatorLog;
   faults: FaultSwitch;
   limiter: RateLimiter;
+  limits: ContentLimits;
+}
+
+/** GitHub's contents API size rules (bytes); configurable so tests need not build 100 MB blobs. */
+export interface ContentLimits {
+  /** Files up to this size come back inline (base64) in the JSON media type. GitHub: 1 MiB. */
+  inlineContentBytes: number;
+  /** Files above this are refused with 403 `too_large`. GitHub: 100 MiB. */
+  blobApiBytes: number;
 }
 
 export type EmulatorEnv = {

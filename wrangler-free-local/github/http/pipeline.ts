@@ -29,7 +29,7 @@ export function observe(state: EmulatorState): MiddlewareHandler<EmulatorEnv> {
     c.set("requestId", requestId);
     c.set("base", url.origin);
     c.set("media", media);
-    c.set("caller", { kind: "anonymous", clientKey: "anonymous" });
+    c.set("caller", { kind: "anonymous", clientKey: "anonymous:local" });
     c.set("rate", undefined);
     c.set("faultApplied", undefined);
     await next();

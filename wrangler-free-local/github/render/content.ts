@@ -3,10 +3,8 @@ import type { RepositoryRecord, TreeEntry, TreeListing } from "../store/types.ts
 import { baseName, encodePath } from "./paths.ts";
 import { repoApiUrl, repoHtmlUrl } from "./repository.ts";
 
-/** Files up to this size come back with base64 `content` in the JSON media type. */
-export const INLINE_CONTENT_LIMIT = 1024 * 1024;
-/** Files above this are refused with 403 `too_large`, whatever the media type. */
-export const BLOB_API_LIMIT = 100 * 1024 * 1024;
+/** GitHub's limits: content inline up to 1 MiB, `encoding: none` up to 100 MiB, 403 `too_large` beyond. */
+export const GITHUB_CONTENT_LIMITS = { inlineContentBytes: 1024 * 1024, blobApiBytes: 100 * 1024 * 1024 };
 
 export type ContentKind = "file" | "dir" | "symlink" | "submodule";
 
@@ -55,8 +53,9 @@ export function renderFile(
   repo: RepositoryRecord,
   ref: string,
   file: { path: string; sha: string; size: number; content: Buffer },
+  inlineContentBytes: number = GITHUB_CONTENT_LIMITS.inlineContentBytes,
 ): Record<string, unknown> {
-  const inline = file.size <= INLINE_CONTENT_LIMIT;
+  const inline = file.size <= inlineContentBytes;
   return {
     type: "file",
     encoding: inline ? "base64" : "none",

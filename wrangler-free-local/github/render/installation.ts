@@ -34,11 +34,18 @@ export function renderInstallation(
   installation: InstallationDefinition,
   accountId: number,
 ): Record<string, unknown> {
-  const account = renderSimpleUser(base, {
-    login: installation.account.login,
-    id: accountId,
-    type: installation.account.type,
-  });
+  const account = {
+    ...renderSimpleUser(base, {
+      login: installation.account.login,
+      id: accountId,
+      type: installation.account.type,
+    }),
+    // GitHub's list schema types `account` as user AND enterprise, so the enterprise fields are filled too.
+    name: installation.account.login,
+    slug: installation.account.login.toLowerCase(),
+    created_at: installation.created_at,
+    updated_at: installation.created_at,
+  };
   const settingsPath =
     installation.account.type === "Organization"
       ? `organizations/${installation.account.login}/settings/installations/${installation.id}`

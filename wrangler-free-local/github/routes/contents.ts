@@ -9,7 +9,6 @@ import { GitHubApiError, notFound } from "../http/errors.ts";
 import { githubJson, githubText } from "../http/json.ts";
 import { vendorContentType } from "../http/media-type.ts";
 import {
-  BLOB_API_LIMIT,
   renderDirectoryEntry,
   renderFile,
   renderSubmodule,
@@ -97,9 +96,10 @@ async function respondWithContent(
   const content = found.type === "symlink" ? await followSymlink(c, repo, commitSha, found) : found;
   switch (content.type) {
     case "file": {
-      if (content.size > BLOB_API_LIMIT) throw tooLarge(documentationUrl);
+      const limits = c.get("state").limits;
+      if (content.size > limits.blobApiBytes) throw tooLarge(documentationUrl);
       if (raw) return githubText(c, content.content, vendorContentType(media, "raw"));
-      return githubJson(c, renderFile(base, repo, ref, content));
+      return githubJson(c, renderFile(base, repo, ref, content, limits.inlineContentBytes));
     }
     case "symlink": {
       if (raw) return githubText(c, content.target, vendorContentType(media, "raw"));
