@@ -25,6 +25,6 @@ export interface StoredLogGroup {
 }
 
 export interface LogsState {
-  /** By log group name. */
+  /** By `<region>/<log group name>`. */
   groups: Record<string, StoredLogGroup>;
 }
