@@ -151,9 +151,39 @@ export interface LoadedSeed {
   seed: RepoSeed;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+type Issue = z.core.$ZodIssue;
+
+function depth(issues: Issue[]): number {
+  return Math.max(0, ...issues.map((i) => i.path.length));
+}
+
+/**
+ * Zod reports a failed union as "Invalid input" with one issue list per alternative; the
+ * alternative that got deepest into the value is the one the author meant, so report its issues.
+ */
+function flatten(issue: Issue, prefix: PropertyKey[]): { path: PropertyKey[]; message: string }[] {
+  const path = [...prefix, ...issue.path];
+  if (issue.code === "invalid_union" && "errors" in issue && issue.errors.length > 0) {
+    const best = [...issue.errors].sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0] ?? [];
+    if (depth(best) > 0) return best.flatMap((inner) => flatten(inner, path));
+  }
+  if (issue.code === "invalid_key" && issue.issues.length > 0) {
+    return [{ path, message: `invalid key: ${issue.issues.map((i) => i.message).join(", ")}` }];
+  }
+  return [{ path, message: issue.message }];
+}
+
+function describeIssue(issue: { path: PropertyKey[]; message: string }): string {
   const where = issue.path.length
-    ? issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")
+    ? issue.path
+        .map((p) =>
+          typeof p === "number"
+            ? `[${p}]`
+            : /^[A-Za-z_][\w-]*$/.test(String(p))
+              ? `.${String(p)}`
+              : `[${JSON.stringify(String(p))}]`,
+        )
+        .join("")
     : "(root)";
   return `${where.replace(/^\./, "")}: ${issue.message}`;
 }
@@ -168,7 +198,11 @@ export function parseSeed(file: string, raw: Buffer): RepoSeed {
   }
   const result = repoSeedSchema.safeParse(document);
   if (!result.success) {
-    const issues = result.error.issues.slice(0, 5).map(describeIssue).join("; ");
+    const issues = result.error.issues
+      .flatMap((issue) => flatten(issue, []))
+      .slice(0, 5)
+      .map(describeIssue)
+      .join("; ");
     throw new SeedError(file, issues);
   }
   return result.data;
