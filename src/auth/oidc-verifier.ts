@@ -1,0 +1,335 @@
+import {
+  createRemoteJWKSet,
+  customFetch,
+  decodeProtectedHeader,
+  type JWSHeaderParameters,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  errors as joseErrors,
+  jwtVerify,
+} from "jose";
+import { BoundedFetchError, boundedFetch } from "./bounded-fetch.ts";
+import { type ClaimNames, readClaim, readClientId, readGroups, readScopes } from "./claims.ts";
+import { AuthError } from "./errors.ts";
+import { type DiscoveredIssuer, discoverIssuer } from "./oidc-discovery.ts";
+import type { Principal } from "./principal.ts";
+
+export { AuthError, type AuthErrorCode } from "./errors.ts";
+
+/** Asymmetric algorithms only: `none` and HS* would let anyone holding public material forge tokens. */
+const ACCEPTABLE_ALGORITHMS = new Set([
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+  "Ed25519",
+]);
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const ID_TOKEN_CLAIMS = ["nonce", "at_hash", "c_hash", "s_hash"];
+const ACCESS_TOKEN_MARKERS = ["scope", "scp", "roles", "client_id", "cid"];
+
+/** How to verify access tokens of one OIDC issuer. */
+export interface OidcVerifierOptions {
+  /** Exactly as the IdP's discovery document spells it (no normalisation). */
+  issuer: string;
+  /** Accepted `aud` values: the public `/mcp` URL (Okta, Keycloak, dev IdP) or an API GUID (Entra). */
+  audiences: string[];
+  /** Default ["RS256","ES256","PS256"]; `none` and HS* are refused. */
+  algorithms?: string[];
+  /** Default 30, capped at 300. */
+  clockToleranceSec?: number;
+  /** Tokens longer than this are refused before any decoding. Default 8192. */
+  maxTokenBytes?: number;
+  /** When set, every token must carry all of these scopes (the HTTP layer does its own per-method check). */
+  requiredScopes?: string[];
+  claims?: ClaimNames;
+  /** Require header `typ: at+jwt` (RFC 9068). Off by default: Okta and Entra do not send it. */
+  requireAccessTokenType?: boolean;
+  /** Refuse tokens whose `iat` is older than this many seconds; bounds tokens with absurd `exp`. */
+  maxTokenAgeSec?: number;
+  /** jose `cacheMaxAge`: how long a fetched JWKS is trusted. Default 10 minutes. */
+  jwksCacheMaxAgeMs?: number;
+  /** jose `cooldownDuration`: minimum spacing of refetches triggered by unknown `kid`s. Default 30 s. */
+  jwksCooldownMs?: number;
+  /** Timeout for discovery and JWKS fetches. Default 5 s. */
+  jwksFetchTimeoutMs?: number;
+  /** Size cap for discovery and JWKS responses. Default 64 KiB. */
+  maxJwksBytes?: number;
+  /** After a failed discovery, wait this long before trying again. Default 5 s. */
+  discoveryRetryMs?: number;
+  /** Replaces the global fetch for discovery and JWKS (proxies, tests). */
+  fetch?: typeof fetch;
+}
+
+/** Verifies bearer JWTs of one issuer and turns them into a Principal. */
+export interface OidcVerifier {
+  readonly issuer: string;
+  /** Verifies an access token; throws AuthError (never with the token in it) when it is not acceptable. */
+  verify(token: string): Promise<Principal>;
+  /** Fetches discovery and the JWKS now; throws AuthError JWKS_UNAVAILABLE when the IdP is unreachable. */
+  checkJwks(): Promise<void>;
+}
+
+/** Creates a verifier that discovers the issuer's JWKS lazily and caches it per jose's remote JWKS rules. */
+export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
+  const settings = resolveSettings(options);
+  const fetchLimits = {
+    timeoutMs: settings.jwksFetchTimeoutMs,
+    maxBytes: settings.maxJwksBytes,
+    fetch: options.fetch,
+  };
+  let keys: Promise<ResolvedKeys> | undefined;
+  let lastDiscoveryFailure: { at: number; error: AuthError } | undefined;
+
+  const resolveKeys = () => {
+    if (lastDiscoveryFailure && Date.now() - lastDiscoveryFailure.at < settings.discoveryRetryMs) {
+      return Promise.reject(lastDiscoveryFailure.error);
+    }
+    keys ??= discoverIssuer(settings.issuer, fetchLimits).then(
+      (discovered) => {
+        lastDiscoveryFailure = undefined;
+        const remote = createRemoteJWKSet(discovered.jwksUri, {
+          cacheMaxAge: settings.jwksCacheMaxAgeMs,
+          cooldownDuration: settings.jwksCooldownMs,
+          timeoutDuration: settings.jwksFetchTimeoutMs,
+          [customFetch]: (url: string, init: RequestInit) =>
+            boundedFetch(url, { headers: init.headers, signal: init.signal ?? undefined }, fetchLimits),
+        });
+        const getKey: JWTVerifyGetKey = async (header, token) => {
+          try {
+            return await remote(header, token);
+          } catch (error) {
+            throw classifyKeyLookupError(error);
+          }
+        };
+        return { discovered, getKey, remote };
+      },
+      (cause) => {
+        keys = undefined;
+        const error = new AuthError(
+          "JWKS_UNAVAILABLE",
+          "the identity provider is unreachable, try again later",
+          {
+            cause,
+          },
+        );
+        lastDiscoveryFailure = { at: Date.now(), error };
+        throw error;
+      },
+    );
+    return keys;
+  };
+
+  return {
+    issuer: settings.issuer,
+    async verify(token) {
+      precheck(token, settings);
+      const { getKey } = await resolveKeys();
+      let payload: JWTPayload;
+      let header: JWSHeaderParameters;
+      try {
+        ({ payload, protectedHeader: header } = await jwtVerify(token, getKey, {
+          issuer: settings.issuer,
+          audience: settings.audienceVariants,
+          algorithms: settings.algorithms,
+          clockTolerance: settings.clockToleranceSec,
+          requiredClaims: ["exp", "iat", "sub"],
+          ...(settings.maxTokenAgeSec !== undefined ? { maxTokenAge: settings.maxTokenAgeSec } : {}),
+          ...(settings.requireAccessTokenType ? { typ: "at+jwt" } : {}),
+        }));
+      } catch (error) {
+        throw mapVerifyError(error);
+      }
+      // jose checks `iat` only together with maxTokenAge; a token minted in the future is never plausible.
+      if (typeof payload.iat === "number" && payload.iat > Date.now() / 1000 + settings.clockToleranceSec) {
+        throw new AuthError("TOKEN_CLAIMS_INVALID", "the token is not valid yet (iat in the future)");
+      }
+      rejectIdToken(header, payload);
+      const principal = toPrincipal(payload, settings.claims);
+      const missing = settings.requiredScopes.filter((scope) => !principal.scopes.includes(scope));
+      if (missing.length > 0) {
+        throw new AuthError("INSUFFICIENT_SCOPE", `the token lacks the scope(s): ${missing.join(" ")}`);
+      }
+      return principal;
+    },
+    async checkJwks() {
+      const resolved = await resolveKeys();
+      try {
+        await resolved.remote.reload();
+      } catch (error) {
+        throw classifyKeyLookupError(error);
+      }
+    },
+  };
+}
+
+type Settings = ReturnType<typeof resolveSettings>;
+
+interface ResolvedKeys {
+  discovered: DiscoveredIssuer;
+  getKey: JWTVerifyGetKey;
+  remote: ReturnType<typeof createRemoteJWKSet>;
+}
+
+function resolveSettings(options: OidcVerifierOptions) {
+  if (!options.issuer) throw new TypeError("createOidcVerifier: issuer is required");
+  if (options.audiences.length === 0) throw new TypeError("createOidcVerifier: audiences must not be empty");
+  const algorithms = options.algorithms ?? ["RS256", "ES256", "PS256"];
+  for (const alg of algorithms) {
+    if (!ACCEPTABLE_ALGORITHMS.has(alg)) {
+      throw new TypeError(`createOidcVerifier: algorithm ${alg} is not allowed (asymmetric algorithms only)`);
+    }
+  }
+  const tolerance = options.clockToleranceSec ?? 30;
+  if (!Number.isFinite(tolerance) || tolerance < 0) {
+    throw new TypeError("createOidcVerifier: clockToleranceSec must be a non-negative number");
+  }
+  return {
+    issuer: options.issuer,
+    // One trailing slash is normalised (RFC 8707 resources are often sent both ways by clients).
+    audienceVariants: [...new Set(options.audiences.flatMap(audienceVariants))],
+    audiences: options.audiences,
+    algorithms,
+    clockToleranceSec: Math.min(tolerance, 300),
+    maxTokenBytes: options.maxTokenBytes ?? 8192,
+    requiredScopes: options.requiredScopes ?? [],
+    claims: { email: options.claims?.email ?? "email", groups: options.claims?.groups ?? "groups" },
+    requireAccessTokenType: options.requireAccessTokenType ?? false,
+    maxTokenAgeSec: options.maxTokenAgeSec,
+    jwksCacheMaxAgeMs: options.jwksCacheMaxAgeMs ?? 600_000,
+    jwksCooldownMs: options.jwksCooldownMs ?? 30_000,
+    jwksFetchTimeoutMs: options.jwksFetchTimeoutMs ?? 5_000,
+    maxJwksBytes: options.maxJwksBytes ?? 64 * 1024,
+    discoveryRetryMs: options.discoveryRetryMs ?? 5_000,
+  };
+}
+
+function audienceVariants(audience: string): string[] {
+  if (!/^https?:\/\//i.test(audience)) return [audience];
+  const bare = audience.replace(/\/$/, "");
+  return [bare, `${bare}/`];
+}
+
+function precheck(token: string, settings: Settings): void {
+  if (token.length === 0) throw new AuthError("TOKEN_MISSING", "no bearer token was presented");
+  if (token.length > settings.maxTokenBytes) {
+    throw new AuthError("TOKEN_TOO_LARGE", `the token is longer than ${settings.maxTokenBytes} bytes`);
+  }
+  if (!COMPACT_JWS.test(token)) throw new AuthError("TOKEN_MALFORMED", "the token is not a signed JWT");
+  let alg: unknown;
+  try {
+    alg = decodeProtectedHeader(token).alg;
+  } catch (cause) {
+    throw new AuthError("TOKEN_MALFORMED", "the token header cannot be decoded", { cause });
+  }
+  if (typeof alg !== "string" || !settings.algorithms.includes(alg)) {
+    throw new AuthError(
+      "TOKEN_INVALID_SIGNATURE",
+      "the token is signed with an algorithm that is not accepted",
+    );
+  }
+}
+
+function classifyKeyLookupError(error: unknown): unknown {
+  if (error instanceof AuthError) return error;
+  // A lookup that found the set but no usable key is the token's fault; anything else is the IdP's.
+  if (
+    error instanceof joseErrors.JWKSNoMatchingKey ||
+    error instanceof joseErrors.JWKSMultipleMatchingKeys ||
+    error instanceof joseErrors.JOSENotSupported
+  ) {
+    return error;
+  }
+  const reason = error instanceof BoundedFetchError ? error.message : "the key set could not be loaded";
+  return new AuthError(
+    "JWKS_UNAVAILABLE",
+    "the identity provider's signing keys are unavailable, try again later",
+    {
+      cause: new Error(reason, { cause: error }),
+    },
+  );
+}
+
+function mapVerifyError(error: unknown): AuthError {
+  if (error instanceof AuthError) return error;
+  if (error instanceof joseErrors.JWTExpired) return new AuthError("TOKEN_EXPIRED", "the token has expired");
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    switch (error.claim) {
+      case "iss":
+        return new AuthError("TOKEN_WRONG_ISSUER", "the token was issued by another issuer");
+      case "aud":
+        return looksLikeIdToken(error.payload)
+          ? new AuthError("TOKEN_IS_ID_TOKEN", "an ID token was presented where an access token is required")
+          : new AuthError("TOKEN_WRONG_AUDIENCE", "the token was not issued for this resource");
+      case "typ":
+        return new AuthError("TOKEN_IS_ID_TOKEN", "the token is not an access token (typ at+jwt required)");
+      case "nbf":
+      case "iat":
+        return new AuthError(
+          "TOKEN_CLAIMS_INVALID",
+          `the token is not valid yet (${error.claim} in the future)`,
+        );
+      default:
+        return new AuthError(
+          "TOKEN_CLAIMS_INVALID",
+          `the token's "${error.claim}" claim is missing or invalid (${error.reason})`,
+        );
+    }
+  }
+  if (
+    error instanceof joseErrors.JWSSignatureVerificationFailed ||
+    error instanceof joseErrors.JWKSNoMatchingKey ||
+    error instanceof joseErrors.JWKSMultipleMatchingKeys ||
+    error instanceof joseErrors.JOSEAlgNotAllowed ||
+    error instanceof joseErrors.JOSENotSupported
+  ) {
+    return new AuthError(
+      "TOKEN_INVALID_SIGNATURE",
+      "the token signature cannot be verified with the issuer's keys",
+    );
+  }
+  return new AuthError("TOKEN_MALFORMED", "the token is not a valid JWT", { cause: error });
+}
+
+function looksLikeIdToken(payload: JWTPayload): boolean {
+  if (ID_TOKEN_CLAIMS.some((claim) => Object.hasOwn(payload, claim))) return true;
+  const azp = typeof payload.azp === "string" ? payload.azp : undefined;
+  const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  return (
+    azp !== undefined && aud.includes(azp) && !ACCESS_TOKEN_MARKERS.some((c) => Object.hasOwn(payload, c))
+  );
+}
+
+/** RFC 8725 §3.12: an ID token (OIDC Core §2) must never be accepted as an access token. */
+function rejectIdToken(header: JWSHeaderParameters, payload: JWTPayload): void {
+  const typ =
+    typeof header.typ === "string" ? header.typ.toLowerCase().replace(/^application\//, "") : undefined;
+  if (typ === "at+jwt") return;
+  const hasIdTokenClaim = ID_TOKEN_CLAIMS.some((claim) => Object.hasOwn(payload, claim));
+  const hasAccessMarker = ACCESS_TOKEN_MARKERS.some((claim) => Object.hasOwn(payload, claim));
+  if (hasIdTokenClaim || !hasAccessMarker) {
+    throw new AuthError("TOKEN_IS_ID_TOKEN", "an ID token was presented where an access token is required");
+  }
+}
+
+function toPrincipal(payload: JWTPayload, claims: Required<ClaimNames>): Principal {
+  if (typeof payload.sub !== "string" || payload.sub.length === 0) {
+    throw new AuthError("TOKEN_CLAIMS_INVALID", 'the token\'s "sub" claim is missing or empty');
+  }
+  const email = readClaim(payload, claims.email);
+  const clientId = readClientId(payload);
+  return {
+    sub: payload.sub,
+    ...(typeof email === "string" && email.length > 0 ? { email } : {}),
+    groups: readGroups(payload, claims.groups),
+    via: "oidc",
+    ...(clientId !== undefined ? { clientId } : {}),
+    scopes: readScopes(payload),
+  };
+}

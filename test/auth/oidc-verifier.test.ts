@@ -1,0 +1,266 @@
+import { createPublicKey } from "node:crypto";
+import { generateKeyPair, type JWTPayload, SignJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AuthError, type AuthErrorCode, createOidcVerifier } from "../../src/auth/oidc-verifier.ts";
+import { accessTokenClaims, type StubIssuer, startStubIssuer } from "./stub-issuer.ts";
+
+const AUDIENCE = "https://mcp.corp.example/mcp";
+
+let stub: StubIssuer;
+beforeAll(async () => {
+  stub = await startStubIssuer();
+});
+afterAll(async () => {
+  await stub.close();
+});
+
+async function expectCode(promise: Promise<unknown>, code: AuthErrorCode): Promise<AuthError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error, `expected AuthError ${code}`).toBeInstanceOf(AuthError);
+  expect((error as AuthError).code).toBe(code);
+  return error as AuthError;
+}
+
+function base64url(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString("base64url");
+}
+
+describe("createOidcVerifier against a stub issuer", () => {
+  const verifier = () =>
+    createOidcVerifier({ issuer: stub.issuer, audiences: [AUDIENCE], claims: { groups: "groups" } });
+
+  it("accepts a well-formed access token and builds the principal", async () => {
+    const token = await stub.sign(accessTokenClaims(stub.issuer, AUDIENCE));
+    const principal = await verifier().verify(token);
+    expect(principal).toEqual({
+      sub: "user-123",
+      email: "alice@mycompany.example",
+      groups: ["eng"],
+      via: "oidc",
+      clientId: "test-client",
+      scopes: ["mcp:tools"],
+    });
+  });
+
+  it("accepts the audience with one trailing slash and an aud array that contains it", async () => {
+    const v = verifier();
+    await expect(
+      v.verify(await stub.sign(accessTokenClaims(stub.issuer, `${AUDIENCE}/`))),
+    ).resolves.toBeTruthy();
+    await expect(
+      v.verify(await stub.sign(accessTokenClaims(stub.issuer, AUDIENCE, { aud: ["other", AUDIENCE] }))),
+    ).resolves.toBeTruthy();
+  });
+
+  it("reads groups from a string claim, a dotted path, and scopes from scp arrays", async () => {
+    const v = createOidcVerifier({
+      issuer: stub.issuer,
+      audiences: ["00000000-aaaa-bbbb-cccc-000000000001"],
+      claims: { email: "preferred_username", groups: "realm_access.roles" },
+    });
+    const token = await stub.sign(
+      accessTokenClaims(stub.issuer, "00000000-aaaa-bbbb-cccc-000000000001", {
+        scope: undefined,
+        scp: ["mcp:tools", "other"],
+        preferred_username: "sam@mycompany.example",
+        realm_access: { roles: ["security", 7] },
+      }),
+    );
+    const principal = await v.verify(token);
+    expect(principal.groups).toEqual(["security"]);
+    expect(principal.email).toBe("sam@mycompany.example");
+    expect(principal.scopes).toEqual(["mcp:tools", "other"]);
+
+    const single = await createOidcVerifier({ issuer: stub.issuer, audiences: [AUDIENCE] }).verify(
+      await stub.sign(accessTokenClaims(stub.issuer, AUDIENCE, { groups: "partner-integration" })),
+    );
+    expect(single.groups).toEqual(["partner-integration"]);
+  });
+
+  it("maps every bad token of the matrix to a stable code", async () => {
+    const v = verifier();
+    const now = Math.floor(Date.now() / 1000);
+    const good = accessTokenClaims(stub.issuer, AUDIENCE);
+    const attacker = await generateKeyPair("RS256");
+    const signed = (claims: JWTPayload) => stub.sign(claims);
+
+    await expectCode(v.verify(""), "TOKEN_MISSING");
+    await expectCode(v.verify("garbage"), "TOKEN_MALFORMED");
+    await expectCode(v.verify("a.b"), "TOKEN_MALFORMED");
+    await expectCode(v.verify(`${base64url({ alg: "none" })}.${base64url(good)}.`), "TOKEN_MALFORMED");
+    await expectCode(
+      v.verify(`${base64url({ alg: "none" })}.${base64url(good)}.x`),
+      "TOKEN_INVALID_SIGNATURE",
+    );
+    // Key confusion: HS256 keyed with the issuer's public key bytes.
+    const pem = createPublicKey({ key: stub.publicJwk, format: "jwk" }).export({
+      type: "spki",
+      format: "pem",
+    });
+    const hs = await new SignJWT(good)
+      .setProtectedHeader({ alg: "HS256", kid: stub.kid })
+      .sign(new TextEncoder().encode(String(pem)));
+    await expectCode(v.verify(hs), "TOKEN_INVALID_SIGNATURE");
+    await expectCode(
+      v.verify(await stub.sign(good, { key: attacker.privateKey })),
+      "TOKEN_INVALID_SIGNATURE",
+    );
+    await expectCode(v.verify(await stub.sign(good, { kid: "unknown-kid" })), "TOKEN_INVALID_SIGNATURE");
+    await expectCode(v.verify(await signed({ ...good, exp: now - 120, iat: now - 3700 })), "TOKEN_EXPIRED");
+    await expectCode(v.verify(await signed({ ...good, nbf: now + 600 })), "TOKEN_CLAIMS_INVALID");
+    await expectCode(v.verify(await signed({ ...good, iat: now + 600 })), "TOKEN_CLAIMS_INVALID");
+    await expectCode(v.verify(await signed({ ...good, exp: undefined })), "TOKEN_CLAIMS_INVALID");
+    await expectCode(v.verify(await signed({ ...good, sub: undefined })), "TOKEN_CLAIMS_INVALID");
+    await expectCode(v.verify(await signed({ ...good, iss: `${stub.issuer}/` })), "TOKEN_WRONG_ISSUER");
+    await expectCode(v.verify(await signed({ ...good, aud: "https://other.api" })), "TOKEN_WRONG_AUDIENCE");
+    await expectCode(v.verify(await signed({ ...good, aud: undefined })), "TOKEN_WRONG_AUDIENCE");
+    await expectCode(v.verify(`${"a".repeat(5000)}.${"b".repeat(5000)}.c`), "TOKEN_TOO_LARGE");
+    // ID tokens: audience = client id, or audience in the allowlist but with ID-token claims or no AT marker.
+    const idToken = {
+      iss: stub.issuer,
+      sub: "user-123",
+      aud: "test-client",
+      azp: "test-client",
+      iat: now,
+      exp: now + 3600,
+    };
+    await expectCode(v.verify(await signed(idToken)), "TOKEN_IS_ID_TOKEN");
+    await expectCode(v.verify(await signed({ ...idToken, aud: AUDIENCE, nonce: "n" })), "TOKEN_IS_ID_TOKEN");
+    await expectCode(
+      v.verify(await signed({ ...idToken, aud: AUDIENCE, at_hash: "x" })),
+      "TOKEN_IS_ID_TOKEN",
+    );
+    await expectCode(v.verify(await signed({ ...idToken, aud: AUDIENCE })), "TOKEN_IS_ID_TOKEN");
+  });
+
+  it("bounds the clock tolerance at 300 s and honours smaller tolerances", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const expiredTenMinutes = await stub.sign(
+      accessTokenClaims(stub.issuer, AUDIENCE, { exp: now - 600, iat: now - 4000 }),
+    );
+    await expectCode(
+      createOidcVerifier({ issuer: stub.issuer, audiences: [AUDIENCE], clockToleranceSec: 100_000 }).verify(
+        expiredTenMinutes,
+      ),
+      "TOKEN_EXPIRED",
+    );
+    const expiredTwentySeconds = await stub.sign(
+      accessTokenClaims(stub.issuer, AUDIENCE, { exp: now - 20, iat: now - 3000 }),
+    );
+    await expect(
+      createOidcVerifier({ issuer: stub.issuer, audiences: [AUDIENCE] }).verify(expiredTwentySeconds),
+    ).resolves.toBeTruthy();
+    await expectCode(
+      createOidcVerifier({ issuer: stub.issuer, audiences: [AUDIENCE], clockToleranceSec: 0 }).verify(
+        expiredTwentySeconds,
+      ),
+      "TOKEN_EXPIRED",
+    );
+  });
+
+  it("enforces requireAccessTokenType, requiredScopes and maxTokenAge when configured", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const strict = createOidcVerifier({
+      issuer: stub.issuer,
+      audiences: [AUDIENCE],
+      requireAccessTokenType: true,
+      requiredScopes: ["mcp:tools", "mcp:admin"],
+      maxTokenAgeSec: 600,
+    });
+    await expectCode(
+      strict.verify(await stub.sign(accessTokenClaims(stub.issuer, AUDIENCE))),
+      "TOKEN_IS_ID_TOKEN",
+    );
+    await expectCode(
+      strict.verify(await stub.sign(accessTokenClaims(stub.issuer, AUDIENCE), { typ: "at+jwt" })),
+      "INSUFFICIENT_SCOPE",
+    );
+    await expect(
+      strict.verify(
+        await stub.sign(accessTokenClaims(stub.issuer, AUDIENCE, { scope: "mcp:tools mcp:admin" }), {
+          typ: "at+jwt",
+        }),
+      ),
+    ).resolves.toMatchObject({ scopes: ["mcp:tools", "mcp:admin"] });
+    const old = accessTokenClaims(stub.issuer, AUDIENCE, { scope: "mcp:tools mcp:admin", iat: now - 1200 });
+    await expectCode(strict.verify(await stub.sign(old, { typ: "at+jwt" })), "TOKEN_EXPIRED");
+  });
+
+  it("refuses dangerous configuration", () => {
+    expect(() =>
+      createOidcVerifier({ issuer: stub.issuer, audiences: [AUDIENCE], algorithms: ["HS256"] }),
+    ).toThrow(/not allowed/);
+    expect(() =>
+      createOidcVerifier({ issuer: stub.issuer, audiences: [AUDIENCE], algorithms: ["none"] }),
+    ).toThrow(/not allowed/);
+    expect(() => createOidcVerifier({ issuer: stub.issuer, audiences: [] })).toThrow(/audiences/);
+  });
+
+  it("never puts the token in an error message", async () => {
+    const token = await stub.sign(accessTokenClaims(stub.issuer, "https://other.api"));
+    const error = await expectCode(verifier().verify(token), "TOKEN_WRONG_AUDIENCE");
+    const signature = token.split(".")[2] ?? "";
+    expect(error.message).not.toContain(signature);
+    expect(JSON.stringify(error)).not.toContain(signature);
+  });
+});
+
+describe("discovery and JWKS faults", () => {
+  it("refuses a discovery document naming another issuer", async () => {
+    stub.setDiscoveryIssuer("https://evil.example");
+    try {
+      const v = createOidcVerifier({ issuer: stub.issuer, audiences: [AUDIENCE] });
+      await expectCode(
+        v.verify(await stub.sign(accessTokenClaims(stub.issuer, AUDIENCE))),
+        "JWKS_UNAVAILABLE",
+      );
+      await expectCode(v.checkJwks(), "JWKS_UNAVAILABLE");
+    } finally {
+      stub.setDiscoveryIssuer(undefined);
+    }
+  });
+
+  for (const mode of ["http-500", "hang", "redirect", "oversized", "not-json"] as const) {
+    it(`answers JWKS_UNAVAILABLE (not a token error) when the JWKS endpoint is ${mode}`, async () => {
+      stub.setJwksMode(mode);
+      try {
+        const v = createOidcVerifier({
+          issuer: stub.issuer,
+          audiences: [AUDIENCE],
+          jwksFetchTimeoutMs: 500,
+          maxJwksBytes: 64 * 1024,
+        });
+        const token = await stub.sign(accessTokenClaims(stub.issuer, AUDIENCE));
+        const error = await expectCode(v.verify(token), "JWKS_UNAVAILABLE");
+        expect(error.message).not.toContain("/jwks");
+      } finally {
+        stub.setJwksMode("ok");
+      }
+    });
+  }
+
+  it("fetches the JWKS at most once per cooldown under a flood of unknown kids", async () => {
+    const v = createOidcVerifier({ issuer: stub.issuer, audiences: [AUDIENCE], jwksCooldownMs: 60_000 });
+    await v.verify(await stub.sign(accessTokenClaims(stub.issuer, AUDIENCE)));
+    const before = stub.jwksHits();
+    const claims = accessTokenClaims(stub.issuer, AUDIENCE);
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, async (_, i) => v.verify(await stub.sign(claims, { kid: `random-${i}` }))),
+    );
+    expect(results.every((r) => r.status === "rejected")).toBe(true);
+    expect(stub.jwksHits() - before).toBeLessThanOrEqual(1);
+  });
+
+  it("recovers after the IdP comes back (discovery is retried after discoveryRetryMs)", async () => {
+    stub.setDiscoveryIssuer("https://evil.example");
+    const v = createOidcVerifier({ issuer: stub.issuer, audiences: [AUDIENCE], discoveryRetryMs: 50 });
+    const token = await stub.sign(accessTokenClaims(stub.issuer, AUDIENCE));
+    await expectCode(v.verify(token), "JWKS_UNAVAILABLE");
+    stub.setDiscoveryIssuer(undefined);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    await expect(v.verify(token)).resolves.toMatchObject({ sub: "user-123" });
+  });
+});

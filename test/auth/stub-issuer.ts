@@ -1,0 +1,108 @@
+import type { KeyObject, webcrypto } from "node:crypto";
+import { Hono } from "hono";
+import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
+import { listen } from "../../wrangler-free-local/service.ts";
+
+type CryptoKey = webcrypto.CryptoKey;
+
+/** How the stub's JWKS endpoint misbehaves (fault injection for the verifier tests). */
+export type JwksMode = "ok" | "http-500" | "hang" | "redirect" | "oversized" | "not-json";
+
+/** A second, test-only OIDC issuer whose key the tests hold, to mint tokens with arbitrary claims. */
+export interface StubIssuer {
+  issuer: string;
+  kid: string;
+  publicJwk: JWK;
+  /** Signs a JWT with the stub's key (or `key` when given), header `kid` = the stub's kid unless overridden. */
+  sign(
+    payload: JWTPayload,
+    header?: { alg?: string; kid?: string; typ?: string; key?: CryptoKey | KeyObject },
+  ): Promise<string>;
+  jwksHits(): number;
+  discoveryHits(): number;
+  setJwksMode(mode: JwksMode): void;
+  /** Makes the discovery document name another issuer. */
+  setDiscoveryIssuer(issuer: string | undefined): void;
+  close(): Promise<void>;
+}
+
+/** Starts the stub issuer on 127.0.0.1 with a fresh RS256 key. */
+export async function startStubIssuer(): Promise<StubIssuer> {
+  const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
+  const kid = `stub-${Math.random().toString(36).slice(2, 10)}`;
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "RS256", use: "sig" };
+  let mode: JwksMode = "ok";
+  let jwksHits = 0;
+  let discoveryHits = 0;
+  let discoveryIssuer: string | undefined;
+  let issuer = "";
+
+  const app = new Hono();
+  app.get("/.well-known/openid-configuration", (c) => {
+    discoveryHits++;
+    return c.json({ issuer: discoveryIssuer ?? issuer, jwks_uri: `${issuer}/jwks` });
+  });
+  app.get("/jwks", async (c) => {
+    jwksHits++;
+    switch (mode) {
+      case "http-500":
+        return c.text("boom", 500);
+      case "hang":
+        await new Promise((resolve) => setTimeout(resolve, 3_000));
+        return c.json({ keys: [publicJwk] });
+      case "redirect":
+        return c.redirect("http://127.0.0.1:1/internal", 302);
+      case "oversized":
+        return c.body(JSON.stringify({ keys: [publicJwk], pad: "x".repeat(200_000) }), 200, {
+          "content-type": "application/json",
+        });
+      case "not-json":
+        return c.html("<html>login</html>");
+      default:
+        return c.json({ keys: [publicJwk] });
+    }
+  });
+  const service = await listen("stub-issuer", app);
+  issuer = service.url;
+
+  return {
+    issuer,
+    kid,
+    publicJwk,
+    async sign(payload, header = {}) {
+      return await new SignJWT(payload)
+        .setProtectedHeader({
+          alg: header.alg ?? "RS256",
+          kid: header.kid ?? kid,
+          ...(header.typ !== undefined ? { typ: header.typ } : {}),
+        })
+        .sign(header.key ?? privateKey);
+    },
+    jwksHits: () => jwksHits,
+    discoveryHits: () => discoveryHits,
+    setJwksMode: (next) => {
+      mode = next;
+    },
+    setDiscoveryIssuer: (next) => {
+      discoveryIssuer = next;
+    },
+    close: () => service.close(),
+  };
+}
+
+/** Claims of a well-formed access token for `audience` from `issuer`, valid for an hour. */
+export function accessTokenClaims(issuer: string, audience: string, extra: JWTPayload = {}): JWTPayload {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    iss: issuer,
+    aud: audience,
+    sub: "user-123",
+    email: "alice@mycompany.example",
+    groups: ["eng"],
+    scope: "mcp:tools",
+    client_id: "test-client",
+    iat: now,
+    exp: now + 3600,
+    ...extra,
+  };
+}
