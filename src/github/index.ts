@@ -54,6 +54,8 @@ export interface GitHubBrokerOptions {
   /** Base of plugin-retry's quadratic back-off. Default 1000 ms. */
   retryAfterBaseMs?: number;
   throttle?: Omit<UpstreamRetryOptions, "retries" | "retryAfterBaseMs">;
+  /** Per-attempt timeout of every GitHub HTTP request. Default 30 s. */
+  requestTimeoutMs?: number;
   /** Milliseconds since the epoch (JWT claims, installation cache). */
   clock?: () => number;
   /** Off by default: see TokenReuseOptions and the README for what it trades. */
@@ -79,6 +81,7 @@ export function createGitHubBroker(options: GitHubBrokerOptions): GitHubBroker {
     ...(options.log ? { log: options.log } : {}),
     ...(options.retries !== undefined ? { retries: options.retries } : {}),
     ...(options.retryAfterBaseMs !== undefined ? { retryAfterBaseMs: options.retryAfterBaseMs } : {}),
+    ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     ...options.throttle,
   };
   const jwt = new AppJwtProvider({

@@ -29,6 +29,8 @@ export interface OctokitLog {
 
 export interface ClientOptions extends UpstreamRetryOptions {
   baseUrl: string;
+  /** Each HTTP attempt to GitHub is aborted after this long (then retried like a 5xx). Default 30 s. */
+  requestTimeoutMs?: number;
   userAgent?: string;
   log?: OctokitLog;
 }
@@ -64,9 +66,19 @@ function retryOptions(options: UpstreamRetryOptions) {
   };
 }
 
+/** A fetch that gives up after `timeoutMs`, so a hung GitHub cannot hold a request (and its token) forever. */
+function fetchWithTimeout(timeoutMs: number): typeof fetch {
+  return (input, init) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    return fetch(input, { ...init, signal });
+  };
+}
+
 function common(options: ClientOptions) {
   return {
     baseUrl: options.baseUrl,
+    request: { fetch: fetchWithTimeout(options.requestTimeoutMs ?? 30_000) },
     userAgent: options.userAgent ?? "repogate",
     ...(options.log ? { log: options.log } : {}),
   };
@@ -76,7 +88,7 @@ function common(options: ClientOptions) {
 export function createAppOctokit(
   options: ClientOptions & { appId: number | string; clientId?: string | undefined; jwt: AppJwtProvider },
 ): AppOctokit {
-  return new AppOctokitClass({
+  const octokit = new AppOctokitClass({
     ...common(options),
     authStrategy: createAppAuth,
     auth: {
@@ -90,6 +102,12 @@ export function createAppOctokit(
     throttle: throttleOptions(options, `repogate-app-${options.appId}`),
     retry: retryOptions(options),
   });
+  octokit.hook.error("request", (error) => {
+    // A rejected JWT (key rotated, App re-created) must not stay cached for the rest of its lifetime.
+    if ((error as { status?: unknown }).status === 401) options.jwt.invalidate();
+    throw error;
+  });
+  return octokit;
 }
 
 /** An octokit bound to one installation token, with GitHub's rate-limit advice and 5xx retries. */

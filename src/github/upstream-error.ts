@@ -51,8 +51,10 @@ export function toUpstreamError(error: unknown): unknown {
     const data = error.response?.data as { message?: unknown; documentation_url?: unknown } | undefined;
     const githubMessage =
       typeof data?.message === "string" ? data.message : String(error.message ?? "request failed");
+    // octokit reports network failures and timeouts as status 500 without a response.
+    const reachedGitHub = error.response !== undefined;
     return new GitHubUpstreamError({
-      status: error.status as number,
+      status: reachedGitHub ? (error.status as number) : 0,
       githubMessage: redactSecrets(githubMessage).slice(0, 500),
       route: routeOf(error),
       documentationUrl: typeof data?.documentation_url === "string" ? data.documentation_url : undefined,

@@ -354,6 +354,34 @@ describe("upstream faults", () => {
     await broker.drain();
   });
 
+  it("aborts a hung GitHub call after requestTimeoutMs and reports GITHUB_UNREACHABLE", async () => {
+    const { broker } = await brokerFor(github, { retries: 0, requestTimeoutMs: 200 });
+    github.faults.add({
+      kind: "latency",
+      latencyMs: 1500,
+      count: 1,
+      method: "GET",
+      pathPrefix: "/repos/mycompany/web",
+    });
+    const started = performance.now();
+    const error = await broker
+      .withToken({ repository: "mycompany/web", operation: "read" }, (octokit) =>
+        octokit.rest.repos.get({ owner: "mycompany", repo: "web" }),
+      )
+      .catch((e: unknown) => e);
+    expect(performance.now() - started).toBeLessThan(1200);
+    expect(error).toMatchObject({ code: "GITHUB_UNREACHABLE", status: 0, route: "GET /repos/mycompany/web" });
+    await broker.drain();
+    expect(github.log.revocations).toHaveLength(1);
+  });
+
+  it("reports GITHUB_UNREACHABLE when nothing listens at baseUrl", async () => {
+    const { broker } = await brokerFor(github, { baseUrl: "http://127.0.0.1:9", retries: 0 });
+    await expect(
+      broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => "never"),
+    ).rejects.toMatchObject({ code: "GITHUB_UNREACHABLE", status: 0 });
+  });
+
   it("reports a revocation that fails twice to onRevokeError, without the token", async () => {
     const errors: Array<{ error: unknown; revocation: TokenRevocation }> = [];
     const { broker } = await brokerFor(github, {
