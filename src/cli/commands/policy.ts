@@ -1,4 +1,4 @@
-import { type Command, CommanderError, Option } from "commander";
+import { type Command, type CommanderError, Option } from "commander";
 import { formatDecision } from "../../policy/explain.ts";
 import { type PolicyDecision, PolicyEngine, PolicyError } from "../../policy/index.ts";
 import { loadPolicyFile, type Policy } from "../../policy/load.ts";
@@ -153,5 +153,3 @@ export function registerPolicyCommand(program: Command): void {
       process.exitCode = await runPolicyExplain(options);
     });
 }
-
-export { CommanderError };
