@@ -72,11 +72,7 @@ interface Endpoints {
   token_endpoint: string;
 }
 
-const discoveryCache = new Map<string, Endpoints>();
-
 async function discover(issuer: string, fetchFn: typeof fetch): Promise<Endpoints> {
-  const cached = discoveryCache.get(issuer);
-  if (cached) return cached;
   const url = `${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
   const res = await send(fetchFn, url, {});
   if (!res.ok) throw new DevLoginError("IDP_UNREACHABLE", `${url} answered HTTP ${res.status}`);
@@ -84,12 +80,7 @@ async function discover(issuer: string, fetchFn: typeof fetch): Promise<Endpoint
   if (doc.issuer !== issuer || !doc.authorization_endpoint || !doc.token_endpoint) {
     throw new DevLoginError("IDP_UNREACHABLE", `${url} is not the discovery document of issuer ${issuer}`);
   }
-  const endpoints = {
-    authorization_endpoint: doc.authorization_endpoint,
-    token_endpoint: doc.token_endpoint,
-  };
-  discoveryCache.set(issuer, endpoints);
-  return endpoints;
+  return { authorization_endpoint: doc.authorization_endpoint, token_endpoint: doc.token_endpoint };
 }
 
 async function send(fetchFn: typeof fetch, url: string, init: RequestInit): Promise<Response> {
@@ -131,20 +122,56 @@ export async function authorizeAsDevUser(options: AuthorizeOptions): Promise<Aut
   };
   for (const [k, v] of Object.entries(params)) if (v !== undefined) authUrl.searchParams.set(k, v);
 
+  return await signInAtAuthorizationUrl(authUrl.href, {
+    issuer: options.issuer,
+    user: options.user,
+    redirectUri,
+    state,
+    fetch: fetchFn,
+  });
+}
+
+export interface SignInOptions {
+  issuer: string;
+  user: string;
+  /** Where the IdP sends the result; the walk stops at the first redirect there. */
+  redirectUri: string;
+  /** When given, the redirect must carry exactly this state. */
+  state?: string;
+  fetch?: typeof fetch;
+}
+
+/**
+ * Plays the user agent for an authorization URL built by any client (ours, the MCP SDK's): follows
+ * the IdP's redirects with its cookies, submits the dev login form for `user`, and returns the code
+ * sent to the redirect URI. Nothing needs to listen on the redirect URI.
+ */
+export async function signInAtAuthorizationUrl(
+  authorizationUrl: string,
+  options: SignInOptions,
+): Promise<AuthorizationResult> {
+  const fetchFn = options.fetch ?? fetch;
+  const { redirectUri } = options;
   const cookies = new Map<string, string>();
   const cookieHeader = () => [...cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-  let res = await send(fetchFn, authUrl.href, { headers: {} });
-  let url = authUrl.href;
+  let url = authorizationUrl;
+  let res = await send(fetchFn, url, { headers: {} });
   for (let step = 0; step < 12; step++) {
     for (const line of res.headers.getSetCookie()) {
       const [pair] = line.split(";", 1);
       const eq = pair?.indexOf("=") ?? -1;
-      if (pair && eq > 0) cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1));
+      if (!pair || eq <= 0) continue;
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1);
+      // The IdP clears finished interaction cookies by sending them empty.
+      if (value) cookies.set(name, value);
+      else cookies.delete(name);
     }
     const location = res.headers.get("location");
     if (res.status >= 300 && res.status < 400 && location) {
       const next = new URL(location, url);
-      if (sameEndpoint(next, redirectUri)) return readRedirect(next, redirectUri, state, options.issuer);
+      if (sameEndpoint(next, redirectUri))
+        return readRedirect(next, redirectUri, options.state, options.issuer);
       url = next.href;
       res = await send(fetchFn, url, { headers: { cookie: cookieHeader() } });
       continue;
@@ -241,7 +268,12 @@ function sameEndpoint(url: URL, redirectUri: string): boolean {
   return url.origin === expected.origin && url.pathname === expected.pathname;
 }
 
-function readRedirect(url: URL, redirectUri: string, state: string, issuer: string): AuthorizationResult {
+function readRedirect(
+  url: URL,
+  redirectUri: string,
+  state: string | undefined,
+  issuer: string,
+): AuthorizationResult {
   const q = url.searchParams;
   const error = q.get("error");
   if (error) {
@@ -252,7 +284,8 @@ function readRedirect(url: URL, redirectUri: string, state: string, issuer: stri
       error,
     );
   }
-  if (q.get("state") !== state) throw new DevLoginError("IDP_LOGIN_FAILED", "state mismatch in the redirect");
+  if (state !== undefined && q.get("state") !== state)
+    throw new DevLoginError("IDP_LOGIN_FAILED", "state mismatch in the redirect");
   // RFC 9207: the IdP names itself in the response, which guards against mix-up attacks.
   if (q.get("iss") !== null && q.get("iss") !== issuer) {
     throw new DevLoginError(
@@ -283,7 +316,7 @@ function decodeHtml(text: string): string {
 }
 
 function summarize(body: string): string {
-  const text = body
+  const text = decodeHtml(body.replace(/<title>.*?<\/title>/s, ""))
     .replace(/<[^>]+>/g, " ")
     .replace(/\s+/g, " ")
     .trim();

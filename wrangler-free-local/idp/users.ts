@@ -47,7 +47,7 @@ export type DevUser = z.infer<typeof devUserSchema>;
 export class DevUsersFileError extends Error {
   readonly code = "IDP_USERS_FILE_INVALID";
   constructor(file: string, detail: string) {
-    super(`dev IdP users file ${file} is invalid: ${detail}`);
+    super(`dev IdP users file ${file} ${detail}`);
     this.name = "DevUsersFileError";
   }
 }
@@ -57,7 +57,7 @@ export function parseDevUsers(content: unknown, source = "<inline>"): DevUser[] 
   const result = usersFileSchema.safeParse(content);
   if (!result.success) {
     const detail = result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-    throw new DevUsersFileError(source, detail);
+    throw new DevUsersFileError(source, `is invalid: ${detail}`);
   }
   return result.data.users;
 }
