@@ -28,7 +28,7 @@ import {
   VerifyCommand,
 } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { wrapKeyMaterialRsaAes } from "../../wrangler-free-local/aws/kms/import-key.ts";
+import { importRsaKeyIntoKms, wrapKeyMaterialRsaAes } from "../../wrangler-free-local/aws/kms/import-key.ts";
 import { type EmulatorFixture, kmsClient, startFixture } from "./fixture.ts";
 
 let fixture: EmulatorFixture;
@@ -334,6 +334,25 @@ describe("EXTERNAL keys and ImportKeyMaterial", () => {
     expect(kmsPublic.export({ type: "spki", format: "der" })).toEqual(
       publicKey.export({ type: "spki", format: "der" }),
     );
+  });
+
+  it("importRsaKeyIntoKms imports a PEM behind an alias, and KMS signs with exactly that key", async () => {
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const pem = privateKey.export({ type: "pkcs1", format: "pem" }) as string;
+    const imported = await importRsaKeyIntoKms(kms, pem, { alias: "alias/github-app" });
+    expect(imported).toMatchObject({ keySpec: "RSA_2048", alias: "alias/github-app" });
+    expect(imported.keyArn).toBe(`arn:aws:kms:us-east-1:000000000000:key/${imported.keyId}`);
+    const message = Buffer.from("eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiIxIn0");
+    const signed = await kms.send(
+      new SignCommand({
+        KeyId: "alias/github-app",
+        Message: message,
+        SigningAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256",
+      }),
+    );
+    expect(verify("sha256", message, publicKey, Buffer.from(signed.Signature as Uint8Array))).toBe(true);
+    const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: "alias/github-app" }));
+    expect(KeyMetadata).toMatchObject({ Origin: "EXTERNAL", KeyState: "Enabled", KeyUsage: "SIGN_VERIFY" });
   });
 
   it("refuses a token of another key, a key of the wrong size, RSAES_OAEP wrapping and garbage", async () => {

@@ -1,3 +1,8 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   CreateKeyCommand,
   DescribeKeyCommand,
@@ -175,5 +180,42 @@ describe("fault switch", () => {
     };
     expect(after.calls).toEqual({});
     kms.destroy();
+  });
+});
+
+describe("standalone runner", () => {
+  it("serves on the given port and data dir, and exits cleanly on SIGTERM", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "repogate-aws-main-"));
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "wrangler-free-local/aws/main.ts", "--port", "0", "--data-dir", dataDir],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    try {
+      let output = "";
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on("data", (chunk: Buffer) => {
+          output += chunk.toString();
+          const match = /listening on (http:\/\/\S+)/.exec(output);
+          if (match) resolve(match[1] as string);
+        });
+        child.once("exit", (code) => reject(new Error(`runner exited early with ${code}`)));
+      });
+      const kms = new (await import("@aws-sdk/client-kms")).KMSClient({
+        endpoint: url,
+        region: "us-east-1",
+        credentials: { accessKeyId: "AKID", secretAccessKey: "secret" },
+      });
+      await kms.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY" }));
+      kms.destroy();
+      expect((await stat(join(dataDir, "aws", "state.json"))).isFile()).toBe(true);
+      const exited = once(child, "exit");
+      child.kill("SIGTERM");
+      const [code] = await exited;
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
