@@ -1,0 +1,175 @@
+import { type Context, Hono } from "hono";
+import type { Logger } from "pino";
+import type { ApiKeyVerifier } from "../auth/api-keys.ts";
+import type { OidcVerifier } from "../auth/oidc-verifier.ts";
+import type { Principal } from "../auth/principal.ts";
+import { accessLog } from "./access-log.ts";
+import { type AuthFailureEvent, authenticate, type RateLimitedEvent } from "./authenticate.ts";
+import { DEFAULT_MAX_BODY_BYTES, mcpBodyLimit } from "./body-limit.ts";
+import { type ClientIpOptions, clientIp } from "./client-ip.ts";
+import { mcpCors } from "./cors.ts";
+import { mountHealthRoutes, type ReadinessCheck } from "./health.ts";
+import { JSON_RPC_ERROR, jsonRpcError } from "./jsonrpc-error.ts";
+import { hostsForPublicUrl, originHostGuard } from "./origin-host-guard.ts";
+import {
+  mountProtectedResourceMetadata,
+  protectedResourceMetadataPath,
+} from "./protected-resource-metadata.ts";
+import { createRateLimits, limitPerPrincipal, type RateLimitOptions, type RateLimits } from "./rate-limit.ts";
+import { requestId } from "./request-id.ts";
+import { jsonRpcScopeGuard } from "./scope-guard.ts";
+import type { HttpEnv } from "./types.ts";
+
+/** Serves one authenticated MCP POST. `c.req.raw` has no credential headers; pass `c.get("parsedBody")`. */
+export type McpHandler = (c: Context<HttpEnv>, principal: Principal) => Promise<Response>;
+
+/** Everything the HTTP app needs; built once at start-up from config. */
+export interface HttpAppOptions {
+  /** Public base URL (origin, no path), e.g. `https://mcp.corp.example`; `/mcp` is appended. */
+  publicUrl: string;
+  auth: {
+    verifier: OidcVerifier;
+    apiKeys?: ApiKeyVerifier;
+    /** Scopes every `/mcp` message needs; also the 401 `scope=` and, by default, `scopes_supported`. */
+    requiredScopes: string[];
+    /** Extra scopes per JSON-RPC method or `tools/call:<tool>`. */
+    methodScopes?: Record<string, string[]>;
+    /** PRM `scopes_supported`; defaults to `requiredScopes`. */
+    scopesSupported?: string[];
+  };
+  /** Limits and store, or limiters already built (e.g. shared by tests); memory with defaults when omitted. */
+  rateLimit?: RateLimitOptions | RateLimits;
+  /** Browser origins allowed on `/mcp` (also its CORS allowlist). Requests without Origin always pass. */
+  allowedOrigins?: string[];
+  /** Host header values accepted on `/mcp`; defaults to the public URL's host. */
+  allowedHosts?: string[];
+  clientIp?: ClientIpOptions;
+  maxBodyBytes?: number;
+  mcpHandler: McpHandler;
+  /** Named checks for `/readyz` (policy loaded, GitHub reachable, …); `idp-jwks` is added unless given. */
+  readinessChecks?: Record<string, ReadinessCheck>;
+  logger?: Logger;
+  onAuthFailure?: (event: AuthFailureEvent) => void;
+  onRateLimited?: (event: RateLimitedEvent) => void;
+  resourceName?: string;
+  resourceDocumentation?: string;
+}
+
+/** The app plus what its owner needs to wire and stop it. */
+export interface HttpApp {
+  app: Hono<HttpEnv>;
+  /** The canonical `/mcp` URL (PRM `resource`). */
+  resourceUrl: string;
+  /** The path-aware PRM URL named in every challenge. */
+  resourceMetadataUrl: string;
+  /** Resolves when the rate-limit store is connected. */
+  ready(): Promise<void>;
+  /** Releases the rate-limit store connection (only if this app created it). */
+  close(): Promise<void>;
+}
+
+function isRateLimits(value: RateLimitOptions | RateLimits | undefined): value is RateLimits {
+  return value !== undefined && "principal" in value && "failedAuth" in value;
+}
+
+/** Builds the Hono app: guards, authentication, rate limits and scope checks in front of the MCP handler. */
+export function createHttpApp(options: HttpAppOptions): HttpApp {
+  const base = new URL(options.publicUrl);
+  if (base.pathname !== "/" || base.search || base.hash) {
+    throw new TypeError(`publicUrl must be an origin without path, query or fragment: ${options.publicUrl}`);
+  }
+  const resourceUrl = `${base.origin}/mcp`;
+  const resourceMetadataUrl = `${base.origin}${protectedResourceMetadataPath(resourceUrl)}`;
+  const { logger } = options;
+  const requiredScopes = options.auth.requiredScopes;
+  const rateLimits = isRateLimits(options.rateLimit)
+    ? options.rateLimit
+    : createRateLimits({ ...options.rateLimit, ...(logger ? { logger } : {}) });
+  const ownsRateLimits = !isRateLimits(options.rateLimit);
+
+  const app = new Hono<HttpEnv>();
+  app.use("*", requestId());
+  app.use("*", clientIp(options.clientIp));
+  if (logger) app.use("*", accessLog(logger));
+
+  mountProtectedResourceMetadata(app, {
+    resource: resourceUrl,
+    issuer: options.auth.verifier.issuer,
+    scopesSupported: options.auth.scopesSupported ?? requiredScopes,
+    ...(options.resourceName ? { resourceName: options.resourceName } : {}),
+    ...(options.resourceDocumentation ? { resourceDocumentation: options.resourceDocumentation } : {}),
+  });
+  mountHealthRoutes(
+    app,
+    { "idp-jwks": () => options.auth.verifier.checkJwks(), ...options.readinessChecks },
+    logger ? { logger } : {},
+  );
+
+  const allowedOrigins = options.allowedOrigins ?? [];
+  app.use(
+    "/mcp",
+    originHostGuard({
+      allowedOrigins,
+      allowedHosts: options.allowedHosts ?? hostsForPublicUrl(base),
+      onReject: (reason, c) => {
+        const userAgent = c.req.header("user-agent");
+        options.onAuthFailure?.({
+          reason,
+          status: 403,
+          ip: c.get("clientIp"),
+          ...(userAgent !== undefined ? { userAgent } : {}),
+          requestId: c.get("requestId"),
+        });
+      },
+    }),
+  );
+  if (allowedOrigins.length > 0) app.use("/mcp", mcpCors(allowedOrigins));
+  app.use("/mcp", mcpBodyLimit(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));
+  app.use(
+    "/mcp",
+    authenticate({
+      oidc: options.auth.verifier,
+      ...(options.auth.apiKeys ? { apiKeys: options.auth.apiKeys } : {}),
+      resourceMetadataUrl,
+      challengeScopes: requiredScopes,
+      failedAuthLimiter: rateLimits.failedAuth,
+      ...(options.onAuthFailure ? { onAuthFailure: options.onAuthFailure } : {}),
+      ...(options.onRateLimited ? { onRateLimited: options.onRateLimited } : {}),
+      ...(logger ? { logger } : {}),
+    }),
+  );
+  app.use("/mcp", limitPerPrincipal(rateLimits.principal, options.onRateLimited));
+  app.post(
+    "/mcp",
+    jsonRpcScopeGuard({
+      requirements: {
+        base: requiredScopes,
+        ...(options.auth.methodScopes ? { byMethod: options.auth.methodScopes } : {}),
+      },
+      resourceMetadataUrl,
+      challengeScopes: requiredScopes,
+    }),
+    (c) => options.mcpHandler(c, c.get("principal")),
+  );
+  // Stateless server: no standalone SSE stream (GET) and no session to delete (DELETE).
+  app.all("/mcp", (c) =>
+    jsonRpcError(c, 405, JSON_RPC_ERROR.serverError, "Method not allowed.", { Allow: "POST" }),
+  );
+
+  app.notFound((c) => c.json({ error: "not_found" }, 404));
+  app.onError((error, c) => {
+    logger?.error(
+      { requestId: c.get("requestId"), err: error instanceof Error ? error.message : String(error) },
+      "unhandled error",
+    );
+    return jsonRpcError(c, 500, JSON_RPC_ERROR.internalError, "Internal error");
+  });
+
+  return {
+    app,
+    resourceUrl,
+    resourceMetadataUrl,
+    ready: () => rateLimits.ready(),
+    close: () => (ownsRateLimits ? rateLimits.close() : Promise.resolve()),
+  };
+}

@@ -1,0 +1,198 @@
+import type { MiddlewareHandler } from "hono";
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from "rate-limiter-flexible";
+import type { RateLimitedEvent } from "./authenticate.ts";
+import { JSON_RPC_ERROR, jsonRpcError } from "./jsonrpc-error.ts";
+import type { HttpEnv } from "./types.ts";
+
+/** Rate-limit settings. Counters live in memory unless `redis` is given (needed with more than one replica). */
+export interface RateLimitOptions {
+  /** Requests per principal per window. Default 120. */
+  points?: number;
+  /** Window length in seconds. Default 60. */
+  durationSec?: number;
+  /** Failed authentications per client IP per window before that IP gets 429 without verification. */
+  failedAuth?: { points?: number; durationSec?: number };
+  /** Shared counters; on Redis errors each limiter falls back to its in-memory twin and logs a warning. */
+  redis?: { url: string; keyPrefix?: string } | { client: Redis; keyPrefix?: string };
+  logger?: Logger;
+}
+
+/** The outcome of counting one request. */
+export type RateDecision = { allowed: true; remaining: number } | { allowed: false; retryAfterSec: number };
+
+/** One counter family (per principal, or per IP for failed authentications). */
+export interface RateLimiter {
+  /** Counts one request for `key`. */
+  consume(key: string): Promise<RateDecision>;
+  /** Whether `key` is already over its limit, without counting. */
+  peek(key: string): Promise<RateDecision>;
+}
+
+/** The limiters the HTTP app uses, and how to release their connections. */
+export interface RateLimits {
+  principal: RateLimiter;
+  failedAuth: RateLimiter;
+  /** Resolves once the Redis connection is ready (immediately for memory). */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function retryAfter(msBeforeNext: number): number {
+  return Math.max(1, Math.ceil(msBeforeNext / 1000));
+}
+
+/**
+ * Redis-backed limiter with an in-memory fallback. Decision (documented): on a Redis outage we keep limiting
+ * per replica in memory rather than failing closed (refusing everyone) or open (no limit at all); each
+ * replica then allows up to `points` per window, and a warning is logged at most every 30 s.
+ */
+function insuredLimiter(
+  name: string,
+  primary: RateLimiterAbstract,
+  fallback: RateLimiterMemory,
+  logger?: Logger,
+): RateLimiter {
+  let lastWarning = 0;
+  const onStoreError = (error: unknown) => {
+    if (Date.now() - lastWarning > 30_000) {
+      lastWarning = Date.now();
+      logger?.warn(
+        { limiter: name, err: error instanceof Error ? error.message : String(error) },
+        "rate-limit store unavailable, counting in memory on this replica",
+      );
+    }
+  };
+  const run = async (
+    operation: (limiter: RateLimiterAbstract) => Promise<RateLimiterRes | null>,
+    limit: number,
+  ): Promise<RateDecision> => {
+    let result: RateLimiterRes | null;
+    try {
+      try {
+        result = await operation(primary);
+      } catch (error) {
+        if (error instanceof RateLimiterRes) throw error;
+        onStoreError(error);
+        result = await operation(fallback);
+      }
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) {
+        return { allowed: false, retryAfterSec: retryAfter(rejection.msBeforeNext) };
+      }
+      throw rejection;
+    }
+    if (result && result.consumedPoints > limit) {
+      return { allowed: false, retryAfterSec: retryAfter(result.msBeforeNext) };
+    }
+    return { allowed: true, remaining: result?.remainingPoints ?? limit };
+  };
+  return {
+    consume: (key) => run((limiter) => limiter.consume(key), primary.points),
+    // `get` returns consumed points so far; at or above the limit the next request would be refused.
+    peek: (key) => run((limiter) => limiter.get(key), primary.points - 1),
+  };
+}
+
+/** Creates the per-principal and failed-authentication limiters (memory, or Redis with a memory fallback). */
+export function createRateLimits(options: RateLimitOptions = {}): RateLimits {
+  const principalOpts = { points: options.points ?? 120, duration: options.durationSec ?? 60 };
+  const failedOpts = {
+    points: options.failedAuth?.points ?? 20,
+    duration: options.failedAuth?.durationSec ?? 60,
+  };
+  if (!options.redis) {
+    const principal = new RateLimiterMemory({ ...principalOpts, keyPrefix: "principal" });
+    const failed = new RateLimiterMemory({ ...failedOpts, keyPrefix: "authfail" });
+    return {
+      principal: insuredLimiter("principal", principal, principal),
+      failedAuth: insuredLimiter("failed-auth", failed, failed),
+      ready: async () => {},
+      close: async () => {},
+    };
+  }
+
+  const ownsClient = "url" in options.redis;
+  const client =
+    "url" in options.redis
+      ? new Redis(options.redis.url, {
+          // Fail fast while disconnected so requests fall back to memory instead of queueing.
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 1,
+          connectTimeout: 2_000,
+        })
+      : options.redis.client;
+  if (ownsClient) {
+    client.on("error", (error: Error) =>
+      options.logger?.debug({ err: error.message }, "redis connection error"),
+    );
+  }
+  const prefix = options.redis.keyPrefix ?? "repogate:rl";
+  const redisLimiter = (opts: { points: number; duration: number }, name: string) =>
+    new RateLimiterRedis({
+      ...opts,
+      storeClient: client,
+      keyPrefix: `${prefix}:${name}`,
+      rejectIfRedisNotReady: true,
+    });
+  return {
+    principal: insuredLimiter(
+      "principal",
+      redisLimiter(principalOpts, "principal"),
+      new RateLimiterMemory({ ...principalOpts, keyPrefix: "principal" }),
+      options.logger,
+    ),
+    failedAuth: insuredLimiter(
+      "failed-auth",
+      redisLimiter(failedOpts, "authfail"),
+      new RateLimiterMemory({ ...failedOpts, keyPrefix: "authfail" }),
+      options.logger,
+    ),
+    ready: () =>
+      client.status === "ready"
+        ? Promise.resolve()
+        : new Promise<void>((resolve, reject) => {
+            client.once("ready", () => resolve());
+            client.once("end", () => reject(new Error("redis connection ended before it was ready")));
+          }),
+    close: async () => {
+      if (ownsClient) await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
+
+/** Counts each authenticated request against its principal; 429 with `Retry-After` when over the limit. */
+export function limitPerPrincipal(
+  limiter: RateLimiter,
+  onRateLimited?: (event: RateLimitedEvent) => void,
+): MiddlewareHandler<HttpEnv> {
+  return async (c, next) => {
+    const principal = c.get("principal");
+    const decision = await limiter.consume(`${principal.via}:${principal.sub}`);
+    if (!decision.allowed) {
+      const userAgent = c.req.header("user-agent");
+      onRateLimited?.({
+        limiter: "principal",
+        retryAfterSec: decision.retryAfterSec,
+        principal,
+        ip: c.get("clientIp"),
+        ...(userAgent !== undefined ? { userAgent } : {}),
+        requestId: c.get("requestId"),
+      });
+      return jsonRpcError(
+        c,
+        429,
+        JSON_RPC_ERROR.serverError,
+        `Rate limit exceeded, retry in ${decision.retryAfterSec} s`,
+        { "Retry-After": String(decision.retryAfterSec) },
+      );
+    }
+    await next();
+  };
+}

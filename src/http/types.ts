@@ -1,0 +1,16 @@
+import type { Principal } from "../auth/principal.ts";
+
+/** Per-request values the middlewares hand to each other and to the MCP handler (typed `c.get`). */
+export interface HttpVariables {
+  requestId: string;
+  clientIp: string;
+  /** Set by `authenticate`; present in every `/mcp` handler. */
+  principal: Principal;
+  /** The JSON-RPC payload as parsed by the scope guard (a message or a batch); pass as `parsedBody`. */
+  parsedBody: unknown;
+}
+
+/** The Hono environment of repogate's HTTP app. */
+export interface HttpEnv {
+  Variables: HttpVariables;
+}
