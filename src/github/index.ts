@@ -25,7 +25,7 @@ export {
   type RepositoryOperation,
 } from "./operation-permissions.ts";
 export { PemAppJwtSigner, PemKeyError } from "./pem-signer.ts";
-export { isValidRefName, type RefClassification, RefResolver } from "./ref-resolver.ts";
+export { isValidRefName, type RefClassification, type RefKind, RefResolver } from "./ref-resolver.ts";
 export type {
   RevocationReason,
   TokenBrokerHooks,

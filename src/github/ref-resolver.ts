@@ -2,7 +2,10 @@ import { parseRepositoryFullName } from "./narrowed-scope.ts";
 import type { NarrowedOctokit } from "./octokit-clients.ts";
 import { toUpstreamError } from "./upstream-error.ts";
 
-/** What a ref names in a repository. */
+/** The kinds the policy engine distinguishes (src/policy RefResolver). */
+export type RefKind = "branch" | "tag" | "commit" | "unknown";
+
+/** What a ref names in a repository, with the commit (or tag object) it points at. */
 export type RefClassification =
   | { kind: "branch"; name: string; sha: string }
   | { kind: "tag"; name: string; sha: string }
@@ -30,7 +33,10 @@ function isNotFound(error: unknown): boolean {
   return status === 404 || status === 422;
 }
 
-/** Answers the policy engine's questions about refs, using a token narrowed to that repository. */
+/**
+ * Answers the policy engine's questions about refs (it satisfies `RefResolver` of src/policy),
+ * using a token narrowed to that repository.
+ */
 export class RefResolver {
   readonly #octokit: NarrowedOctokit;
   readonly owner: string;
@@ -57,8 +63,13 @@ export class RefResolver {
     return this.#defaultBranch;
   }
 
-  /** Branch, tag, commit (hex SHA that resolves) or unknown, tried in that order as GitHub resolves refs. */
-  async classifyRef(ref: string): Promise<RefClassification> {
+  /** Branch, tag, commit (hex SHA that resolves) or unknown: what the policy engine asks. */
+  async classifyRef(ref: string): Promise<RefKind> {
+    return (await this.resolveRef(ref)).kind;
+  }
+
+  /** Like `classifyRef`, with the name and SHA; tried in GitHub's order: branch, tag, commit. */
+  async resolveRef(ref: string): Promise<RefClassification> {
     const unknown: RefClassification = { kind: "unknown", ref };
     if (!isValidRefName(ref)) return unknown;
     const explicitBranch = ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : undefined;

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GitHubBroker, RefResolver } from "../../src/github/index.ts";
+import {
+  checkRef,
+  PolicyEngine,
+  type RefResolver as PolicyRefResolver,
+  parsePolicy,
+} from "../../src/policy/index.ts";
 import { brokerFor, type GitHubEmulator, startGitHub, tempDir } from "./harness.ts";
 
 let github: GitHubEmulator;
@@ -44,17 +50,17 @@ describe("RefResolver", () => {
   it("classifies branches (with slashes), tags, commits and unknown refs", async () => {
     const mainSha = await branchSha("main");
     const result = await withRefs(async (refs) => ({
-      main: await refs.classifyRef("main"),
-      slashed: await refs.classifyRef("feature/dark-mode"),
-      explicit: await refs.classifyRef("refs/heads/stable"),
-      tag: await refs.classifyRef("v1.0.0"),
-      explicitTag: await refs.classifyRef("refs/tags/v0.9.0"),
-      commit: await refs.classifyRef(mainSha),
-      shortCommit: await refs.classifyRef(mainSha.slice(0, 10)),
-      missing: await refs.classifyRef("no-such-branch"),
-      missingSha: await refs.classifyRef("0000000000000000000000000000000000000000"),
-      traversal: await refs.classifyRef("../../othercorp/secret"),
-      otherNamespace: await refs.classifyRef("refs/pull/1/head"),
+      main: await refs.resolveRef("main"),
+      slashed: await refs.resolveRef("feature/dark-mode"),
+      explicit: await refs.resolveRef("refs/heads/stable"),
+      tag: await refs.resolveRef("v1.0.0"),
+      explicitTag: await refs.resolveRef("refs/tags/v0.9.0"),
+      commit: await refs.resolveRef(mainSha),
+      shortCommit: await refs.resolveRef(mainSha.slice(0, 10)),
+      missing: await refs.resolveRef("no-such-branch"),
+      missingSha: await refs.resolveRef("0000000000000000000000000000000000000000"),
+      traversal: await refs.resolveRef("../../othercorp/secret"),
+      otherNamespace: await refs.resolveRef("refs/pull/1/head"),
     }));
     expect(result.main).toEqual({ kind: "branch", name: "main", sha: mainSha });
     expect(result.slashed).toMatchObject({ kind: "branch", name: "feature/dark-mode" });
@@ -102,5 +108,43 @@ describe("RefResolver", () => {
       notASha: false,
       badBranch: false,
     });
+  });
+
+  it("settles the policy engine's ref checks (checkRef) over the wire", async () => {
+    const engine = new PolicyEngine(
+      parsePolicy(
+        [
+          "version: 1",
+          "repositories:",
+          '  - pattern: "mycompany/web"',
+          "    branches: [main, stable]",
+          "    operations: [read]",
+        ].join("\n"),
+      ),
+    );
+    const principal = { sub: "dev", groups: [] };
+    const main = await branchSha("main");
+    const hotfix = await branchSha("hotfix/1.0.1");
+    const merged = await branchSha("feature/dark-mode");
+    const decide = (ref?: string) =>
+      withRefs(async (refs) => {
+        const resolver: PolicyRefResolver = refs;
+        const decision = engine.decide({
+          principal,
+          repository: "mycompany/web",
+          operation: "read",
+          ...(ref ? { ref } : {}),
+        });
+        return decision.refCheckRequired ? checkRef(decision, ref, resolver) : decision;
+      });
+    expect(await decide()).toMatchObject({ allowed: true, ref: { kind: "default-branch", branch: "main" } });
+    expect(await decide("main")).toMatchObject({ allowed: true });
+    expect(await decide(merged)).toMatchObject({ allowed: true, ref: { kind: "commit", branch: "main" } });
+    expect(await decide(hotfix)).toMatchObject({ allowed: false, code: "REF_NOT_REACHABLE" });
+    expect(await decide(hotfix.slice(0, 12))).toMatchObject({ allowed: false, code: "REF_NOT_REACHABLE" });
+    expect(await decide(main.slice(0, 12))).toMatchObject({ allowed: true, ref: { kind: "commit" } });
+    expect(await decide("deadbeef")).toMatchObject({ allowed: false, code: "REF_NOT_FOUND" });
+    expect(await decide("v1.0.0")).toMatchObject({ allowed: false });
+    expect(await decide("hotfix/1.0.1")).toMatchObject({ allowed: false, code: "BRANCH_NOT_ALLOWED" });
   });
 });
