@@ -179,3 +179,28 @@ describe("dynamic client registration", () => {
     expect((await verifyAccessToken(idp.issuer, tokens.access_token)).client_id).toBe(client.client_id);
   });
 });
+
+describe("a client whose registration the IdP no longer has", () => {
+  it("is told, in JSON when it asks for JSON, to register again and where", async () => {
+    const url = new URL(`${idp.issuer}/auth`);
+    url.search = new URLSearchParams({
+      response_type: "code",
+      client_id: "forgotten-client",
+      redirect_uri: "http://localhost:3337/oauth/callback",
+      code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+      code_challenge_method: "S256",
+      scope: "openid",
+    }).toString();
+    const asJson = await fetch(url, { redirect: "manual", headers: { accept: "application/json" } });
+    expect(asJson.status).toBe(400);
+    const body = (await asJson.json()) as Record<string, string>;
+    expect(body.error).toBe("invalid_client");
+    expect(body.error_description).toMatch(/client is not registered/);
+    expect(body.registration_endpoint).toBe(`${idp.issuer}/reg`);
+
+    const asPage = await fetch(url, { redirect: "manual", headers: { accept: "text/html" } });
+    expect(asPage.status).toBe(400);
+    expect(asPage.headers.get("content-type")).toMatch(/text\/html/);
+    expect(await asPage.text()).toContain("invalid_client");
+  });
+});

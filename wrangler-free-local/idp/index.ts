@@ -49,6 +49,7 @@ export async function createDevIdp(options: CreateDevIdpOptions): Promise<DevIdp
   const provider = new oidc.Provider(
     options.issuer,
     buildProviderConfiguration(oidc, {
+      issuer: options.issuer,
       users: options.users,
       resources: options.resources,
       keys,

@@ -8,6 +8,7 @@ declare module "oidc-provider" {
     type: string;
     body: unknown;
     status: number;
+    accepts(...types: string[]): string | false;
     oidc?: { route?: string; client?: ClientLike; params?: Record<string, unknown> };
   }
 

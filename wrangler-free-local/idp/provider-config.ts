@@ -26,6 +26,7 @@ const TTL = {
 };
 
 export interface ProviderSetup {
+  issuer: string;
   users: DevUser[];
   /** Broker resource URLs (RFC 8707 resource indicators); the first is the default. */
   resources: string[];
@@ -143,6 +144,11 @@ export function buildProviderConfiguration(oidc: OidcModule, setup: ProviderSetu
       },
     },
     renderError: async (ctx: ProviderContext, out: Record<string, unknown>) => {
+      if (ctx.accepts("html", "json") === "json") {
+        ctx.type = "json";
+        ctx.body = out.error === "invalid_client" ? staleClientAnswer(setup.issuer, out) : out;
+        return;
+      }
       ctx.type = "html";
       ctx.body = errorPage(String(out.error ?? "error"), String(out.error_description ?? ""));
     },
@@ -173,6 +179,20 @@ function relaxRegisteredMetadata(
       return url?.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
     });
   if (loopbackOnly) metadata.application_type = "native";
+}
+
+/**
+ * An unknown client_id at /auth usually means the IdP's data directory was wiped while a client
+ * kept its registration. mcp-remote probes /auth with `Accept: application/json` and registers
+ * again when the answer says the client is not registered and names the registration endpoint.
+ */
+function staleClientAnswer(issuer: string, out: Record<string, unknown>): Record<string, unknown> {
+  return {
+    ...out,
+    error_description:
+      "client is not registered at this dev IdP (was its data directory reset?); register again",
+    registration_endpoint: `${issuer}/reg`,
+  };
 }
 
 /** Minimal escaping for text put in the dev IdP's HTML pages. */
