@@ -41,7 +41,7 @@ describe("App authentication (App JWT)", () => {
     for (const iss of ["1001", fx.github.app.clientId]) {
       const jwt = await signJwt({ iss, iat: now() - 30, exp: now() + 500 });
       const res = await withJwt(jwt).request("GET /app");
-      expect(res.data.id).toBe(1001);
+      expect(res.data?.id).toBe(1001);
     }
   });
 

@@ -62,9 +62,7 @@ export async function startFixture(
 }
 
 /** Runs a request expected to fail and returns the octokit RequestError's status and body. */
-export async function failure(
-  promise: Promise<unknown>,
-): Promise<{
+export async function failure(promise: Promise<unknown>): Promise<{
   status: number;
   data: { message?: string; errors?: unknown[]; status?: string };
   headers: Record<string, string>;
