@@ -158,6 +158,19 @@ describe("readPath", () => {
     expect((await store.readPath(web, v090, "README.md"))?.type).toBe("file");
   });
 
+  it("answers many concurrent reads through one batch reader, each with its own bytes", async () => {
+    const listing = await store.getTree(web, main, true);
+    const blobs = (listing?.entries ?? []).filter((e) => e.type === "blob").slice(0, 60);
+    const contents = await Promise.all(blobs.map((b) => store.getBlob(web, b.sha)));
+    contents.forEach((content, i) => {
+      expect(content?.length, blobs[i]?.path).toBe(blobs[i]?.size);
+    });
+    const readmes = await Promise.all(
+      Array.from({ length: 20 }, () => store.readPath(web, main, "README.md")),
+    );
+    expect(new Set(readmes.map((r) => r?.sha)).size).toBe(1);
+  });
+
   it("getBlob rejects non-blobs and garbage", async () => {
     const root = await store.getTree(web, main, false);
     expect(await store.getBlob(web, root?.sha as string)).toBeUndefined();

@@ -114,18 +114,14 @@ export async function createRepoStore(options: RepoStoreOptions): Promise<LocalR
     return { commit, parent: commit.parents[0] ?? EMPTY_TREE_SHA };
   };
   const listRefs = async (repo: RepositoryRecord, prefix: string) => {
-    const output = await gitOf(repo).text([
-      "for-each-ref",
-      "--format=%(refname:lstrip=2)%00%(objectname)%00%(*objectname)",
-      prefix,
-    ]);
-    return output
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => {
-        const [name = "", sha = "", peeled = ""] = line.split("\0");
-        return { name, sha: peeled || sha };
-      });
+    const refs: { name: string; sha: string }[] = [];
+    for (const target of (await gitOf(repo).refs()).values()) {
+      // Tags of trees or blobs have no commit to report; GitHub's branch/tag lists show commits.
+      if (target.ref.startsWith(prefix) && target.commit) {
+        refs.push({ name: target.ref.slice(prefix.length), sha: target.commit });
+      }
+    }
+    return refs;
   };
 
   const store: LocalRepoStore = {
@@ -134,15 +130,19 @@ export async function createRepoStore(options: RepoStoreOptions): Promise<LocalR
     listRepositories: () => [...records],
     getRepository: (owner, name) => byName.get(`${owner}/${name}`.toLowerCase()),
     getRepositoryById: (id) => byId.get(id),
-    listBranches: (repo) => listRefs(repo, "refs/heads"),
-    listTags: (repo) => listRefs(repo, "refs/tags"),
+    listBranches: (repo) => listRefs(repo, "refs/heads/"),
+    listTags: (repo) => listRefs(repo, "refs/tags/"),
     resolveCommit: (repo, ref) => gitOf(repo).resolveCommit(ref),
     getCommit: (repo, sha) => readCommit(gitOf(repo), sha),
     listCommits: (repo, listOptions) => listCommits(gitOf(repo), listOptions),
     async getCommitFiles(repo, sha) {
       const git = gitOf(repo);
       const found = await parentOf(git, sha);
-      return found ? await diffFiles(git, found.parent, found.commit.sha) : [];
+      if (!found) return [];
+      const files = await git.memo(`files:${found.commit.sha}`, () =>
+        diffFiles(git, found.parent, found.commit.sha),
+      );
+      return files.map((file) => ({ ...file }));
     },
     async getCommitDiff(repo, sha) {
       const git = gitOf(repo);

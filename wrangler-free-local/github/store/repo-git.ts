@@ -1,3 +1,4 @@
+import { BoundedCache } from "./bounded-cache.ts";
 import { CatFileBatch, type GitResult, type GitRunner, type GitRunOptions } from "./git-runner.ts";
 import { isFullSha, isSafeRefName, isShaLike } from "./ref-guard.ts";
 import type { TreeEntry } from "./types.ts";
@@ -29,13 +30,24 @@ export function parseLsTree(output: Buffer): TreeEntry[] {
   return entries;
 }
 
+/** A branch or tag and the commit it points at (annotated tags peeled). */
+export interface RefTarget {
+  /** Full ref name, e.g. `refs/heads/main`. */
+  ref: string;
+  /** The commit, or undefined when the ref points at something else (a tag of a tree or blob). */
+  commit: string | undefined;
+}
+
 /**
  * Git access for one bare repository: commands run with `--git-dir` and literal pathspecs, plus a
  * long-lived `cat-file --batch` for object reads. Results keyed by immutable object ids are cached.
  */
 export class RepoGit {
   readonly batch: CatFileBatch;
-  private readonly treeCache = new Map<string, Promise<TreeEntry[]>>();
+  private readonly treeCache = new BoundedCache<string, Promise<TreeEntry[]>>(512);
+  private readonly immutable = new BoundedCache<string, Promise<unknown>>(1024);
+  private readonly knownCommits = new BoundedCache<string, true>(4096);
+  private refsLoaded: Promise<Map<string, RefTarget>> | undefined;
 
   constructor(
     readonly runner: GitRunner,
@@ -69,16 +81,58 @@ export class RepoGit {
     return exitCode === 0 && isFullSha(sha) ? sha : undefined;
   }
 
+  /**
+   * All branches and tags, read once: the emulator's repositories are read-only while it runs
+   * (a changed seed means a new store), so one `for-each-ref` replaces a rev-parse per request.
+   */
+  refs(): Promise<Map<string, RefTarget>> {
+    if (!this.refsLoaded) {
+      const format = "%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)";
+      this.refsLoaded = this.text(["for-each-ref", `--format=${format}`, "refs/heads", "refs/tags"]).then(
+        (output) => {
+          const refs = new Map<string, RefTarget>();
+          for (const line of output.split("\n")) {
+            const [ref, type, sha, peeledType, peeled] = line.split("\0");
+            if (!ref || !sha) continue;
+            const commit = peeledType
+              ? peeledType === "commit"
+                ? peeled
+                : undefined
+              : type === "commit"
+                ? sha
+                : undefined;
+            refs.set(ref, { ref, commit });
+          }
+          return refs;
+        },
+      );
+      this.refsLoaded.catch(() => {
+        this.refsLoaded = undefined;
+      });
+    }
+    return this.refsLoaded;
+  }
+
   /** Resolves a branch, tag, `refs/...` name or (short) SHA to a commit; undefined for anything unsafe or unknown. */
   async resolveCommit(ref: string): Promise<string | undefined> {
     if (!isSafeRefName(ref)) return undefined;
+    const refs = await this.refs();
     const candidates = ref.startsWith("refs/") ? [ref] : [`refs/heads/${ref}`, `refs/tags/${ref}`];
     for (const candidate of candidates) {
-      const sha = await this.verify(`${candidate}^{commit}`);
-      if (sha) return sha;
+      const target = refs.get(candidate);
+      if (target) return target.commit;
     }
-    if (isShaLike(ref)) return await this.verify(`${ref.toLowerCase()}^{commit}`);
-    return undefined;
+    return isShaLike(ref) ? await this.commitSha(ref) : undefined;
+  }
+
+  /** The full id of the commit an abbreviated or full SHA names; undefined for other objects or ambiguity. */
+  async commitSha(shaLike: string): Promise<string | undefined> {
+    if (!isShaLike(shaLike)) return undefined;
+    const lower = shaLike.toLowerCase();
+    if (isFullSha(lower) && this.knownCommits.get(lower)) return lower;
+    const sha = await this.verify(`${lower}^{commit}`);
+    if (sha) this.knownCommits.set(sha, true);
+    return sha;
   }
 
   /** Object type of a (validated) SHA, or undefined when it does not exist. */
@@ -104,6 +158,19 @@ export class RepoGit {
       }
     }
     return cached;
+  }
+
+  /**
+   * Memoizes a result that depends only on full object ids (a commit's record, its file list),
+   * which can never change; failures are not remembered.
+   */
+  memo<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    const hit = this.immutable.get(key);
+    if (hit) return hit as Promise<T>;
+    const result = compute();
+    this.immutable.set(key, result);
+    result.catch(() => this.immutable.delete(key));
+    return result;
   }
 
   close(): void {
