@@ -185,6 +185,29 @@ describe("versions and rotation stages", () => {
     expect(current).toMatchObject({ SecretString: "v3", VersionId: V3, VersionStages: ["AWSCURRENT"] });
   });
 
+  it("throttles with ThrottlingException, which the SDK retries", async () => {
+    fixture.emulator.faults.set({
+      service: "secretsmanager",
+      kind: "throttle",
+      operation: "GetSecretValue",
+      count: 1,
+    });
+    const noRetry = secretsClient(fixture.emulator, { maxAttempts: 1 });
+    const error = await noRetry
+      .send(new GetSecretValueCommand({ SecretId: "repogate/github-webhook" }))
+      .catch((e: unknown) => e);
+    expect((error as SecretsManagerServiceException).name).toBe("ThrottlingException");
+    noRetry.destroy();
+    fixture.emulator.faults.set({
+      service: "secretsmanager",
+      kind: "throttle",
+      operation: "GetSecretValue",
+      count: 1,
+    });
+    const value = await sm.send(new GetSecretValueCommand({ SecretId: "repogate/github-webhook" }));
+    expect(value.$metadata.attempts).toBe(2);
+  });
+
   it("keeps secrets and their stages across a restart", async () => {
     await fixture.restart();
     const current = await sm.send(new GetSecretValueCommand({ SecretId: "repogate/github-webhook" }));
