@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
+import { App } from "@octokit/app";
 import { Octokit } from "@octokit/core";
 import { importPKCS8, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -150,5 +151,31 @@ describe("installations", () => {
       fx.appOctokit.request("GET /app/installations/{installation_id}", { installation_id: 9 }),
     );
     expect(id.status).toBe(404);
+  });
+});
+
+describe("@octokit/app", () => {
+  it("walks installations and their repositories with installation tokens", async () => {
+    const app = new App({
+      appId: fx.github.app.id,
+      privateKey: fx.privateKey,
+      Octokit: Octokit.defaults({ baseUrl: fx.github.url }),
+      log: quietLog,
+    });
+    const { data } = await app.octokit.request("GET /app");
+    expect(data?.slug).toBe("repogate-local");
+    const seen: string[] = [];
+    for await (const { repository } of app.eachRepository.iterator()) seen.push(repository.full_name);
+    expect(seen).toEqual(
+      expect.arrayContaining(["mycompany/web", "facebook/react", "partner-org/shared-sdk"]),
+    );
+    expect(seen).not.toContain("partner-org/private-tools");
+    expect(seen.some((name) => name.startsWith("othercorp/"))).toBe(false);
+    const installation = await app.getInstallationOctokit(INSTALLATIONS.facebook);
+    const repo = await installation.request("GET /repos/{owner}/{repo}", {
+      owner: "facebook",
+      repo: "react",
+    });
+    expect(repo.data.full_name).toBe("facebook/react");
   });
 });
