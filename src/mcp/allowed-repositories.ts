@@ -1,0 +1,58 @@
+import type { Operation, PolicyDecision } from "../policy/index.ts";
+import { matchSegment } from "../policy/index.ts";
+import type { ToolContext } from "./context.ts";
+import type { InstallationRepository } from "./installation-repositories.ts";
+
+/** A repository of the App's installations that the caller may use for one operation. */
+export interface AllowedRepository {
+  repository: InstallationRepository;
+  decision: PolicyDecision;
+}
+
+/** The allowed repositories plus the installations that could not be listed. */
+export interface AllowedRepositories {
+  allowed: AllowedRepository[];
+  /** One sentence per installation whose listing failed (the rest are still returned). */
+  problems: string[];
+}
+
+/**
+ * Installations' repositories ∩ policy for this caller and operation. Installations whose owner no
+ * visible rule granting `operation` could match are not listed at all (no token is minted for them).
+ */
+export async function allowedRepositories(
+  ctx: ToolContext,
+  operation: Operation,
+  options: { owners?: readonly string[] } = {},
+): Promise<AllowedRepositories> {
+  const engine = ctx.policy();
+  const rules = engine.visibleRules(ctx.principal).filter((r) => r.operations.includes(operation));
+  const owners = options.owners?.map((o) => o.toLowerCase());
+  const relevant = (account: string) => {
+    const login = account.toLowerCase();
+    if (owners && !owners.includes(login)) return false;
+    return rules.some((rule) => matchSegment((rule.pattern.split("/")[0] ?? "").toLowerCase(), login));
+  };
+  const installations = (await ctx.repositories.installations()).filter((i) => relevant(i.account));
+  const listings = await Promise.allSettled(installations.map((i) => ctx.repositories.repositories(i)));
+  const allowed: AllowedRepository[] = [];
+  const problems: string[] = [];
+  listings.forEach((listing, index) => {
+    const account = installations[index]?.account ?? "?";
+    if (listing.status === "rejected") {
+      const reason = listing.reason instanceof Error ? listing.reason.message : String(listing.reason);
+      problems.push(`The repositories of ${account} could not be listed: ${reason}`);
+      return;
+    }
+    for (const repository of listing.value) {
+      const decision = engine.decide({
+        principal: ctx.principal,
+        repository: repository.fullName,
+        operation,
+      });
+      if (decision.allowed) allowed.push({ repository, decision });
+    }
+  });
+  allowed.sort((a, b) => a.repository.fullName.localeCompare(b.repository.fullName));
+  return { allowed, problems };
+}

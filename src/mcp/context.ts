@@ -1,0 +1,44 @@
+import type { Principal } from "../auth/principal.ts";
+import type { GitHubBroker } from "../github/index.ts";
+import type { PolicyEngine } from "../policy/index.ts";
+import type { ToolEvents } from "./events.ts";
+import type { InstallationRepositoryIndex } from "./installation-repositories.ts";
+import type { McpLogger } from "./logger.ts";
+
+/** Caps the tools apply on top of the policy's `maxFileSize`. */
+export interface ToolLimits {
+  /** Entries returned by get_repository_tree. Default 1000. */
+  treeEntries: number;
+  /** Repositories one search_code call searches. Default 10. */
+  searchRepositories: number;
+  /** Commits listed by compare_refs. Default 100. */
+  compareCommits: number;
+  /** Files listed by get_commit and compare_refs. Default 300. */
+  changedFiles: number;
+  /** README bytes in get_repository_overview (never above the rule's maxFileSize). Default 32 KiB. */
+  readmeBytes: number;
+  /** Branches list_branches reads from GitHub before filtering. Default 1000. */
+  branchesScanned: number;
+}
+
+export const DEFAULT_TOOL_LIMITS: ToolLimits = Object.freeze({
+  treeEntries: 1000,
+  searchRepositories: 10,
+  compareCommits: 100,
+  changedFiles: 300,
+  readmeBytes: 32 * 1024,
+  branchesScanned: 1000,
+});
+
+/** Everything a tool call needs, bound to one request and one principal. */
+export interface ToolContext {
+  principal: Principal;
+  requestId: string;
+  /** The engine of the policy in force, read once per call so reloads apply to the next call. */
+  policy: () => PolicyEngine;
+  github: GitHubBroker;
+  repositories: InstallationRepositoryIndex;
+  events: ToolEvents;
+  logger: McpLogger;
+  limits: ToolLimits;
+}

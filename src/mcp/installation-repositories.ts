@@ -1,0 +1,209 @@
+import { Octokit } from "@octokit/core";
+import { fingerprintToken, type GitHubBroker, GitHubUpstreamError, redactSecrets } from "../github/index.ts";
+import type { ToolEvents } from "./events.ts";
+import type { McpLogger } from "./logger.ts";
+
+/** A repository of one of the App's installations, as list_repositories and search_code need it. */
+export interface InstallationRepository {
+  /** `owner/name` with GitHub's casing. */
+  fullName: string;
+  owner: string;
+  name: string;
+  private: boolean;
+  description: string | null;
+  defaultBranch: string | null;
+  archived: boolean;
+}
+
+/** An installation of the App (from `GET /app/installations`). */
+export interface AppInstallation {
+  id: number;
+  account: string;
+}
+
+export interface InstallationRepositoryIndexOptions {
+  github: GitHubBroker;
+  /** How long an installation's repository list is reused. Default 60 s. */
+  ttlMs?: number;
+  /** At most this many repositories are read per installation. Default 1000. */
+  maxRepositoriesPerInstallation?: number;
+  events?: ToolEvents;
+  logger?: McpLogger;
+  clock?: () => number;
+}
+
+interface Cached<T> {
+  value: Promise<T>;
+  expiresAt: number;
+}
+
+const LISTING_PERMISSIONS = Object.freeze({ metadata: "read" });
+
+/**
+ * Knows which repositories the App's installations cover. Listing an installation's repositories
+ * needs an installation token and the broker only mints tokens narrowed to named repositories, so
+ * this mints one token per listing with `metadata: read` ONLY and no repository list, uses it for
+ * `GET /installation/repositories` alone, and revokes it before returning. The token never leaves
+ * this module; what it lists is filtered by the policy for each caller. Listings are cached for a
+ * short TTL and shared by all callers (the per-caller filtering happens on every call).
+ */
+export class InstallationRepositoryIndex {
+  readonly #github: GitHubBroker;
+  readonly #ttlMs: number;
+  readonly #max: number;
+  readonly #events: ToolEvents;
+  readonly #logger: McpLogger | undefined;
+  readonly #clock: () => number;
+  #installations: Cached<AppInstallation[]> | undefined;
+  readonly #repositories = new Map<number, Cached<InstallationRepository[]>>();
+
+  constructor(options: InstallationRepositoryIndexOptions) {
+    this.#github = options.github;
+    this.#ttlMs = options.ttlMs ?? 60_000;
+    this.#max = options.maxRepositoriesPerInstallation ?? 1000;
+    this.#events = options.events ?? {};
+    this.#logger = options.logger;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  /** The App's installations (App JWT, `GET /app/installations`). */
+  installations(): Promise<AppInstallation[]> {
+    const now = this.#clock();
+    if (this.#installations && this.#installations.expiresAt > now) return this.#installations.value;
+    const value = this.#listInstallations();
+    this.#installations = { value, expiresAt: now + this.#ttlMs };
+    value.catch(() => {
+      this.#installations = undefined;
+    });
+    return value;
+  }
+
+  /** The repositories of one installation (cached; concurrent callers share one listing). */
+  repositories(installation: AppInstallation): Promise<InstallationRepository[]> {
+    const now = this.#clock();
+    const cached = this.#repositories.get(installation.id);
+    if (cached && cached.expiresAt > now) return cached.value;
+    const value = this.#listRepositories(installation);
+    this.#repositories.set(installation.id, { value, expiresAt: now + this.#ttlMs });
+    value.catch(() => this.#repositories.delete(installation.id));
+    return value;
+  }
+
+  /** Forgets every cached listing (installation webhooks, tests). */
+  invalidate(): void {
+    this.#installations = undefined;
+    this.#repositories.clear();
+  }
+
+  async #listInstallations(): Promise<AppInstallation[]> {
+    const out: AppInstallation[] = [];
+    for (let page = 1; page <= 10; page++) {
+      const { data } = await this.#github.appOctokit
+        .request("GET /app/installations", { per_page: 100, page })
+        .catch((error: unknown) => {
+          throw upstream(error, "GET /app/installations");
+        });
+      for (const installation of data) {
+        const login = (installation.account as { login?: string } | null)?.login;
+        if (login) out.push({ id: installation.id, account: login });
+      }
+      if (data.length < 100) break;
+    }
+    return out;
+  }
+
+  async #listRepositories(installation: AppInstallation): Promise<InstallationRepository[]> {
+    const { data: minted } = await this.#github.appOctokit
+      .request("POST /app/installations/{installation_id}/access_tokens", {
+        installation_id: installation.id,
+        permissions: { ...LISTING_PERMISSIONS },
+      })
+      .catch((error: unknown) => {
+        throw upstream(error, "POST /app/installations/{installation_id}/access_tokens");
+      });
+    const token = minted.token;
+    const client = new Octokit({ baseUrl: this.#baseUrl(), auth: token, userAgent: "repogate" });
+    let repositories: InstallationRepository[] = [];
+    let revoked = false;
+    try {
+      const granted = (minted.permissions ?? {}) as Record<string, string>;
+      const extra = Object.entries(granted).filter(
+        ([name, level]) => name !== "metadata" || level !== "read",
+      );
+      if (extra.length > 0) {
+        throw new GitHubUpstreamError({
+          status: 422,
+          githubMessage: `the listing token came back with more than metadata:read (${extra.map(([n, l]) => `${n}:${l}`).join(", ")}); it was revoked unused`,
+        });
+      }
+      repositories = await this.#readAll(client);
+      return repositories;
+    } finally {
+      revoked = await this.#revoke(client, installation);
+      await this.#events.onInstallationListing?.({
+        installationId: installation.id,
+        account: installation.account,
+        tokenFingerprint: fingerprintToken(token),
+        permissions: { ...LISTING_PERMISSIONS },
+        repositoryCount: repositories.length,
+        revoked,
+      });
+    }
+  }
+
+  async #readAll(client: Octokit): Promise<InstallationRepository[]> {
+    const out: InstallationRepository[] = [];
+    for (let page = 1; out.length < this.#max; page++) {
+      const { data } = await client
+        .request("GET /installation/repositories", { per_page: 100, page })
+        .catch((error: unknown) => {
+          throw upstream(error, "GET /installation/repositories");
+        });
+      for (const r of data.repositories) {
+        out.push({
+          fullName: r.full_name,
+          owner: r.owner.login,
+          name: r.name,
+          private: r.private,
+          description: r.description ?? null,
+          defaultBranch: r.default_branch ?? null,
+          archived: r.archived ?? false,
+        });
+      }
+      if (data.repositories.length < 100) break;
+    }
+    return out.slice(0, this.#max);
+  }
+
+  async #revoke(client: Octokit, installation: AppInstallation): Promise<boolean> {
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      try {
+        await client.request("DELETE /installation/token");
+        return true;
+      } catch (error) {
+        this.#logger?.warn(
+          {
+            installationId: installation.id,
+            attempt,
+            error: redactSecrets(String((error as Error)?.message)),
+          },
+          "repogate mcp: revoking the repository-listing token failed (it expires within an hour)",
+        );
+      }
+    }
+    return false;
+  }
+
+  #baseUrl(): string {
+    return this.#github.appOctokit.request.endpoint.DEFAULTS.baseUrl;
+  }
+}
+
+// Octokit errors carry the request (headers included); keep only status, route and GitHub's message.
+function upstream(error: unknown, route: string): GitHubUpstreamError {
+  const e = error as { status?: unknown; message?: unknown; response?: { data?: { message?: unknown } } };
+  const status = typeof e?.status === "number" ? e.status : 0;
+  const message =
+    typeof e?.response?.data?.message === "string" ? e.response.data.message : String(e?.message ?? error);
+  return new GitHubUpstreamError({ status, githubMessage: redactSecrets(message).slice(0, 500), route });
+}

@@ -1,0 +1,65 @@
+import { tryParseRepositoryName } from "../policy/index.ts";
+import { InvalidToolArgumentError } from "./errors.ts";
+
+/** A code search query split into its free part and the scope qualifiers repogate controls. */
+export interface SearchScope {
+  /** The query without `repo:`/`org:`/`user:` qualifiers (other qualifiers such as `path:` stay). */
+  text: string;
+  /** `owner/repo` from the caller's `repo:` qualifiers. */
+  repositories: string[];
+  /** Owners from the caller's `org:`/`user:` qualifiers. */
+  owners: string[];
+  /** Lower-cased `owner/repo` from `-repo:` qualifiers. */
+  excluded: string[];
+}
+
+const TOKEN = /-?[A-Za-z]+:"[^"]*"|"[^"]*"|\S+/g;
+const SCOPE = /^(-?)(repo|org|user):(.*)$/i;
+const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+
+/**
+ * Takes the scope qualifiers out of a query: repogate adds its own `repo:` qualifiers, so the caller's
+ * can only narrow the set of searched repositories, never widen it.
+ * @throws InvalidToolArgumentError for a malformed qualifier or a query without search terms.
+ */
+export function parseSearchScope(query: string): SearchScope {
+  const kept: string[] = [];
+  const scope: SearchScope = { text: "", repositories: [], owners: [], excluded: [] };
+  for (const token of query.match(TOKEN) ?? []) {
+    const qualifier = SCOPE.exec(token);
+    if (!qualifier) {
+      kept.push(token);
+      continue;
+    }
+    const negated = qualifier[1] === "-";
+    const kind = (qualifier[2] ?? "").toLowerCase();
+    const value = (qualifier[3] ?? "").replace(/^"|"$/g, "");
+    if (kind === "repo") {
+      const parsed = tryParseRepositoryName(value);
+      if (!parsed.ok) throw new InvalidToolArgumentError(`qualifier ${token}: ${parsed.error.message}`);
+      if (negated) scope.excluded.push(parsed.name.canonical);
+      else scope.repositories.push(parsed.name.fullName);
+    } else {
+      if (!OWNER.test(value))
+        throw new InvalidToolArgumentError(`qualifier ${token}: "${value}" is not a valid owner`);
+      // An excluded owner only narrows; it is applied by dropping that owner's repositories.
+      if (negated) scope.excluded.push(`${value.toLowerCase()}/*`);
+      else scope.owners.push(value);
+    }
+  }
+  scope.text = kept.join(" ").trim();
+  const terms = kept.filter((t) => !/^[A-Za-z]+:/.test(t) && !["AND", "OR", "NOT"].includes(t));
+  if (terms.length === 0) {
+    throw new InvalidToolArgumentError(
+      "the query needs at least one search term besides qualifiers (e.g. 'createRoot path:src')",
+    );
+  }
+  return scope;
+}
+
+/** True when `-repo:`/`-org:` qualifiers exclude `fullName`. */
+export function isExcluded(scope: SearchScope, fullName: string): boolean {
+  const lower = fullName.toLowerCase();
+  const owner = lower.slice(0, lower.indexOf("/"));
+  return scope.excluded.includes(lower) || scope.excluded.includes(`${owner}/*`);
+}

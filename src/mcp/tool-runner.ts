@@ -1,0 +1,96 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { z } from "zod";
+import { redactSecrets } from "../github/index.ts";
+import type { ToolContext } from "./context.ts";
+import { PolicyDeniedError } from "./errors.ts";
+import type { ToolOutcome } from "./events.ts";
+import { errorCodeOf, errorResult, knownErrorResult } from "./results.ts";
+import type { ToolArgs, ToolDefinition } from "./tools/definition.ts";
+
+/**
+ * Runs one tool call: the body, then the mapping of every failure to a tool error (never a stack
+ * trace; unexpected errors are logged with the request id and answered generically), then the
+ * `onToolResult` event with outcome and latency.
+ */
+export async function runTool<Shape extends z.ZodRawShape>(
+  ctx: ToolContext,
+  tool: ToolDefinition<Shape>,
+  args: ToolArgs<Shape>,
+): Promise<CallToolResult> {
+  const started = performance.now();
+  let result: CallToolResult;
+  let outcome: ToolOutcome = "ok";
+  let errorCode: string | undefined;
+  try {
+    result = await tool.run(ctx, args);
+    if (result.isError) outcome = "error";
+  } catch (error) {
+    outcome = error instanceof PolicyDeniedError ? "denied" : "error";
+    errorCode = errorCodeOf(error);
+    const known = knownErrorResult(error, safeTarget(tool, args));
+    if (known) {
+      result = known;
+    } else {
+      ctx.logger.error(
+        {
+          requestId: ctx.requestId,
+          tool: tool.name,
+          principal: ctx.principal.sub,
+          error: redactSecrets(error instanceof Error ? `${error.name}: ${error.message}` : String(error)),
+          stack: error instanceof Error ? redactSecrets(error.stack ?? "") : undefined,
+        },
+        "repogate mcp: tool call failed unexpectedly",
+      );
+      result = errorResult(
+        `Internal error in ${tool.name} (request id ${ctx.requestId}). The details were logged for the operators; nothing was returned.`,
+      );
+    }
+  }
+  try {
+    await ctx.events.onToolResult?.({
+      principal: ctx.principal,
+      requestId: ctx.requestId,
+      tool: tool.name,
+      repository: tool.repositoryOf(args),
+      outcome,
+      latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+      ...(errorCode ? { errorCode } : {}),
+    });
+  } catch (error) {
+    // The result is already decided; an audit hook failure must be visible but cannot undo the call.
+    ctx.logger.error(
+      { requestId: ctx.requestId, tool: tool.name, error: redactSecrets(String((error as Error)?.message)) },
+      "repogate mcp: onToolResult hook failed",
+    );
+  }
+  return result;
+}
+
+function safeTarget<Shape extends z.ZodRawShape>(tool: ToolDefinition<Shape>, args: ToolArgs<Shape>): string {
+  try {
+    return tool.target(args);
+  } catch (error) {
+    return `${tool.name} (${error instanceof Error ? error.message : "target unknown"})`;
+  }
+}
+
+/** Registers `tool` on `server`, bound to `ctx` (one request, one principal). */
+export function registerTool<Shape extends z.ZodRawShape>(
+  server: McpServer,
+  ctx: ToolContext,
+  tool: ToolDefinition<Shape>,
+): void {
+  const callback = (args: ToolArgs<Shape>) => runTool(ctx, tool, args);
+  server.registerTool(
+    tool.name,
+    {
+      title: tool.title,
+      description: tool.description,
+      inputSchema: tool.inputSchema,
+      annotations: { title: tool.title, readOnlyHint: true, openWorldHint: true },
+    },
+    // The SDK infers the callback's argument type from the shape; ours is the same shape's output.
+    callback as never,
+  );
+}

@@ -1,0 +1,76 @@
+import { z } from "zod";
+import { describeTarget, withRepositoryAccess } from "../access.ts";
+import { jsonResult } from "../results.ts";
+import { ownerArg, repoArg, requiredRefArg } from "./arguments.ts";
+import { commitDetails, filesWithPatches, type GitHubCommit, noDiffNotice } from "./commit-format.ts";
+import { defineTool } from "./definition.ts";
+
+/** get_commit: one commit's message, author, stats and changed files; patches only with `diff`. */
+export const getCommitTool = defineTool({
+  name: "get_commit",
+  title: "Get one commit",
+  operation: "read",
+  description: [
+    "Get one commit: full message, author, committer, parents, stats and the list of changed files (status, additions, deletions).",
+    "The files' patches are included only if the policy also grants you diff on the repository; they are capped in total at the policy's maxFileSize with a [TRUNCATED] notice.",
+    "Only repositories the policy allows you to read work (see list_repositories); a denial names the policy rule and what it allows.",
+  ].join(" "),
+  inputSchema: {
+    owner: ownerArg,
+    repo: repoArg,
+    ref: requiredRefArg("The commit to show (a SHA, or a branch name for its head commit)"),
+    include_patch: z
+      .boolean()
+      .optional()
+      .describe(
+        "Include each file's patch (default true; needs the diff operation, otherwise patches are left out).",
+      ),
+  },
+  repositoryOf: (args) => `${args.owner}/${args.repo}`,
+  target: (args) => describeTarget(args.owner, args.repo, { commit: args.ref }),
+  run: (ctx, args) =>
+    withRepositoryAccess(
+      ctx,
+      { tool: "get_commit", owner: args.owner, repo: args.repo, operation: "read", refs: { ref: args.ref } },
+      async (access) => {
+        const ref = access.refs.ref?.pinned ?? args.ref;
+        const wantPatch = args.include_patch ?? true;
+        // The same rule decides every operation on a repository, so the ref check above covers diff too.
+        const diff = ctx.policy().decide({
+          principal: ctx.principal,
+          repository: `${args.owner}/${args.repo}`,
+          operation: "diff",
+        });
+        if (wantPatch) {
+          await ctx.events.onDecision?.({
+            principal: ctx.principal,
+            requestId: ctx.requestId,
+            tool: "get_commit",
+            repository: diff.repository,
+            operation: "diff",
+            ref: args.ref,
+            decision: diff,
+          });
+        }
+        const { data } = await access.octokit.request("GET /repos/{owner}/{repo}/commits/{ref}", {
+          owner: args.owner,
+          repo: args.repo,
+          ref,
+          per_page: ctx.limits.changedFiles,
+        });
+        const commit = data as unknown as GitHubCommit;
+        const includePatches = wantPatch && diff.allowed;
+        const { files, notices } = filesWithPatches(commit.files ?? [], {
+          includePatches,
+          maxBytes: diff.allowed ? diff.maxFileSize : 0,
+          maxFiles: ctx.limits.changedFiles,
+          decision: diff,
+        });
+        if (wantPatch && !diff.allowed) notices.unshift(noDiffNotice(diff));
+        return jsonResult(
+          { repository: `${args.owner}/${args.repo}`, ...commitDetails(commit), files },
+          ...notices,
+        );
+      },
+    ),
+});
