@@ -10,6 +10,7 @@ import {
 } from "./octokit-clients.ts";
 import { TokenBroker, type TokenBrokerHooks, type TokenReuseOptions } from "./token-broker.ts";
 
+export { KmsAppJwtSigner, type KmsAppJwtSignerOptions, KmsSignError } from "../aws/kms-signer.ts";
 export type { AppJwt, AppJwtProviderOptions } from "./app-jwt.ts";
 export { AppJwtProvider } from "./app-jwt.ts";
 export type { AppJwtSigner, AppJwtSignerDescription } from "./app-jwt-signer.ts";
@@ -26,6 +27,7 @@ export {
 } from "./operation-permissions.ts";
 export { PemAppJwtSigner, PemKeyError } from "./pem-signer.ts";
 export { isValidRefName, type RefClassification, type RefKind, RefResolver } from "./ref-resolver.ts";
+export { type AppJwtSignerConfig, createAppJwtSigner } from "./signer-from-config.ts";
 export type {
   RevocationReason,
   TokenBrokerHooks,

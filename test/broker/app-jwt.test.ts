@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppJwtProvider } from "../../src/github/app-jwt.ts";
 import type { AppJwtSigner } from "../../src/github/app-jwt-signer.ts";
 import { PemAppJwtSigner, PemKeyError } from "../../src/github/pem-signer.ts";
+import { createAppJwtSigner } from "../../src/github/signer-from-config.ts";
 
 const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
 const PEM = privateKey.export({ type: "pkcs1", format: "pem" }).toString();
@@ -52,6 +53,14 @@ describe("PemAppJwtSigner", () => {
     expect(description.publicKeySha256).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(description)).not.toContain("PRIVATE");
     expect((await signer.sign("a.b")).length).toBe(256);
+  });
+
+  it("is what createAppJwtSigner builds from a pem signer config", async () => {
+    const path = join(dir, "config.pem");
+    await writeFile(path, PEM, { mode: 0o600 });
+    const signer = await createAppJwtSigner({ type: "pem", privateKeyPath: path });
+    expect(signer).toBeInstanceOf(PemAppJwtSigner);
+    expect(signer.describe().summary).toBe(`pem file ${path}`);
   });
 
   it("fails with PEM_KEY_INVALID on a missing file, garbage or a non-RSA key, without echoing the input", async () => {

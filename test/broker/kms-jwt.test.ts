@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KmsAppJwtSigner } from "../../src/aws/kms-signer.ts";
-import { createGitHubBroker, type GitHubBrokerOptions } from "../../src/github/index.ts";
+import { createAppJwtSigner, createGitHubBroker, type GitHubBrokerOptions } from "../../src/github/index.ts";
 import { type RunningAwsEmulator, startAwsEmulator } from "../../wrangler-free-local/aws/index.ts";
 import { importRsaKeyIntoKms } from "../../wrangler-free-local/aws/kms/import-key.ts";
 import { type GitHubEmulator, serializeError, silentLog, startGitHub, tempDir } from "./harness.ts";
@@ -75,6 +75,16 @@ describe("KmsAppJwtSigner", () => {
       credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local-secret" },
     });
     const { appOctokit } = brokerWith(signer);
+    await expect(appOctokit.request("GET /app")).resolves.toMatchObject({ status: 200 });
+  });
+
+  it("is what createAppJwtSigner builds from a kms signer config", async () => {
+    const signer = await createAppJwtSigner(
+      { type: "kms", keyId: ALIAS, region: aws.region, endpoint: aws.url },
+      { credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local-secret" } },
+    );
+    expect(signer).toBeInstanceOf(KmsAppJwtSigner);
+    const { appOctokit } = brokerWith(signer as KmsAppJwtSigner);
     await expect(appOctokit.request("GET /app")).resolves.toMatchObject({ status: 200 });
   });
 
