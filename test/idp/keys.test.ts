@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { decodeProtectedHeader } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
@@ -62,5 +62,15 @@ describe("dev IdP signing keys", () => {
     const tokenFromA = (await devLogin({ issuer: a.issuer, user: "alice@mycompany.example" })).access_token;
     // b's JWKS has no key for a's token, whatever issuer is expected.
     await expect(verifyAccessToken(b.issuer, tokenFromA)).rejects.toThrow();
+  });
+
+  it("refuse to start on a corrupt state file, naming it", async () => {
+    const dir = await dataDir();
+    await mkdir(path.join(dir, "idp"), { recursive: true });
+    await writeFile(path.join(dir, "idp", "state.json"), "{not json");
+    await expect(startTestIdp(dir)).rejects.toMatchObject({
+      code: "IDP_STATE_FILE_INVALID",
+      message: expect.stringContaining(path.join(dir, "idp", "state.json")),
+    });
   });
 });

@@ -10,6 +10,17 @@ interface Entry {
   expiresAt?: number;
 }
 
+/** Raised when state.json cannot be read back; deleting it only forgets registered clients and refresh tokens. */
+export class DevIdpStateFileError extends Error {
+  readonly code = "IDP_STATE_FILE_INVALID";
+  constructor(file: string) {
+    super(
+      `dev IdP state file ${file} is not valid JSON; delete it (registered clients will have to register again)`,
+    );
+    this.name = "DevIdpStateFileError";
+  }
+}
+
 /** The adapter contract oidc-provider calls for each model (see its docs: "adapter"). */
 export interface ProviderAdapter {
   upsert(id: string, payload: StoredPayload, expiresIn?: number): Promise<void>;
@@ -46,7 +57,12 @@ export class DevIdpStore {
       if ((cause as NodeJS.ErrnoException).code !== "ENOENT") throw cause;
     }
     if (text !== undefined) {
-      const saved = JSON.parse(text) as Record<string, Entry>;
+      let saved: Record<string, Entry>;
+      try {
+        saved = JSON.parse(text) as Record<string, Entry>;
+      } catch {
+        throw new DevIdpStateFileError(store.file);
+      }
       for (const [key, entry] of Object.entries(saved)) store.entries.set(key, entry);
     }
     return store;
