@@ -179,7 +179,11 @@ describe("scope checks before the MCP layer", () => {
 
 describe("API keys", () => {
   it("accepts a key as Authorization: Bearer and as X-API-Key", async () => {
-    for (const headers of [{ authorization: `Bearer ${ciKey.key}` }, { "x-api-key": ciKey.key }]) {
+    const variants: Record<string, string>[] = [
+      { authorization: `Bearer ${ciKey.key}` },
+      { "x-api-key": ciKey.key },
+    ];
+    for (const headers of variants) {
       const before = served.calls.length;
       const res = await postMcp(served.mcpUrl, headers);
       expect(res.status).toBe(200);
@@ -196,7 +200,7 @@ describe("API keys", () => {
   it("refuses a wrong key with 401 invalid_token and never logs the key or its hash", async () => {
     const wrong = generateApiKey();
     const before = served.calls.length;
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       { "x-api-key": wrong.key },
       { authorization: `Bearer ${wrong.key}` },
       { "x-api-key": "not-a-key" },
@@ -227,7 +231,7 @@ describe("API keys", () => {
 describe("Origin and Host guard", () => {
   it("refuses a present but unlisted Origin with 403 before authentication", async () => {
     const before = served.calls.length;
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       { origin: "https://evil.example", authorization: `Bearer ${token}` },
       { origin: "https://evil.example" },
       { origin: "null" },
