@@ -120,6 +120,19 @@ describe("installation access tokens", () => {
     expect(res.status).toBe(401);
   });
 
+  it("gives a metadata-only token the repository but not its contents (403)", async () => {
+    const { octokit } = await fx.installationOctokit(INSTALLATIONS.mycompany, {
+      repositories: ["web"],
+      permissions: { metadata: "read" },
+    });
+    expect((await octokit.rest.repos.get({ owner: "mycompany", repo: "web" })).status).toBe(200);
+    const readme = await failure(octokit.rest.repos.getReadme({ owner: "mycompany", repo: "web" }));
+    expect(readme.status).toBe(403);
+    expect(readme.data.message).toBe("Resource not accessible by integration");
+    const search = await failure(octokit.rest.search.code({ q: "import repo:mycompany/web" }));
+    expect(search.status).toBe(403);
+  });
+
   it("refuses a write with a read token: 403 Resource not accessible by integration", async () => {
     const { octokit } = await fx.installationOctokit(INSTALLATIONS.mycompany, { repositories: ["web"] });
     const put = await failure(

@@ -3,9 +3,10 @@
  * `language:` qualifiers, over the default branches of the repositories the token may see.
  */
 import { Hono } from "hono";
+import { allows } from "../auth/installations.ts";
 import { requireInstallation, tokenRepositories } from "../http/access.ts";
 import type { EmulatorEnv } from "../http/context.ts";
-import { validationFailed } from "../http/errors.ts";
+import { notAccessibleByIntegration, validationFailed } from "../http/errors.ts";
 import { githubJson } from "../http/json.ts";
 import { paginate } from "../http/pagination.ts";
 import { baseName, encodePath } from "../render/paths.ts";
@@ -70,6 +71,8 @@ export function searchRoutes(): Hono<EmulatorEnv> {
 
   routes.get("/search/code", async (c) => {
     const caller = requireInstallation(c);
+    // Searching file contents needs the contents permission, as reading them does.
+    if (!allows(caller.token.permissions, "contents", "read")) throw notAccessibleByIntegration(DOCS);
     const q = c.req.query("q") ?? "";
     if (q.trim() === "") {
       throw validationFailed(
