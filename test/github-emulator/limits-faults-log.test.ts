@@ -70,6 +70,18 @@ describe("rate-limit headers", () => {
     expect(Number(d.headers["x-ratelimit-used"])).toBeLessThan(Number(c.headers["x-ratelimit-used"]));
   });
 
+  it("GET /rate_limit reports the windows without counting itself", async () => {
+    const octokit = new Octokit({ baseUrl: fx.github.url, auth: token, log: quietLog });
+    const a = await octokit.rest.rateLimit.get();
+    const b = await octokit.rest.rateLimit.get();
+    expect(b.data.rate.used).toBe(a.data.rate.used);
+    expect(a.data.resources.core.limit).toBe(5000);
+    expect(a.data.resources.search.limit).toBe(30);
+    expect(a.data.resources.code_search?.limit).toBe(10);
+    await octokit.rest.repos.get(repo);
+    expect((await octokit.rest.rateLimit.get()).data.rate.used).toBe(a.data.rate.used + 1);
+  });
+
   it("code search has its own 10/minute window, and exhausting it is a 403 with remaining 0", async () => {
     const octokit = new Octokit({ baseUrl: fx.github.url, auth: token, log: quietLog });
     let last: Awaited<ReturnType<typeof octokit.rest.search.code>> | undefined;

@@ -129,6 +129,7 @@ describe("installation access tokens", () => {
     const readme = await failure(octokit.rest.repos.getReadme({ owner: "mycompany", repo: "web" }));
     expect(readme.status).toBe(403);
     expect(readme.data.message).toBe("Resource not accessible by integration");
+    expect(readme.headers["x-accepted-github-permissions"]).toBe("contents=read");
     const search = await failure(octokit.rest.search.code({ q: "import repo:mycompany/web" }));
     expect(search.status).toBe(403);
   });

@@ -23,6 +23,7 @@ import { commitRoutes } from "./routes/commits.ts";
 import { contentRoutes } from "./routes/contents.ts";
 import { controlRoutes } from "./routes/control.ts";
 import { installationTokenRoutes } from "./routes/installation-tokens.ts";
+import { rateLimitRoutes } from "./routes/rate-limit.ts";
 import { repositoryRoutes } from "./routes/repos.ts";
 import { searchRoutes } from "./routes/search.ts";
 import { writeRoutes } from "./routes/writes.ts";
@@ -80,6 +81,7 @@ export function createGitHubEmulatorApp(options: GitHubEmulatorAppOptions): GitH
   app.route("/", commitRoutes());
   app.route("/", contentRoutes());
   app.route("/", searchRoutes());
+  app.route("/", rateLimitRoutes());
   app.route("/", writeRoutes());
   app.notFound((c) =>
     c.body(JSON.stringify(notFound().toBody()), 404, { "content-type": JSON_CONTENT_TYPE }),

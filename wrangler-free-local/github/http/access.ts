@@ -51,7 +51,10 @@ export function repositoryForCaller(
     throw notFound(access.documentationUrl);
   }
   if (!allows(caller.token.permissions, access.permission, access.level)) {
-    throw notAccessibleByIntegration(access.documentationUrl);
+    const err = notAccessibleByIntegration(access.documentationUrl);
+    // GitHub names the permission the endpoint would have needed.
+    err.headers["x-accepted-github-permissions"] = `${access.permission}=${access.level}`;
+    throw err;
   }
   return repo;
 }

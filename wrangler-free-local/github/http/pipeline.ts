@@ -110,7 +110,13 @@ export function primaryRateLimit(): MiddlewareHandler<EmulatorEnv> {
   return async (c, next) => {
     const state = c.get("state");
     const caller = c.get("caller");
-    const rate = state.limiter.consume(callerKey(caller), resourceFor(new URL(c.req.url).pathname));
+    const path = new URL(c.req.url).pathname;
+    // As on GitHub, asking for the rate limit status does not count against it.
+    if (path === "/rate_limit") {
+      c.set("rate", state.limiter.peek(callerKey(caller), "core"));
+      return next();
+    }
+    const rate = state.limiter.consume(callerKey(caller), resourceFor(path));
     c.set("rate", rate);
     if (!rate.allowed) throw primaryLimitError(caller, rate.reset);
     await next();

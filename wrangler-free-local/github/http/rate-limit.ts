@@ -10,6 +10,8 @@ export interface RateLimitSettings {
   corePerHour: number;
   /** Code search requests per minute per caller. GitHub: 10. */
   codeSearchPerMinute: number;
+  /** Other search requests per minute per caller. GitHub: 30. */
+  searchPerMinute: number;
   /** Unauthenticated requests per hour per client. GitHub: 60. */
   anonymousPerHour: number;
 }
@@ -17,6 +19,7 @@ export interface RateLimitSettings {
 export const defaultRateLimits: RateLimitSettings = {
   corePerHour: 5000,
   codeSearchPerMinute: 10,
+  searchPerMinute: 30,
   anonymousPerHour: 60,
 };
 
@@ -67,7 +70,9 @@ export class RateLimiter {
     const [limit, seconds] =
       resource === "code_search"
         ? [this.settings.codeSearchPerMinute, 60]
-        : [anonymous ? this.settings.anonymousPerHour : this.settings.corePerHour, 3600];
+        : resource === "search"
+          ? [this.settings.searchPerMinute, 60]
+          : [anonymous ? this.settings.anonymousPerHour : this.settings.corePerHour, 3600];
     const fresh: Window = { limit, used: 0, resetAt: Math.floor(now / 1000) + seconds };
     this.windows.set(key, fresh);
     return fresh;
