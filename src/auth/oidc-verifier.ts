@@ -72,7 +72,7 @@ export interface OidcVerifier {
   readonly issuer: string;
   /** Verifies an access token; throws AuthError (never with the token in it) when it is not acceptable. */
   verify(token: string): Promise<Principal>;
-  /** Fetches discovery and the JWKS now; throws AuthError JWKS_UNAVAILABLE when the IdP is unreachable. */
+  /** Ensures discovery ran and the JWKS is cached and fresh (fetching if not); throws JWKS_UNAVAILABLE otherwise. */
   checkJwks(): Promise<void>;
 }
 
@@ -160,6 +160,8 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
     },
     async checkJwks() {
       const resolved = await resolveKeys();
+      // Fresh cached keys still verify tokens, so only a stale or empty cache costs a fetch per probe.
+      if (resolved.remote.fresh) return;
       try {
         await resolved.remote.reload();
       } catch (error) {

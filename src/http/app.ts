@@ -68,6 +68,11 @@ export interface HttpApp {
   close(): Promise<void>;
 }
 
+/** The canonical MCP resource URL for a public base URL (`https://h` → `https://h/mcp`); use it as the audience. */
+export function mcpResourceUrl(publicUrl: string): string {
+  return `${new URL(publicUrl).origin}/mcp`;
+}
+
 function isRateLimits(value: RateLimitOptions | RateLimits | undefined): value is RateLimits {
   return value !== undefined && "principal" in value && "failedAuth" in value;
 }
@@ -78,7 +83,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   if (base.pathname !== "/" || base.search || base.hash) {
     throw new TypeError(`publicUrl must be an origin without path, query or fragment: ${options.publicUrl}`);
   }
-  const resourceUrl = `${base.origin}/mcp`;
+  const resourceUrl = mcpResourceUrl(options.publicUrl);
   const resourceMetadataUrl = `${base.origin}${protectedResourceMetadataPath(resourceUrl)}`;
   const { logger } = options;
   const requiredScopes = options.auth.requiredScopes;

@@ -242,6 +242,20 @@ describe("discovery and JWKS faults", () => {
     });
   }
 
+  it("reports an unreachable JWKS in checkJwks until it is fetched, then serves from cache", async () => {
+    const v = createOidcVerifier({ issuer: stub.issuer, audiences: [AUDIENCE] });
+    stub.setJwksMode("http-500");
+    try {
+      await expectCode(v.checkJwks(), "JWKS_UNAVAILABLE");
+    } finally {
+      stub.setJwksMode("ok");
+    }
+    await expect(v.checkJwks()).resolves.toBeUndefined();
+    const hits = stub.jwksHits();
+    await v.checkJwks();
+    expect(stub.jwksHits()).toBe(hits);
+  });
+
   it("fetches the JWKS at most once per cooldown under a flood of unknown kids", async () => {
     const v = createOidcVerifier({ issuer: stub.issuer, audiences: [AUDIENCE], jwksCooldownMs: 60_000 });
     await v.verify(await stub.sign(accessTokenClaims(stub.issuer, AUDIENCE)));

@@ -86,6 +86,8 @@ describe("Protected Resource Metadata", () => {
       headers: { origin: "https://x.example" },
     });
     expect(get.headers.get("access-control-allow-origin")).toBe("*");
+    const head = await fetch(`${served.url}/.well-known/oauth-protected-resource/mcp`, { method: "HEAD" });
+    expect(head.status).toBe(200);
     const post = await fetch(`${served.url}/.well-known/oauth-protected-resource/mcp`, { method: "POST" });
     expect(post.status).toBe(405);
   });
@@ -333,14 +335,16 @@ describe("health", () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ checks: { "idp-jwks": "ok", policy: "ok" } });
     policyLoaded = false;
-    stub.setJwksMode("http-500");
     try {
       const notReady = await fetch(`${served.url}/readyz`);
       expect(notReady.status).toBe(503);
-      expect(await notReady.json()).toMatchObject({ failed: ["idp-jwks", "policy"] });
+      expect(await notReady.json()).toEqual({
+        status: "unavailable",
+        checks: { "idp-jwks": "ok", policy: "failed" },
+        failed: ["policy"],
+      });
     } finally {
       policyLoaded = true;
-      stub.setJwksMode("ok");
     }
   });
 });
