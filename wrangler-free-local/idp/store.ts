@@ -118,18 +118,32 @@ export class DevIdpStore {
     };
   }
 
-  /** Mirrors the durable models to disk; the returned promise fails if this write fails. */
-  private changed(model: string): Promise<void> {
-    if (!PERSISTED_MODELS.has(model)) return Promise.resolve();
-    const snapshot: Record<string, Entry> = {};
+  /**
+   * Clients, live refresh tokens, and only the grants those refresh tokens belong to: access tokens
+   * are self-contained JWTs, so other grants are not needed after a restart and would pile up.
+   */
+  private durableSnapshot(): Record<string, Entry> {
     const now = Date.now();
-    for (const [k, entry] of this.entries) {
-      const [entryModel] = k.split(":", 1);
-      if (entryModel && PERSISTED_MODELS.has(entryModel) && (entry.expiresAt ?? Infinity) > now) {
+    const live = [...this.entries].filter(([, entry]) => (entry.expiresAt ?? Infinity) > now);
+    const refreshGrants = new Set(
+      live.filter(([k]) => k.startsWith("RefreshToken:")).map(([, entry]) => entry.payload.grantId),
+    );
+    const snapshot: Record<string, Entry> = {};
+    for (const [k, entry] of live) {
+      const [model] = k.split(":", 1);
+      if (
+        model === "Grant" ? refreshGrants.has(k.slice("Grant:".length)) : PERSISTED_MODELS.has(model ?? "")
+      ) {
         snapshot[k] = entry;
       }
     }
-    const text = `${JSON.stringify(snapshot)}\n`;
+    return snapshot;
+  }
+
+  /** Mirrors the durable models to disk; the returned promise fails if this write fails. */
+  private changed(model: string): Promise<void> {
+    if (!PERSISTED_MODELS.has(model)) return Promise.resolve();
+    const text = `${JSON.stringify(this.durableSnapshot())}\n`;
     // Writes are chained so an older snapshot never lands after a newer one. A failed write is
     // reported to its own caller (oidc-provider answers server_error) and does not block later ones.
     const write = this.writeChain.then(async () => {

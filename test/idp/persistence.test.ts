@@ -1,10 +1,10 @@
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { decodeProtectedHeader } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
 import { devLogin } from "../../wrangler-free-local/idp/dev-login-client.ts";
 import type { RunningDevIdp } from "../../wrangler-free-local/idp/index.ts";
-import { makeDataDir, removeDataDir, startTestIdp, verifyAccessToken } from "./fixture.ts";
+import { makeDataDir, RESOURCE, removeDataDir, startTestIdp, verifyAccessToken } from "./fixture.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -29,8 +29,8 @@ async function kidOf(idp: RunningDevIdp): Promise<string> {
   return jwks.keys[0]?.kid ?? "";
 }
 
-describe("dev IdP signing keys", () => {
-  it("are generated on first start into <dataDir>/idp with owner-only permissions", async () => {
+describe("dev IdP keys and durable state", () => {
+  it("keys are generated on first start into <dataDir>/idp with owner-only permissions", async () => {
     const dir = await dataDir();
     await start(dir);
     for (const file of ["jwks.json", "cookie-keys.json"]) {
@@ -39,7 +39,7 @@ describe("dev IdP signing keys", () => {
     }
   });
 
-  it("are reused after a restart, so tokens issued before it still verify", async () => {
+  it("keys are reused after a restart, so tokens issued before it still verify", async () => {
     const dir = await dataDir();
     const first = await startTestIdp(dir);
     const kid = await kidOf(first);
@@ -55,7 +55,7 @@ describe("dev IdP signing keys", () => {
     expect((await verifyAccessToken(second.issuer, tokens.access_token)).sub).toBe("user-alice");
   });
 
-  it("differ between data directories", async () => {
+  it("keys differ between data directories", async () => {
     const a = await start(await dataDir());
     const b = await start(await dataDir());
     expect(await kidOf(a)).not.toBe(await kidOf(b));
@@ -64,13 +64,49 @@ describe("dev IdP signing keys", () => {
     await expect(verifyAccessToken(b.issuer, tokenFromA)).rejects.toThrow();
   });
 
-  it("refuse to start on a corrupt state file, naming it", async () => {
+  it("a corrupt state file stops the start, naming the file", async () => {
     const dir = await dataDir();
     await mkdir(path.join(dir, "idp"), { recursive: true });
     await writeFile(path.join(dir, "idp", "state.json"), "{not json");
     await expect(startTestIdp(dir)).rejects.toMatchObject({
       code: "IDP_STATE_FILE_INVALID",
       message: expect.stringContaining(path.join(dir, "idp", "state.json")),
+    });
+  });
+
+  it("refresh tokens stay usable across a restart; plain logins leave no state", async () => {
+    const dir = await dataDir();
+    const first = await startTestIdp(dir);
+    await devLogin({ issuer: first.issuer, user: "pat@partner.example" });
+    const tokens = await devLogin({
+      issuer: first.issuer,
+      user: "alice@mycompany.example",
+      scope: "openid mcp:tools offline_access",
+    });
+    const { port } = first;
+    await first.close();
+
+    const state = JSON.parse(await readFile(path.join(dir, "idp", "state.json"), "utf8")) as object;
+    const kinds = Object.keys(state).map((k) => k.split(":")[0]);
+    expect(kinds.sort()).toEqual(["Grant", "RefreshToken"]);
+    expect(JSON.stringify(state)).not.toContain("user-pat");
+
+    const second = await startTestIdp(dir, { port });
+    cleanups.push(() => second.close());
+    const res = await fetch(`${second.issuer}/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: tokens.refresh_token ?? "",
+        client_id: "repogate-cli",
+      }),
+    });
+    expect(res.status).toBe(200);
+    const refreshed = (await res.json()) as { access_token: string };
+    expect(await verifyAccessToken(second.issuer, refreshed.access_token)).toMatchObject({
+      aud: RESOURCE,
+      sub: "user-alice",
     });
   });
 });
