@@ -1,5 +1,5 @@
 import { formatBytes } from "../../policy/index.ts";
-import { describeTarget, type RepositoryAccess, readAt, withRepositoryAccess } from "../access.ts";
+import { describeTarget, type RepositoryAccess, withRepositoryAccess } from "../access.ts";
 import { decodeBase64Content, decodeContent, readAtMost } from "../content.ts";
 import { normalizePath } from "../paths.ts";
 import { jsonResult, ruleName, textResult } from "../results.ts";
@@ -27,7 +27,7 @@ export function truncationNotice(access: RepositoryAccess, returned: number, tot
 async function fileBytes(
   access: RepositoryAccess,
   path: string,
-  ref: string,
+  ref: string | undefined,
   entry: ContentEntry,
 ): Promise<{ bytes: Uint8Array; truncatedUpstream: boolean }> {
   const max = access.decision.maxFileSize;
@@ -41,7 +41,7 @@ async function fileBytes(
     owner: access.owner,
     repo: access.repo,
     path,
-    ref,
+    ...(ref ? { ref } : {}),
     mediaType: { format: "raw" },
     request: { parseSuccessResponseBody: false },
   });
@@ -82,14 +82,15 @@ export const getFileContentsTool = defineTool({
       },
       async (access) => {
         const path = normalizePath(args.path);
-        const ref = await readAt(access, "ref");
+        // Without a ref restriction the default branch needs no lookup: GitHub reads it when ref is omitted.
+        const ref = access.refs.ref?.pinned;
         const { data } = await access.octokit.request("GET /repos/{owner}/{repo}/contents/{path}", {
           owner: args.owner,
           repo: args.repo,
           path,
-          ref,
+          ...(ref ? { ref } : {}),
         });
-        const where = `${args.owner}/${args.repo}:${path || "/"} at ${ref}`;
+        const where = `${args.owner}/${args.repo}:${path || "/"} at ${ref ?? "the default branch"}`;
         if (Array.isArray(data)) {
           const entries = (data as ContentEntry[]).map((e) => ({
             name: e.name,
@@ -97,7 +98,12 @@ export const getFileContentsTool = defineTool({
             type: e.type,
             size: e.size ?? 0,
           }));
-          return jsonResult({ repository: `${args.owner}/${args.repo}`, path: path || "/", ref, entries });
+          return jsonResult({
+            repository: `${args.owner}/${args.repo}`,
+            path: path || "/",
+            ref: ref ?? "(default branch)",
+            entries,
+          });
         }
         const entry = data as ContentEntry;
         if (entry.type === "symlink") {

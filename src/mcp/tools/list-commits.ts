@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { describeTarget, readAt, withRepositoryAccess } from "../access.ts";
+import { describeTarget, withRepositoryAccess } from "../access.ts";
 import { normalizePath } from "../paths.ts";
 import { jsonResult } from "../results.ts";
 import { optionalRefArg, ownerArg, pageArg, pathArg, perPageArg, repoArg } from "./arguments.ts";
@@ -46,13 +46,13 @@ export const listCommitsTool = defineTool({
       },
       async (access) => {
         const path = normalizePath(args.path);
-        const ref = await readAt(access, "ref");
+        const ref = access.refs.ref?.pinned;
         const perPage = args.per_page ?? 30;
         const page = args.page ?? 1;
         const { data } = await access.octokit.request("GET /repos/{owner}/{repo}/commits", {
           owner: args.owner,
           repo: args.repo,
-          sha: ref,
+          ...(ref ? { sha: ref } : {}),
           per_page: perPage,
           page,
           ...(path ? { path } : {}),

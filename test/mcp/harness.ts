@@ -1,0 +1,172 @@
+/** Shared set-up for the MCP tool tests: GitHub emulator, real broker, seed policy, handler, SDK client. */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { Hono } from "hono";
+import type { Principal } from "../../src/auth/principal.ts";
+import { createGitHubBroker, type GitHubBroker, PemAppJwtSigner } from "../../src/github/index.ts";
+import type { ToolLimits } from "../../src/mcp/index.ts";
+import {
+  createMcpHandler,
+  type InstallationListingEvent,
+  type McpLogger,
+  type ToolDecisionEvent,
+  type ToolResultEvent,
+} from "../../src/mcp/index.ts";
+import { loadPolicyFile, PolicyEngine, parsePolicy } from "../../src/policy/index.ts";
+import { startGitHubEmulator } from "../../wrangler-free-local/github/index.ts";
+import { listen, type RunningService } from "../../wrangler-free-local/service.ts";
+
+export type GitHubEmulator = Awaited<ReturnType<typeof startGitHubEmulator>>;
+
+/** The dev users of wrangler-free-local/seed/users.yaml, as the auth layer would hand them over. */
+export const USERS: Record<string, Principal> = {
+  alice: {
+    sub: "user-alice",
+    email: "alice@mycompany.example",
+    groups: ["eng"],
+    via: "oidc",
+    scopes: ["mcp"],
+  },
+  pat: {
+    sub: "user-pat",
+    email: "pat@partner.example",
+    groups: ["partner-integration"],
+    via: "oidc",
+    scopes: ["mcp"],
+  },
+  nobody: { sub: "user-nobody", email: "nobody@mycompany.example", groups: [], via: "oidc", scopes: ["mcp"] },
+};
+
+const silentOctokitLog = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+export interface Harness {
+  github: GitHubEmulator;
+  broker: GitHubBroker;
+  engine: PolicyEngine;
+  server: RunningService;
+  url: string;
+  decisions: ToolDecisionEvent[];
+  results: ToolResultEvent[];
+  listings: InstallationListingEvent[];
+  logged: Array<{ level: string; fields: Record<string, unknown>; message: string }>;
+  /** A connected SDK client for `user` (a USERS key or any extra principal registered with `addUser`). */
+  connect(user: string): Promise<Client>;
+  addUser(name: string, principal: Principal): void;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** Policy YAML to use instead of wrangler-free-local/seed/policy.yaml. */
+  policyYaml?: string;
+  limits?: Partial<ToolLimits>;
+  /** Make the onDecision hook throw for this tool (an audit sink failing). */
+  failDecisionHookFor?: string;
+}
+
+/** Starts everything on port 0 in a temp data dir. */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const dataDir = await mkdtemp(join(tmpdir(), "repogate-mcp-"));
+  const github = await startGitHubEmulator({ dataDir, port: 0 });
+  const signer = new PemAppJwtSigner(await readFile(github.app.privateKeyPath, "utf8"), "emulator key");
+  const broker = createGitHubBroker({
+    appId: github.app.id,
+    clientId: github.app.clientId,
+    baseUrl: github.url,
+    signer,
+    retries: 1,
+    retryAfterBaseMs: 5,
+    log: silentOctokitLog,
+  });
+  const engine = new PolicyEngine(
+    options.policyYaml
+      ? parsePolicy(options.policyYaml, { source: "test-policy.yaml" })
+      : await loadPolicyFile("wrangler-free-local/seed/policy.yaml"),
+  );
+  const decisions: ToolDecisionEvent[] = [];
+  const results: ToolResultEvent[] = [];
+  const listings: InstallationListingEvent[] = [];
+  const logged: Harness["logged"] = [];
+  const logger: McpLogger = {
+    warn: (fields, message) => logged.push({ level: "warn", fields, message }),
+    error: (fields, message) => logged.push({ level: "error", fields, message }),
+  };
+  const users: Record<string, Principal> = { ...USERS };
+  const handler = createMcpHandler({
+    policy: { current: () => engine },
+    github: broker,
+    logger,
+    serverInfo: { name: "repogate-test", version: "0.0.0" },
+    ...(options.limits ? { limits: options.limits } : {}),
+    events: {
+      onDecision: (event) => {
+        if (event.tool === options.failDecisionHookFor) throw new Error("audit sink unavailable");
+        decisions.push(event);
+      },
+      onToolResult: (event) => {
+        results.push(event);
+      },
+      onInstallationListing: (event) => {
+        listings.push(event);
+      },
+    },
+  });
+  // Test wiring only: the principal comes from a header here; the real app authenticates first.
+  const app = new Hono();
+  let requests = 0;
+  app.all("/mcp", (c) => {
+    const principal = users[c.req.header("x-test-user") ?? ""];
+    if (!principal) return c.text("unknown test user", 401);
+    return handler(c.req.raw, principal, `req-${++requests}`);
+  });
+  const server = await listen("mcp-test", app);
+  return {
+    github,
+    broker,
+    engine,
+    server,
+    url: `${server.url}/mcp`,
+    decisions,
+    results,
+    listings,
+    logged,
+    addUser: (name, principal) => {
+      users[name] = principal;
+    },
+    connect: async (user) => {
+      const client = new Client({ name: `test-${user}`, version: "0.0.0" });
+      const transport = new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {
+        requestInit: { headers: { "x-test-user": user } },
+      });
+      await client.connect(transport);
+      return client;
+    },
+    close: async () => {
+      await broker.broker.drain();
+      await server.close();
+      await github.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Calls a tool and returns the result with its text joined. */
+export async function call(
+  client: Client,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<{ result: CallToolResult; text: string; isError: boolean }> {
+  const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+  const text = result.content.map((c) => (c.type === "text" ? c.text : `[${c.type}]`)).join("\n");
+  return { result, text, isError: result.isError === true };
+}
+
+/** Parses the first text block of a successful result as JSON. */
+export function json(result: CallToolResult): Record<string, unknown> {
+  const first = result.content[0];
+  if (first?.type !== "text") throw new Error("no text block");
+  return JSON.parse(first.text) as Record<string, unknown>;
+}
