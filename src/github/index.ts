@@ -55,6 +55,7 @@ export interface GitHubBrokerOptions {
   retries?: number;
   /** Base of plugin-retry's quadratic back-off. Default 1000 ms. */
   retryAfterBaseMs?: number;
+  /** Rate-limit retries and mint concurrency (default 8 mints in flight). */
   throttle?: Omit<UpstreamRetryOptions, "retries" | "retryAfterBaseMs">;
   /** Per-attempt timeout of every GitHub HTTP request. Default 30 s. */
   requestTimeoutMs?: number;

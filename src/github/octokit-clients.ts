@@ -3,6 +3,7 @@ import { Octokit as CoreOctokit } from "@octokit/core";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { Octokit as RestOctokit } from "@octokit/rest";
+import Bottleneck from "bottleneck";
 import type { AppJwtProvider } from "./app-jwt.ts";
 
 /** How the broker reacts to GitHub's rate limits and server errors. */
@@ -17,6 +18,11 @@ export interface UpstreamRetryOptions {
   rateLimitRetries?: number;
   /** Never wait longer than this for a rate limit to clear; fail instead. Default 60 s. */
   maxRetryAfterSeconds?: number;
+  /**
+   * Token mints in flight at once. plugin-throttling would run them one at a time, which caps a
+   * process at 1/mint-latency tool calls per second (~7/s at 150 ms). Default 8.
+   */
+  mintConcurrency?: number;
 }
 
 /** The logger octokit writes its warnings to (auth-app, throttling). */
@@ -88,6 +94,12 @@ function common(options: ClientOptions) {
 export function createAppOctokit(
   options: ClientOptions & { appId: number | string; clientId?: string | undefined; jwt: AppJwtProvider },
 ): AppOctokit {
+  const appThrottle = {
+    ...throttleOptions(options, `repogate-app-${options.appId}`),
+    // Replaces plugin-throttling's process-wide one-at-a-time group for POST …/access_tokens
+    // (the plugin reads `auth` from its options though its types do not declare it).
+    auth: new Bottleneck.Group({ id: "repogate-mint", maxConcurrent: options.mintConcurrency ?? 8 }),
+  };
   const octokit = new AppOctokitClass({
     ...common(options),
     authStrategy: createAppAuth,
@@ -99,7 +111,7 @@ export function createAppOctokit(
       cache: { get: () => "", set: () => undefined },
       ...(options.log ? { log: options.log } : {}),
     },
-    throttle: throttleOptions(options, `repogate-app-${options.appId}`),
+    throttle: appThrottle,
     retry: retryOptions(options),
   });
   octokit.hook.error("request", (error) => {

@@ -136,6 +136,22 @@ describe("withToken", () => {
     expect(new Set(revokedFingerprints())).toEqual(new Set(github.log.mints.map((m) => m.tokenFingerprint)));
   });
 
+  it("runs mints concurrently (mintConcurrency), not one at a time as plugin-throttling would", async () => {
+    const { broker, installations } = await brokerFor(github, { throttle: { mintConcurrency: 8 } });
+    await installations.resolve("mycompany");
+    github.faults.add({ kind: "latency", latencyMs: 150, method: "POST", pathPrefix: "/app/installations" });
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: 16 }, () =>
+        broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => 1),
+      ),
+    );
+    // Serialized: 16 × 150 ms = 2.4 s; eight at a time: two rounds.
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(github.log.mints).toHaveLength(16);
+    await broker.drain();
+  });
+
   it("revokes when fn throws, and rethrows the caller's error", async () => {
     const { broker } = await brokerFor(github);
     const boom = new Error("tool failed");
