@@ -182,6 +182,18 @@ describe("compare", () => {
     await expect(store.compare(web, "--output=/tmp/x", "main")).rejects.toMatchObject({
       code: "UNKNOWN_REF",
     });
-    expect(new NoCommonAncestorError("a", "b").code).toBe("NO_COMMON_ANCESTOR");
+  });
+
+  it("refuses to compare unrelated histories (gh-pages is an orphan branch)", async () => {
+    await expect(store.compare(web, "main", "gh-pages")).rejects.toBeInstanceOf(NoCommonAncestorError);
+    await expect(store.compareDiff(web, "gh-pages", "main")).rejects.toMatchObject({
+      code: "NO_COMMON_ANCESTOR",
+    });
+    const pages = await store.listCommits(web, {
+      sha: (await store.resolveCommit(web, "gh-pages")) as string,
+      limit: 5,
+    });
+    expect(pages.commits).toHaveLength(1);
+    expect(pages.commits[0]?.parents).toEqual([]);
   });
 });

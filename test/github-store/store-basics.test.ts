@@ -64,6 +64,7 @@ describe("refs", () => {
     expect(branches.map((b) => b.name)).toEqual([
       "feature/dark-mode",
       "feature/x",
+      "gh-pages",
       "hotfix/1.0.1",
       "main",
       "stable",

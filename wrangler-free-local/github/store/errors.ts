@@ -18,6 +18,18 @@ export class SeedError extends RepoStoreError {
   }
 }
 
+/** The subcommand and its first arguments, without the global options every call carries. */
+function describeGitCall(args: readonly string[]): string {
+  const rest = [...args];
+  while (rest.length > 0) {
+    const first = rest[0] ?? "";
+    if (first === "--git-dir" || first === "-c") rest.splice(0, 2);
+    else if (first.startsWith("--")) rest.shift();
+    else break;
+  }
+  return rest.slice(0, 4).join(" ");
+}
+
 /** A `git` invocation failed (non-zero exit or could not start). */
 export class GitCommandError extends RepoStoreError {
   readonly exitCode: number | null;
@@ -30,7 +42,7 @@ export class GitCommandError extends RepoStoreError {
   ) {
     super(
       "GIT_FAILED",
-      `git ${args.slice(0, 3).join(" ")} failed (exit ${exitCode ?? "none"}): ${stderr.trim().slice(0, 500)}`,
+      `git ${describeGitCall(args)} failed (exit ${exitCode ?? "none"}): ${stderr.trim().slice(0, 500)}`,
       options,
     );
     this.name = "GitCommandError";

@@ -161,7 +161,8 @@ export async function createRepoStore(options: RepoStoreOptions): Promise<LocalR
     async languages(repo) {
       const git = gitOf(repo);
       const commit = await git.resolveCommit(repo.defaultBranch);
-      return commit ? await languageBytes(git, commit) : {};
+      if (!commit) return {};
+      return { ...(await git.memo(`languages:${commit}`, () => languageBytes(git, commit))) };
     },
     findReadme: (repo, commitSha) => findReadmePath(gitOf(repo), commitSha),
     async searchCode(query: CodeSearchQuery): Promise<CodeSearchHit[]> {

@@ -124,9 +124,10 @@ export function replaySeed(seed: RepoSeed): SeedReplay {
     every?: number,
   ) => {
     const branch = commit.branch ?? seed.defaultBranch;
+    if (commit.orphan && branches.has(branch)) fail(`orphan branch "${branch}" already exists`);
     const parent = branches.get(branch);
-    if (parent === undefined && branches.size > 0 && branch !== seed.defaultBranch) {
-      fail(`branch "${branch}" does not exist yet; create it with a branch step`);
+    if (parent === undefined && !commit.orphan && branches.size > 0 && branch !== seed.defaultBranch) {
+      fail(`branch "${branch}" does not exist yet; create it with a branch step (or mark the commit orphan)`);
     }
     const tree: Tree = new Map(parent !== undefined ? nodes.get(parent)?.tree : undefined);
     for (const [from, to] of Object.entries(commit.move ?? {})) {

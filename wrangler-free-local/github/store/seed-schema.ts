@@ -78,6 +78,8 @@ const commitFields = {
   files: fileMap.optional(),
   delete: z.array(seedPath).optional(),
   move: z.record(seedPath, seedPath).optional(),
+  /** Start `branch` as a new root commit with no parents (like `git checkout --orphan`). */
+  orphan: z.boolean().optional(),
 };
 
 export const seedCommitSchema = z.strictObject(commitFields);
