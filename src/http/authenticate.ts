@@ -183,7 +183,12 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler<Ht
 
     let principal: Principal;
     try {
-      if (presented.kind === "malformed") throw new AuthError("TOKEN_MALFORMED", presented.message);
+      if (presented.kind === "malformed") {
+        throw new AuthError(
+          presented.credential === "api-key" ? "API_KEY_INVALID" : "TOKEN_MALFORMED",
+          presented.message,
+        );
+      }
       const verifier = presented.kind === "api-key" ? options.apiKeys : options.oidc;
       if (!verifier) {
         throw new AuthError(
