@@ -28,6 +28,18 @@ describe("repository and branches", () => {
     expect(languages.data.TypeScript).toBeGreaterThan(0);
   });
 
+  it("sends an etag and answers If-None-Match with 304", async () => {
+    const url = `${fx.github.url}/repos/mycompany/web`;
+    const headers = { authorization: `token ${webToken}` };
+    const first = await fetch(url, { headers });
+    const etag = first.headers.get("etag");
+    expect(etag).toMatch(/^W\/"[0-9a-f]{64}"$/);
+    const again = await fetch(url, { headers: { ...headers, "if-none-match": etag ?? "" } });
+    expect(again.status).toBe(304);
+    const stale = await fetch(url, { headers: { ...headers, "if-none-match": 'W/"0"' } });
+    expect(stale.status).toBe(200);
+  });
+
   it("lists branches and gets a branch whose name contains a slash", async () => {
     const { data } = await web.rest.repos.listBranches(repo);
     const names = data.map((b) => b.name);

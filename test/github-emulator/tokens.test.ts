@@ -190,3 +190,20 @@ describe("installation access tokens", () => {
     expect(JSON.stringify(fx.github.log.snapshot())).not.toMatch(/ghs_/);
   });
 });
+
+describe("stateless token format", () => {
+  it("issues ghs_<appId>_<JWT> tokens that work like classic ones", async () => {
+    const stateless = await startFixture({ tokenFormat: "stateless" });
+    try {
+      const { octokit, token } = await stateless.installationOctokit(INSTALLATIONS.facebook, {
+        repositories: ["react"],
+      });
+      expect(token).toMatch(/^ghs_1001_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+      expect((await octokit.rest.repos.get({ owner: "facebook", repo: "react" })).status).toBe(200);
+      await octokit.request("DELETE /installation/token");
+      expect((await failure(octokit.rest.repos.get({ owner: "facebook", repo: "react" }))).status).toBe(401);
+    } finally {
+      await stateless.stop();
+    }
+  });
+});

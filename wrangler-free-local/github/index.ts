@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { Hono } from "hono";
 import { listen } from "../service.ts";
 import { InstallationDirectory } from "./auth/installations.ts";
-import { TokenRegistry } from "./auth/token-registry.ts";
+import { type TokenFormat, TokenRegistry } from "./auth/token-registry.ts";
 import { defaultSeedDir, type GitHubAppConfig, loadAppConfig } from "./config/app-config.ts";
 import { ensureAppKey } from "./config/app-key.ts";
 import type { ContentLimits, EmulatorEnv, EmulatorState } from "./http/context.ts";
@@ -43,6 +43,8 @@ export interface GitHubEmulatorAppOptions {
   rateLimits?: Partial<RateLimitSettings>;
   /** Contents API size rules; GitHub's (1 MiB inline, 100 MiB max) by default. */
   contentLimits?: Partial<ContentLimits>;
+  /** Installation token shape: `classic` (default, `ghs_` + 36) or `stateless` (`ghs_<appId>_<JWT>`). */
+  tokenFormat?: TokenFormat;
 }
 
 export interface GitHubEmulatorApp {
@@ -57,7 +59,7 @@ export function createGitHubEmulatorApp(options: GitHubEmulatorAppOptions): GitH
     publicKey: options.publicKey,
     store: options.store,
     installations: new InstallationDirectory(options.config, options.store),
-    tokens: new TokenRegistry(),
+    tokens: new TokenRegistry({ format: options.tokenFormat, appId: options.config.app.id }),
     log: new EmulatorLog(),
     faults: new FaultSwitch(),
     limiter: new RateLimiter({ ...defaultRateLimits, ...options.rateLimits }),
@@ -118,6 +120,7 @@ export interface StartGitHubEmulatorOptions {
   seedDir?: string;
   rateLimits?: Partial<RateLimitSettings>;
   contentLimits?: Partial<ContentLimits>;
+  tokenFormat?: TokenFormat;
 }
 
 export interface RunningGitHubEmulator {
@@ -147,6 +150,7 @@ export async function startGitHubEmulator(
     store,
     rateLimits: options.rateLimits,
     contentLimits: options.contentLimits,
+    tokenFormat: options.tokenFormat,
   });
   let service: Awaited<ReturnType<typeof listen>>;
   try {

@@ -2,7 +2,7 @@
  * Installation access tokens the emulator has issued: `ghs_` + 36 base62 characters, one hour of
  * life, narrowed to repositories and permissions at mint time, revocable.
  */
-import { randomInt } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import type { Permissions } from "../config/app-config.ts";
 import { tokenFingerprint } from "../http/emulator-log.ts";
 
@@ -21,8 +21,35 @@ export interface IssuedToken {
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+/**
+ * `classic`: `ghs_` + 36 base62 characters. `stateless`: GitHub's newer `ghs_<appId>_<JWT>` shape, so
+ * clients can prove they do not assume a fixed token length.
+ */
+export type TokenFormat = "classic" | "stateless";
+
+function base64url(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString("base64url");
+}
+
 /** A fresh installation token value. */
-export function generateInstallationToken(): string {
+export function generateInstallationToken(
+  format: TokenFormat = "classic",
+  claims: { appId: number; installationId: number; expiresAt: Date } = {
+    appId: 0,
+    installationId: 0,
+    expiresAt: new Date(),
+  },
+): string {
+  if (format === "stateless") {
+    const header = base64url({ alg: "HS256", typ: "JWT" });
+    const payload = base64url({
+      iss: claims.appId,
+      iid: claims.installationId,
+      exp: Math.floor(claims.expiresAt.getTime() / 1000),
+      jti: randomBytes(12).toString("hex"),
+    });
+    return `ghs_${claims.appId}_${header}.${payload}.${randomBytes(32).toString("base64url")}`;
+  }
   let body = "";
   for (let i = 0; i < 36; i++) body += BASE62[randomInt(BASE62.length)];
   return `ghs_${body}`;
@@ -32,12 +59,19 @@ export function generateInstallationToken(): string {
 export class TokenRegistry {
   private tokens = new Map<string, IssuedToken>();
 
+  constructor(private readonly options: { format?: TokenFormat; appId?: number } = {}) {}
+
   /** Issues a token and returns its value with the record. */
   issue(grant: Omit<IssuedToken, "expiresAt" | "revoked" | "fingerprint">, now = Date.now()) {
-    const value = generateInstallationToken();
+    const expiresAt = new Date(now + TOKEN_LIFETIME_MS);
+    const value = generateInstallationToken(this.options.format, {
+      appId: this.options.appId ?? 0,
+      installationId: grant.installationId,
+      expiresAt,
+    });
     const record: IssuedToken = {
       ...grant,
-      expiresAt: new Date(now + TOKEN_LIFETIME_MS),
+      expiresAt,
       revoked: false,
       fingerprint: tokenFingerprint(value),
     };

@@ -37,6 +37,11 @@ export function observe(state: EmulatorState): MiddlewareHandler<EmulatorEnv> {
     const headers = c.res.headers;
     headers.set("x-github-request-id", requestId);
     headers.set("x-github-api-version-selected", "2022-11-28");
+    if (!headers.has("vary"))
+      headers.set("vary", "Accept, Authorization, Cookie, X-GitHub-OTP, Accept-Encoding");
+    if (c.req.method === "GET" && c.res.status < 300 && !headers.has("cache-control")) {
+      headers.set("cache-control", "private, max-age=60, s-maxage=60");
+    }
     if (!headers.has("x-github-media-type")) headers.set("x-github-media-type", mediaTypeHeader(media));
     const rate = c.get("rate") ?? state.limiter.peek(callerKey(c.get("caller")), "core");
     for (const [name, value] of Object.entries(rateLimitHeaders(rate))) {
