@@ -36,6 +36,8 @@ export interface KmsAppJwtSignerOptions {
   region?: string;
   /** A non-AWS endpoint, e.g. the local AWS emulator. */
   endpoint?: string;
+  /** Abort a Sign that takes longer than this (all waiting requests share it). Default 10 s. */
+  timeoutMs?: number;
   /** Passed through to KMSClient when it is built here (the local emulator accepts any). */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
@@ -46,6 +48,7 @@ export class KmsAppJwtSigner implements AppJwtSigner {
   readonly #keyId: string;
   readonly #region: string | undefined;
   readonly #endpoint: string | undefined;
+  readonly #timeoutMs: number;
 
   constructor(options: KmsAppJwtSignerOptions) {
     if (!options.keyId)
@@ -53,6 +56,7 @@ export class KmsAppJwtSigner implements AppJwtSigner {
     this.#keyId = options.keyId;
     this.#region = options.region;
     this.#endpoint = options.endpoint;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#client =
       options.client ??
       new KMSClient({
@@ -74,6 +78,8 @@ export class KmsAppJwtSigner implements AppJwtSigner {
           MessageType: "DIGEST",
           SigningAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256",
         }),
+        // The SDK has no request timeout by default; a hung KMS would hold every request waiting on the JWT.
+        { abortSignal: AbortSignal.timeout(this.#timeoutMs) },
       );
       signature = output.Signature;
     } catch (error) {

@@ -135,6 +135,29 @@ describe("KmsAppJwtSigner", () => {
     expect(serializeError(error)).not.toMatch(/eyJ[A-Za-z0-9_-]+\./);
   });
 
+  it("gives up on a hung KMS after timeoutMs", async () => {
+    const client = kmsClient(1);
+    const { broker } = brokerWith(new KmsAppJwtSigner({ keyId: ALIAS, client, timeoutMs: 300 }));
+    const fault = aws.faults.set({
+      service: "kms",
+      kind: "latency",
+      latencyMs: 3000,
+      operation: "Sign",
+      count: 1,
+    });
+    const started = performance.now();
+    const error = await broker
+      .withToken({ repository: "mycompany/web", operation: "read" }, async () => "never")
+      .catch((e: unknown) => e);
+    expect(performance.now() - started).toBeLessThan(2500);
+    expect(error).toMatchObject({
+      code: "KMS_SIGN_FAILED",
+      awsErrorName: expect.stringMatching(/Abort|Timeout/),
+    });
+    aws.faults.clear({ id: fault.id });
+    client.destroy();
+  });
+
   it("does not cache a failed signing: after a KMS fault clears, the next request signs and succeeds", async () => {
     const client = kmsClient(1);
     const { broker } = brokerWith(new KmsAppJwtSigner({ keyId: ALIAS, client }));
