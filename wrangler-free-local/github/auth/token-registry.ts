@@ -76,6 +76,7 @@ export class TokenRegistry {
       fingerprint: tokenFingerprint(value),
     };
     this.tokens.set(value, record);
+    if (this.tokens.size > 10_000) this.forgetExpired(now);
     return { value, record };
   }
 
@@ -91,6 +92,13 @@ export class TokenRegistry {
     const record = this.tokens.get(value);
     if (record) record.revoked = true;
     return record;
+  }
+
+  /** Drops expired tokens (they answer 401 either way), keeping a long-running emulator bounded. */
+  private forgetExpired(now: number): void {
+    for (const [value, record] of this.tokens) {
+      if (record.expiresAt.getTime() <= now) this.tokens.delete(value);
+    }
   }
 
   /** Every token ever issued, without values, for `/_emulator/tokens`. */

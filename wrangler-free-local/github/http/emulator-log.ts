@@ -57,19 +57,27 @@ export class EmulatorLog {
   revocations: RevocationLogEntry[] = [];
   private seq = 0;
 
+  /** @param maxEntries per list; the oldest entries go first, so a long-running local stack stays bounded. */
+  constructor(private readonly maxEntries = 20_000) {}
+
   /** Appends a request record. */
   recordRequest(entry: Omit<RequestLogEntry, "seq">): void {
-    this.requests.push({ seq: ++this.seq, ...entry });
+    this.push(this.requests, { seq: ++this.seq, ...entry });
   }
 
   /** Appends a token mint record. */
   recordMint(entry: Omit<MintLogEntry, "seq">): void {
-    this.mints.push({ seq: ++this.seq, ...entry });
+    this.push(this.mints, { seq: ++this.seq, ...entry });
   }
 
   /** Appends a revocation record. */
   recordRevocation(entry: Omit<RevocationLogEntry, "seq">): void {
-    this.revocations.push({ seq: ++this.seq, ...entry });
+    this.push(this.revocations, { seq: ++this.seq, ...entry });
+  }
+
+  private push<T>(list: T[], entry: T): void {
+    list.push(entry);
+    if (list.length > this.maxEntries) list.splice(0, list.length - this.maxEntries);
   }
 
   /** Counts recorded requests, optionally by method and path prefix. */
