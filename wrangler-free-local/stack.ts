@@ -1,9 +1,132 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { startAwsEmulator } from "./aws/index.ts";
+import { startGitHubEmulator } from "./github/index.ts";
+import { startDevIdp } from "./idp/index.ts";
+
+/** Default ports of the local stack; each can be overridden. */
+export const DEFAULT_LOCAL_PORTS = { broker: 8700, github: 8701, idp: 8702, aws: 8703 } as const;
+
 /** Options for `repogate local`. */
 export interface LocalStackOptions {
+  /** Where repositories, keys and emulator state live; defaults to `.repogate` in the working directory. */
   dataDir?: string;
+  host?: string;
+  ports?: Partial<Record<keyof typeof DEFAULT_LOCAL_PORTS, number>>;
+  /** Where progress and the summary table go (stdout by default). */
+  print?: (line: string) => void;
 }
 
-/** Starts every local service and keeps running until SIGINT/SIGTERM. */
-export async function runLocalStack(_options: LocalStackOptions): Promise<void> {
-  throw new Error("not yet");
+/** What `.repogate/local.json` records, so other commands (and people) can find the running stack. */
+export interface LocalStackDescription {
+  dataDir: string;
+  github: { url: string; appId: number; clientId: string; slug: string; privateKeyPath: string };
+  idp: { issuer: string; url: string };
+  aws: { url: string; region: string };
+  broker: { url: string; resourceUrl: string; mcpUrl: string };
+  startedAt: string;
+  pid: number;
+}
+
+/** A running local stack: its description and one call to stop everything. */
+export interface LocalStack {
+  description: LocalStackDescription;
+  close(): Promise<void>;
+}
+
+/** Starts the GitHub emulator, the dev IdP and the AWS emulator, and writes `local.json` describing them. */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const dataDir = path.resolve(options.dataDir ?? ".repogate");
+  const host = options.host ?? "127.0.0.1";
+  const ports = { ...DEFAULT_LOCAL_PORTS, ...options.ports };
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+
+  const brokerUrl = `http://${host}:${ports.broker}`;
+  const resourceUrl = `${brokerUrl}/mcp`;
+  const started: { close(): Promise<void> }[] = [];
+  const closeAll = async () => {
+    // Reverse start order; one failing close must not keep the others running.
+    const results = await Promise.allSettled(started.reverse().map((service) => service.close()));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed.length > 0)
+      throw new AggregateError(
+        failed.map((r) => r.reason),
+        "some local services failed to stop",
+      );
+  };
+
+  try {
+    const github = await startGitHubEmulator({ host, port: ports.github, dataDir });
+    started.push(github);
+    const idp = await startDevIdp({ host, port: ports.idp, dataDir, resourceUrls: [resourceUrl] });
+    started.push(idp);
+    const aws = await startAwsEmulator({ host, port: ports.aws, dataDir });
+    started.push(aws);
+
+    const description: LocalStackDescription = {
+      dataDir,
+      github: {
+        url: github.url,
+        appId: github.app.id,
+        clientId: github.app.clientId,
+        slug: github.app.slug,
+        privateKeyPath: github.app.privateKeyPath,
+      },
+      idp: { issuer: idp.issuer, url: idp.url },
+      aws: { url: aws.url, region: aws.region },
+      broker: { url: brokerUrl, resourceUrl, mcpUrl: resourceUrl },
+      startedAt: new Date().toISOString(),
+      pid: process.pid,
+    };
+    await writeFile(path.join(dataDir, "local.json"), `${JSON.stringify(description, null, 2)}\n`, {
+      mode: 0o600,
+    });
+    return { description, close: closeAll };
+  } catch (error) {
+    await closeAll().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Renders the "what is running" table printed by `repogate local`. */
+export function describeLocalStack(d: LocalStackDescription): string[] {
+  const rows: [string, string, string][] = [
+    ["GitHub API emulator", d.github.url, `App id ${d.github.appId}, key ${d.github.privateKeyPath}`],
+    ["Dev OpenID provider", d.idp.issuer, `discovery ${d.idp.issuer}/.well-known/openid-configuration`],
+    ["AWS API emulator", d.aws.url, `KMS, Secrets Manager, CloudWatch Logs (${d.aws.region})`],
+  ];
+  const width = Math.max(...rows.map((r) => r[0].length));
+  const urlWidth = Math.max(...rows.map((r) => r[1].length));
+  return [
+    ...rows.map(([name, url, note]) => `  ${name.padEnd(width)}  ${url.padEnd(urlWidth)}  ${note}`),
+    "",
+    `  state: ${path.join(d.dataDir, "local.json")}`,
+    `  token: npx repogate token --user alice@mycompany.example`,
+  ];
+}
+
+/** Starts the stack, prints what runs, and stops everything cleanly on SIGINT/SIGTERM. */
+export async function runLocalStack(options: LocalStackOptions): Promise<void> {
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  print("repogate local: starting the local stack (no cloud, no internet)…");
+  const stack = await startLocalStack(options);
+  for (const line of describeLocalStack(stack.description)) print(line);
+  print("\nPress Ctrl-C to stop.");
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      print(`\n${signal}: stopping…`);
+      stack
+        .close()
+        .catch((error: unknown) =>
+          print(`error while stopping: ${error instanceof Error ? error.message : String(error)}`),
+        )
+        .finally(resolve);
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
 }

@@ -1,12 +1,42 @@
 import type { Command } from "commander";
 
-/** `repogate local`: the whole stack on one machine, no cloud. Filled in by the local-stack issues. */
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`not a TCP port: ${value}`);
+  return port;
+}
+
+/** `repogate local`: the whole stack on one machine, no cloud, no internet. */
 export function registerLocalCommand(program: Command): void {
   program
     .command("local")
-    .description("start the local stack (GitHub emulator, dev IdP, AWS emulator, broker) on 127.0.0.1")
-    .action(async () => {
-      const { runLocalStack } = await import("../../../wrangler-free-local/stack.ts");
-      await runLocalStack({});
-    });
+    .description("start the local stack (GitHub emulator, dev IdP, AWS emulator) on 127.0.0.1")
+    .option("--data-dir <dir>", "where repositories, keys and emulator state live", ".repogate")
+    .option("--host <host>", "address to bind", "127.0.0.1")
+    .option(
+      "--broker-port <port>",
+      "broker port (the IdP puts <broker>/mcp in token audiences)",
+      parsePort,
+      8700,
+    )
+    .option("--github-port <port>", "GitHub API emulator port", parsePort, 8701)
+    .option("--idp-port <port>", "dev OpenID provider port", parsePort, 8702)
+    .option("--aws-port <port>", "AWS API emulator port", parsePort, 8703)
+    .action(
+      async (opts: {
+        dataDir: string;
+        host: string;
+        brokerPort: number;
+        githubPort: number;
+        idpPort: number;
+        awsPort: number;
+      }) => {
+        const { runLocalStack } = await import("../../../wrangler-free-local/stack.ts");
+        await runLocalStack({
+          dataDir: opts.dataDir,
+          host: opts.host,
+          ports: { broker: opts.brokerPort, github: opts.githubPort, idp: opts.idpPort, aws: opts.awsPort },
+        });
+      },
+    );
 }
