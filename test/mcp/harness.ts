@@ -63,8 +63,8 @@ export interface HarnessOptions {
   /** Policy YAML to use instead of wrangler-free-local/seed/policy.yaml. */
   policyYaml?: string;
   limits?: Partial<ToolLimits>;
-  /** Make the onDecision hook throw for this tool (an audit sink failing). */
-  failDecisionHookFor?: string;
+  /** Make the onDecision hook throw when this returns true (an audit sink failing). */
+  failDecisionHook?: (event: ToolDecisionEvent) => boolean;
 }
 
 /** Starts everything on port 0 in a temp data dir. */
@@ -103,7 +103,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.limits ? { limits: options.limits } : {}),
     events: {
       onDecision: (event) => {
-        if (event.tool === options.failDecisionHookFor) throw new Error("audit sink unavailable");
+        if (options.failDecisionHook?.(event)) throw new Error("audit sink unavailable");
         decisions.push(event);
       },
       onToolResult: (event) => {

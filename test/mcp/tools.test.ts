@@ -45,7 +45,9 @@ describe("tools/list", () => {
     expect(file?.description).toMatch(/maxFileSize/);
     expect(file?.description).toMatch(/policy/);
     const commits = tools.find((t) => t.name === "list_commits");
-    expect((commits?.inputSchema.properties?.per_page as { maximum?: number }).maximum).toBe(100);
+    expect((commits?.inputSchema.properties?.per_page as { maximum?: number } | undefined)?.maximum).toBe(
+      100,
+    );
   });
 });
 
