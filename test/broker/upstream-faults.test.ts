@@ -1,0 +1,212 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { TokenRevocation } from "../../src/github/index.ts";
+import {
+  brokerFor,
+  type GitHubEmulator,
+  serializeError,
+  startGitHub,
+  TOKEN_PATTERN,
+  tempDir,
+} from "./harness.ts";
+
+let github: GitHubEmulator;
+let dir: { path: string; remove: () => Promise<void> };
+
+beforeAll(async () => {
+  dir = await tempDir("repogate-faults-");
+  github = await startGitHub(dir.path);
+});
+afterAll(async () => {
+  await github?.close();
+  await dir?.remove();
+});
+afterEach(() => {
+  github.faults.clear();
+  github.log.reset();
+});
+
+/** Grabs the token value the octokit was given, only to prove the broker never leaks it. */
+async function tokenOf(octokit: { auth: () => Promise<unknown> }): Promise<string> {
+  return ((await octokit.auth()) as { token: string }).token;
+}
+
+describe("upstream faults", () => {
+  it("retries a 5xx on the GitHub call inside fn", async () => {
+    const { broker } = await brokerFor(github);
+    github.faults.add({
+      kind: "server-error",
+      status: 502,
+      count: 1,
+      method: "GET",
+      pathPrefix: "/repos/mycompany/web",
+    });
+    const name = await broker.withToken(
+      { repository: "mycompany/web", operation: "read" },
+      async (octokit) => {
+        const { data } = await octokit.rest.repos.get({ owner: "mycompany", repo: "web" });
+        return data.name;
+      },
+    );
+    expect(name).toBe("web");
+    expect(github.log.countRequests({ method: "GET", pathPrefix: "/repos/mycompany/web" })).toBe(2);
+    await broker.drain();
+  });
+
+  it("retries a 5xx on the mint itself", async () => {
+    const { broker } = await brokerFor(github);
+    github.faults.add({
+      kind: "server-error",
+      status: 503,
+      count: 1,
+      method: "POST",
+      pathPrefix: "/app/installations",
+    });
+    await broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => "ok");
+    expect(github.log.countRequests({ method: "POST", pathPrefix: "/app/installations" })).toBe(2);
+    expect(github.log.mints).toHaveLength(1);
+    await broker.drain();
+  });
+
+  it("gives up after the configured retries with a redacted GitHubUpstreamError", async () => {
+    const { broker } = await brokerFor(github, { retries: 1 });
+    github.faults.add({
+      kind: "server-error",
+      status: 500,
+      method: "GET",
+      pathPrefix: "/repos/mycompany/web",
+    });
+    let token = "";
+    const error = await broker
+      .withToken({ repository: "mycompany/web", operation: "read" }, async (octokit) => {
+        token = await tokenOf(octokit);
+        return octokit.rest.repos.get({ owner: "mycompany", repo: "web" });
+      })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: "GITHUB_UPSTREAM_ERROR",
+      status: 500,
+      route: "GET /repos/mycompany/web",
+    });
+    expect(github.log.countRequests({ method: "GET", pathPrefix: "/repos/mycompany/web" })).toBe(2);
+    const serialized = serializeError(error);
+    expect(token).toMatch(TOKEN_PATTERN);
+    expect(serialized).not.toContain(token);
+    expect(serialized).not.toMatch(TOKEN_PATTERN);
+    await broker.drain();
+    expect(github.log.revocations).toHaveLength(1);
+  });
+
+  it("waits retry-after on a secondary rate limit, then retries", async () => {
+    const { broker } = await brokerFor(github);
+    github.faults.add({
+      kind: "secondary-rate-limit",
+      retryAfterSeconds: 1,
+      count: 1,
+      method: "GET",
+      pathPrefix: "/repos/mycompany/web",
+    });
+    const started = performance.now();
+    const name = await broker.withToken(
+      { repository: "mycompany/web", operation: "read" },
+      async (octokit) => {
+        const { data } = await octokit.rest.repos.get({ owner: "mycompany", repo: "web" });
+        return data.name;
+      },
+    );
+    expect(name).toBe("web");
+    expect(performance.now() - started).toBeGreaterThanOrEqual(950);
+    expect(github.log.countRequests({ method: "GET", pathPrefix: "/repos/mycompany/web" })).toBe(2);
+    await broker.drain();
+  });
+
+  it("stops retrying secondary rate limits after the configured count", async () => {
+    const { broker } = await brokerFor(github, { throttle: { secondaryRateLimitRetries: 1 } });
+    github.faults.add({
+      kind: "secondary-rate-limit",
+      status: 429,
+      retryAfterSeconds: 1,
+      method: "GET",
+      pathPrefix: "/repos/mycompany/web",
+    });
+    const error = await broker
+      .withToken({ repository: "mycompany/web", operation: "read" }, (octokit) =>
+        octokit.rest.repos.get({ owner: "mycompany", repo: "web" }),
+      )
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "GITHUB_UPSTREAM_ERROR", status: 429 });
+    expect(github.log.countRequests({ method: "GET", pathPrefix: "/repos/mycompany/web" })).toBe(2);
+    await broker.drain();
+  });
+
+  it("aborts a hung GitHub call after requestTimeoutMs and reports GITHUB_UNREACHABLE", async () => {
+    const { broker } = await brokerFor(github, { retries: 0, requestTimeoutMs: 200 });
+    github.faults.add({
+      kind: "latency",
+      latencyMs: 1500,
+      count: 1,
+      method: "GET",
+      pathPrefix: "/repos/mycompany/web",
+    });
+    const started = performance.now();
+    const error = await broker
+      .withToken({ repository: "mycompany/web", operation: "read" }, (octokit) =>
+        octokit.rest.repos.get({ owner: "mycompany", repo: "web" }),
+      )
+      .catch((e: unknown) => e);
+    expect(performance.now() - started).toBeLessThan(1200);
+    expect(error).toMatchObject({ code: "GITHUB_UNREACHABLE", status: 0, route: "GET /repos/mycompany/web" });
+    await broker.drain();
+    expect(github.log.revocations).toHaveLength(1);
+  });
+
+  it("reports GITHUB_UNREACHABLE when nothing listens at baseUrl", async () => {
+    const { broker } = await brokerFor(github, { baseUrl: "http://127.0.0.1:9", retries: 0 });
+    await expect(
+      broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => "never"),
+    ).rejects.toMatchObject({ code: "GITHUB_UNREACHABLE", status: 0 });
+  });
+
+  it("reports a revocation that fails twice to onRevokeError, without the token", async () => {
+    const errors: Array<{ error: unknown; revocation: TokenRevocation }> = [];
+    const { broker } = await brokerFor(github, {
+      retries: 0,
+      hooks: { onRevokeError: (error, revocation) => void errors.push({ error, revocation }) },
+    });
+    github.faults.add({
+      kind: "server-error",
+      status: 500,
+      count: 2,
+      method: "DELETE",
+      pathPrefix: "/installation/token",
+    });
+    let token = "";
+    await broker.withToken({ repository: "mycompany/web", operation: "read" }, async (octokit) => {
+      token = await tokenOf(octokit);
+    });
+    await broker.drain();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.revocation).toMatchObject({ attempts: 2, repositories: ["mycompany/web"] });
+    expect(errors[0]?.error).toMatchObject({ code: "GITHUB_UPSTREAM_ERROR", status: 500 });
+    expect(serializeError(errors[0]?.error)).not.toContain(token);
+    expect(github.log.countRequests({ method: "DELETE", pathPrefix: "/installation/token" })).toBe(2);
+  });
+
+  it("retries a failed revocation once", async () => {
+    const revocations: TokenRevocation[] = [];
+    const { broker } = await brokerFor(github, {
+      retries: 0,
+      hooks: { onRevoke: (r) => void revocations.push(r) },
+    });
+    github.faults.add({
+      kind: "server-error",
+      status: 502,
+      count: 1,
+      method: "DELETE",
+      pathPrefix: "/installation/token",
+    });
+    await broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => undefined);
+    await broker.drain();
+    expect(revocations).toMatchObject([{ attempts: 2 }]);
+    expect(github.log.revocations).toHaveLength(1);
+  });
+});
