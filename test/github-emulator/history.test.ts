@@ -98,4 +98,21 @@ describe("compare", () => {
     const unknown = await failure(status("main", "no-such-branch"));
     expect(unknown.status).toBe(404);
   });
+
+  it("answers 404 No common ancestor for unrelated histories", async () => {
+    const branches = await web.rest.repos.listBranches(repo);
+    const orphan = branches.data.find((b) => b.name === "gh-pages");
+    if (!orphan) throw new Error("seed mycompany/web is expected to have an orphan gh-pages branch");
+    const res = await failure(status("main", "gh-pages"));
+    expect(res.status).toBe(404);
+    expect(res.data.message).toBe("No common ancestor between main and gh-pages.");
+    const diff = await failure(
+      web.rest.repos.compareCommitsWithBasehead({
+        ...repo,
+        basehead: "main...gh-pages",
+        mediaType: { format: "diff" },
+      }),
+    );
+    expect(diff.status).toBe(404);
+  });
 });

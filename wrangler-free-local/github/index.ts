@@ -27,7 +27,7 @@ import { rateLimitRoutes } from "./routes/rate-limit.ts";
 import { repositoryRoutes } from "./routes/repos.ts";
 import { searchRoutes } from "./routes/search.ts";
 import { writeRoutes } from "./routes/writes.ts";
-import { createRepoStore } from "./store/index.ts";
+import { createRepoStore, RepoStoreError } from "./store/index.ts";
 import type { RepoStore } from "./store/types.ts";
 
 export { appPrivateKeyPath } from "./config/app-key.ts";
@@ -94,6 +94,10 @@ export function createGitHubEmulatorApp(options: GitHubEmulatorAppOptions): GitH
         ...err.headers,
         "content-type": JSON_CONTENT_TYPE,
       });
+    }
+    // Refs and paths git refuses are simply not there, as far as a GitHub client can tell.
+    if (err instanceof RepoStoreError && err.code === "INVALID_REF") {
+      return c.body(JSON.stringify(notFound().toBody()), 404, { "content-type": JSON_CONTENT_TYPE });
     }
     // Unexpected failures answer like GitHub's 500 without leaking internals to the client.
     console.error("github emulator: unhandled error", err);

@@ -11,6 +11,7 @@ import { linkHeader, readPage } from "../http/pagination.ts";
 import { renderCommit, renderCommitPatch, renderDiffEntry } from "../render/commit.ts";
 import { encodePath } from "../render/paths.ts";
 import { repoApiUrl, repoHtmlUrl } from "../render/repository.ts";
+import { NoCommonAncestorError } from "../store/index.ts";
 import { contentsRepo } from "./repos.ts";
 
 const DOCS = {
@@ -107,11 +108,21 @@ export function commitRoutes(): Hono<EmulatorEnv> {
     ]);
     if (!baseSha || !headSha) throw notFound(DOCS.compare);
 
+    const noCommonAncestor = (err: unknown): never => {
+      if (err instanceof NoCommonAncestorError) {
+        throw new GitHubApiError(404, `No common ancestor between ${refs.base} and ${refs.head}.`, {
+          code: "NO_COMMON_ANCESTOR",
+          documentationUrl: DOCS.compare,
+        });
+      }
+      throw err;
+    };
     const media = c.get("media");
     if (media.param === "diff") {
-      return githubText(c, await store.compareDiff(repo, baseSha, headSha), vendorContentType(media, "diff"));
+      const diff = await store.compareDiff(repo, baseSha, headSha).catch(noCommonAncestor);
+      return githubText(c, diff, vendorContentType(media, "diff"));
     }
-    const result = await store.compare(repo, baseSha, headSha);
+    const result = await store.compare(repo, baseSha, headSha).catch(noCommonAncestor);
     if (media.param === "patch") {
       const patches = await Promise.all(
         result.commits.map(async (commit) =>
