@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { TokenRevocation } from "../../src/github/index.ts";
 import {
   brokerFor,
@@ -157,6 +157,11 @@ describe("upstream faults", () => {
     expect(error).toMatchObject({ code: "GITHUB_UNREACHABLE", status: 0, route: "GET /repos/mycompany/web" });
     await broker.drain();
     expect(github.log.revocations).toHaveLength(1);
+    // The emulator logs the abandoned request when its delay ends; let that happen inside this test.
+    await vi.waitFor(
+      () => expect(github.log.countRequests({ method: "GET", pathPrefix: "/repos/mycompany/web" })).toBe(1),
+      { timeout: 3000, interval: 50 },
+    );
   });
 
   it("reports GITHUB_UNREACHABLE when nothing listens at baseUrl", async () => {
@@ -164,6 +169,63 @@ describe("upstream faults", () => {
     await expect(
       broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => "never"),
     ).rejects.toMatchObject({ code: "GITHUB_UNREACHABLE", status: 0 });
+  });
+
+  it("waits for x-ratelimit-reset on a primary rate limit, once", async () => {
+    const { broker } = await brokerFor(github);
+    github.faults.add({
+      kind: "primary-rate-limit",
+      retryAfterSeconds: 1,
+      count: 1,
+      method: "GET",
+      pathPrefix: "/repos/mycompany/web",
+    });
+    const started = performance.now();
+    await broker.withToken({ repository: "mycompany/web", operation: "read" }, (octokit) =>
+      octokit.rest.repos.get({ owner: "mycompany", repo: "web" }),
+    );
+    expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+    expect(github.log.countRequests({ method: "GET", pathPrefix: "/repos/mycompany/web" })).toBe(2);
+    await broker.drain();
+  });
+
+  it("fails at once when the rate limit resets later than maxRetryAfterSeconds", async () => {
+    const { broker } = await brokerFor(github, { throttle: { maxRetryAfterSeconds: 5 } });
+    github.faults.add({
+      kind: "primary-rate-limit",
+      retryAfterSeconds: 3600,
+      method: "GET",
+      pathPrefix: "/repos/mycompany/web",
+    });
+    const started = performance.now();
+    const error = await broker
+      .withToken({ repository: "mycompany/web", operation: "read" }, (octokit) =>
+        octokit.rest.repos.get({ owner: "mycompany", repo: "web" }),
+      )
+      .catch((e: unknown) => e);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(error).toMatchObject({ code: "GITHUB_UPSTREAM_ERROR", status: 403 });
+    expect((error as Error).message).toMatch(/API rate limit exceeded/);
+    expect(github.log.countRequests({ method: "GET", pathPrefix: "/repos/mycompany/web" })).toBe(1);
+    await broker.drain();
+  });
+
+  it("drops a cached App JWT that GitHub rejects (401), so the next request signs again", async () => {
+    const { generateKeyPairSync } = await import("node:crypto");
+    const wrongKey = generateKeyPairSync("rsa", { modulusLength: 2048 })
+      .privateKey.export({ type: "pkcs8", format: "pem" })
+      .toString();
+    const { PemAppJwtSigner } = await import("../../src/github/pem-signer.ts");
+    const { broker, jwt } = await brokerFor(github, { signer: new PemAppJwtSigner(wrongKey) });
+    for (let i = 0; i < 2; i++) {
+      const error = await broker
+        .withToken({ repository: "mycompany/web", operation: "read" }, async () => "never")
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "GITHUB_UPSTREAM_ERROR", status: 401 });
+      expect(serializeError(error)).not.toMatch(/eyJ[A-Za-z0-9_-]+\./);
+    }
+    expect(jwt.signatureCount).toBe(2);
+    expect(github.log.mints).toHaveLength(0);
   });
 
   it("reports a revocation that fails twice to onRevokeError, without the token", async () => {
