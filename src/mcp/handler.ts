@@ -68,6 +68,13 @@ export function createMcpHandler(options: McpHandlerOptions): McpRequestHandler 
     });
 
   return async (request, principal, requestId, requestOptions = {}) => {
+    // Stateless: no standalone SSE stream (GET) and no session to delete (DELETE).
+    if (request.method !== "POST") {
+      return Response.json(
+        { jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed: use POST" }, id: null },
+        { status: 405, headers: { allow: "POST" } },
+      );
+    }
     const ctx: ToolContext = {
       principal,
       requestId,

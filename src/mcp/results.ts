@@ -45,8 +45,14 @@ export function allowedSummary(decision: PolicyDecision): string {
 /** The text of a denial: the rule, the reason, what would be allowed, and where to look next. */
 export function denialText(decision: PolicyDecision): string {
   const rule = ruleName(decision);
+  // The engine's reasons open with the rule's label; the head already names the rule.
+  const label = `repositories[${decision.ruleIndex}] "${decision.rulePattern}" `;
+  const reason =
+    rule && decision.reason.startsWith(label)
+      ? `this rule ${decision.reason.slice(label.length)}`
+      : decision.reason;
   const head = rule
-    ? `Access denied by ${rule} [${decision.code}]: ${decision.reason}.`
+    ? `Access denied by ${rule} [${decision.code}]: ${reason}.`
     : `Access denied [${decision.code}]: ${decision.reason}.`;
   const hint =
     decision.code === "NOT_IN_WHITELIST" || decision.code === "GROUP_REQUIRED"

@@ -148,7 +148,9 @@ describe("branch rules on every ref", () => {
       ref: "experimental",
     });
     expect(r.isError).toBe(true);
-    expect(r.text).toContain('Access denied by rule #3 "facebook/react"');
+    expect(r.text).toMatch(
+      /^Access denied by rule #3 "facebook\/react" \(repositories\[2\]\) \[BRANCH_NOT_ALLOWED\]: this rule allows only the branches main, stable/,
+    );
     expect(r.text).toContain('"experimental" is not one of them');
     expect(r.text).toContain("branches main, stable");
     expect(h.github.log.mints.length).toBe(mints);

@@ -51,6 +51,43 @@ describe("tools/list", () => {
   });
 });
 
+describe("the /mcp handler", () => {
+  it("answers GET and DELETE with 405 (stateless: no SSE stream, no session)", async () => {
+    for (const method of ["GET", "DELETE"]) {
+      const response = await fetch(h.url, {
+        method,
+        headers: { "x-test-user": "alice", accept: "text/event-stream" },
+      });
+      expect(response.status).toBe(405);
+      expect(response.headers.get("allow")).toBe("POST");
+    }
+  });
+
+  it("answers a plain JSON-RPC tools/call with a JSON body, no session id", async () => {
+    const response = await fetch(h.url, {
+      method: "POST",
+      headers: {
+        "x-test-user": "alice",
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-protocol-version": "2025-06-18",
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 7,
+        method: "tools/call",
+        params: { name: "list_branches", arguments: { owner: "facebook", repo: "react" } },
+      }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("application/json");
+    expect(response.headers.get("mcp-session-id")).toBeNull();
+    const body = (await response.json()) as { id: number; result: { content: Array<{ text: string }> } };
+    expect(body.id).toBe(7);
+    expect(body.result.content[0]?.text).toContain('"name": "stable"');
+  });
+});
+
 describe("get_file_contents", () => {
   it("returns the text of mycompany/web README.md", async () => {
     const r = await call(alice, "get_file_contents", { owner: "mycompany", repo: "web", path: "README.md" });

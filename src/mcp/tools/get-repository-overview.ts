@@ -1,6 +1,6 @@
 import { formatBytes } from "../../policy/index.ts";
 import { describeTarget, type RepositoryAccess, withRepositoryAccess } from "../access.ts";
-import { decodeContent, readAtMost } from "../content.ts";
+import { decodeBase64Content, decodeContent, readAtMost } from "../content.ts";
 import { jsonResult, textResult } from "../results.ts";
 import { ownerArg, repoArg } from "./arguments.ts";
 import { defineTool } from "./definition.ts";
@@ -55,14 +55,21 @@ async function readme(
       repo: access.repo,
       ref,
     });
-    const { data } = await access.octokit.request("GET /repos/{owner}/{repo}/readme", {
-      owner: access.owner,
-      repo: access.repo,
-      ref,
-      mediaType: { format: "raw" },
-      request: { parseSuccessResponseBody: false },
-    });
-    const read = await readAtMost(data as unknown as ReadableStream<Uint8Array>, max);
+    let read: { bytes: Uint8Array; truncated: boolean };
+    if (meta.data.encoding === "base64" && meta.data.content) {
+      const bytes = decodeBase64Content(meta.data.content);
+      read = { bytes: bytes.subarray(0, max), truncated: bytes.byteLength > max };
+    } else {
+      // Above 1 MiB GitHub sends no inline content: stream the raw bytes, stopping at the cap.
+      const { data } = await access.octokit.request("GET /repos/{owner}/{repo}/readme", {
+        owner: access.owner,
+        repo: access.repo,
+        ref,
+        mediaType: { format: "raw" },
+        request: { parseSuccessResponseBody: false },
+      });
+      read = await readAtMost(data as unknown as ReadableStream<Uint8Array>, max);
+    }
     const decoded = decodeContent(read.bytes, max, read.truncated);
     if (decoded.kind === "binary")
       return { path: meta.data.path, note: `binary (${decoded.type}); not shown` };
