@@ -16,6 +16,8 @@ export interface SearchScope {
 const TOKEN = /-?[A-Za-z]+:"[^"]*"|"[^"]*"|\S+/g;
 const SCOPE = /^(-?)(repo|org|user):(.*)$/i;
 const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+const EMBEDDED_SCOPE = /(?:^|[^A-Za-z])(?:repo|org|user):/i;
+const BOOLEAN = new Set(["AND", "OR", "NOT"]);
 
 /**
  * Takes the scope qualifiers out of a query: repogate adds its own `repo:` qualifiers, so the caller's
@@ -25,8 +27,14 @@ const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
 export function parseSearchScope(query: string): SearchScope {
   const kept: string[] = [];
   const scope: SearchScope = { text: "", repositories: [], owners: [], excluded: [] };
-  for (const token of query.match(TOKEN) ?? []) {
+  const tokens = query.match(TOKEN) ?? [];
+  for (const token of tokens) {
     const qualifier = SCOPE.exec(token);
+    if (!qualifier && !token.startsWith('"') && EMBEDDED_SCOPE.test(token)) {
+      throw new InvalidToolArgumentError(
+        `qualifier in ${JSON.stringify(token)} must stand alone, separated by spaces (no parentheses)`,
+      );
+    }
     if (!qualifier) {
       kept.push(token);
       continue;
@@ -47,8 +55,15 @@ export function parseSearchScope(query: string): SearchScope {
       else scope.owners.push(value);
     }
   }
+  const scoped = scope.repositories.length + scope.owners.length + scope.excluded.length > 0;
+  if (scoped && (kept.some((t) => BOOLEAN.has(t)) || /[()]/.test(kept.join(" ")))) {
+    // With the scope qualifiers taken out, an operator could end up binding repogate's own qualifiers.
+    throw new InvalidToolArgumentError(
+      "AND/OR/NOT and parentheses cannot be combined with repo:, org: or user: qualifiers; search once per scope instead",
+    );
+  }
   scope.text = kept.join(" ").trim();
-  const terms = kept.filter((t) => !/^[A-Za-z]+:/.test(t) && !["AND", "OR", "NOT"].includes(t));
+  const terms = kept.filter((t) => !/^-?[A-Za-z]+:/.test(t) && !BOOLEAN.has(t));
   if (terms.length === 0) {
     throw new InvalidToolArgumentError(
       "the query needs at least one search term besides qualifiers (e.g. 'createRoot path:src')",

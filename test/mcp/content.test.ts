@@ -93,5 +93,9 @@ describe("parseSearchScope", () => {
     expect(() => parseSearchScope("x repo:../etc")).toThrow(/not a valid GitHub repository name/);
     expect(() => parseSearchScope("x org:bad_owner!")).toThrow(/not a valid owner/);
     expect(() => parseSearchScope("repo:a/b path:src")).toThrow(/at least one search term/);
+    expect(() => parseSearchScope("x (repo:othercorp/secret)")).toThrow(/must stand alone/);
+    expect(() => parseSearchScope("x OR repo:othercorp/secret")).toThrow(/cannot be combined/);
+    expect(parseSearchScope("x OR y").text).toBe("x OR y");
+    expect(parseSearchScope('"see repo:docs" x').text).toBe('"see repo:docs" x');
   });
 });
