@@ -122,7 +122,8 @@ export class TokenBroker {
     const lease = await this.#acquire(installation.id, scope);
     const held = lease.value;
     const token = held.token.reveal();
-    const grant: TokenGrant = { ...held.grant, reused: lease.reused };
+    // Frozen: hooks and tools share it, and a reused token's grant is shared between requests.
+    const grant: TokenGrant = Object.freeze({ ...held.grant, reused: lease.reused });
     try {
       await this.#hooks.onGrant?.(grant);
     } catch (error) {
@@ -168,8 +169,8 @@ export class TokenBroker {
       grant: {
         fingerprint: minted.token.fingerprint,
         installationId,
-        repositories: minted.granted.repositories,
-        permissions: minted.granted.permissions,
+        repositories: Object.freeze([...minted.granted.repositories]) as string[],
+        permissions: Object.freeze({ ...minted.granted.permissions }),
         expiresAt: minted.granted.expiresAt,
       },
       reason: "completed",
