@@ -45,7 +45,10 @@ const INSTRUCTIONS =
   "repogate gives read-only access to the GitHub repositories your organization's policy allows for you. Start with list_repositories; a denied call names the policy rule and what it allows.";
 
 function engineOf(source: PolicySource): () => PolicyEngine {
-  return "current" in source ? () => source.current() : () => source.engine;
+  // Not `"current" in source`: PolicyStore keeps its engine in a (TypeScript-)private field named `current`.
+  const current = (source as { current?: unknown }).current;
+  if (typeof current === "function") return () => (source as { current(): PolicyEngine }).current();
+  return () => (source as { readonly engine: PolicyEngine }).engine;
 }
 
 /**

@@ -16,7 +16,7 @@ import {
   type ToolDecisionEvent,
   type ToolResultEvent,
 } from "../../src/mcp/index.ts";
-import { loadPolicyFile, PolicyEngine, parsePolicy } from "../../src/policy/index.ts";
+import { PolicyEngine, PolicyStore, parsePolicy } from "../../src/policy/index.ts";
 import { startGitHubEmulator } from "../../wrangler-free-local/github/index.ts";
 import { listen, type RunningService } from "../../wrangler-free-local/service.ts";
 
@@ -81,11 +81,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     retryAfterBaseMs: 5,
     log: silentOctokitLog,
   });
-  const engine = new PolicyEngine(
-    options.policyYaml
-      ? parsePolicy(options.policyYaml, { source: "test-policy.yaml" })
-      : await loadPolicyFile("wrangler-free-local/seed/policy.yaml"),
-  );
+  // The seed policy goes through a real PolicyStore (what the server passes); custom ones through current().
+  const store = options.policyYaml
+    ? null
+    : await PolicyStore.open({ path: "wrangler-free-local/seed/policy.yaml", watch: false });
+  const engine = store
+    ? store.engine
+    : new PolicyEngine(parsePolicy(options.policyYaml ?? "", { source: "test-policy.yaml" }));
   const decisions: ToolDecisionEvent[] = [];
   const results: ToolResultEvent[] = [];
   const listings: InstallationListingEvent[] = [];
@@ -96,7 +98,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   const users: Record<string, Principal> = { ...USERS };
   const handler = createMcpHandler({
-    policy: { current: () => engine },
+    policy: store ?? { current: () => engine },
     github: broker,
     logger,
     serverInfo: { name: "repogate-test", version: "0.0.0" },
