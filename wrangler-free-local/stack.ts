@@ -1,8 +1,12 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseConfig, type RepogateConfig } from "../src/config/index.ts";
+import { startServer } from "../src/server.ts";
 import { startAwsEmulator } from "./aws/index.ts";
 import { startGitHubEmulator } from "./github/index.ts";
 import { startDevIdp } from "./idp/index.ts";
+import { describeLocalStack } from "./local-summary.ts";
 
 /** Default ports of the local stack; each can be overridden. */
 export const DEFAULT_LOCAL_PORTS = { broker: 8700, github: 8701, idp: 8702, aws: 8703 } as const;
@@ -13,6 +17,10 @@ export interface LocalStackOptions {
   dataDir?: string;
   host?: string;
   ports?: Partial<Record<keyof typeof DEFAULT_LOCAL_PORTS, number>>;
+  /** Policy the broker enforces; defaults to the seed policy (the four rules of DESIGN.md). */
+  policyFile?: string;
+  /** Broker log level (pino); logs go to stderr. */
+  logLevel?: RepogateConfig["logLevel"];
   /** Where progress and the summary table go (stdout by default). */
   print?: (line: string) => void;
 }
@@ -23,7 +31,7 @@ export interface LocalStackDescription {
   github: { url: string; appId: number; clientId: string; slug: string; privateKeyPath: string };
   idp: { issuer: string; url: string };
   aws: { url: string; region: string };
-  broker: { url: string; resourceUrl: string; mcpUrl: string };
+  broker: { url: string; resourceUrl: string; mcpUrl: string; policyFile: string };
   startedAt: string;
   pid: number;
 }
@@ -33,6 +41,12 @@ export interface LocalStack {
   description: LocalStackDescription;
   close(): Promise<void>;
 }
+
+/** The seed policy shipped with the local stack. */
+export const SEED_POLICY_FILE = fileURLToPath(new URL("./seed/policy.yaml", import.meta.url));
+
+/** The scope the dev IdP issues for the broker resource, and the broker requires on every MCP message. */
+export const LOCAL_MCP_SCOPE = "mcp:tools";
 
 /** Starts the GitHub emulator, the dev IdP and the AWS emulator, and writes `local.json` describing them. */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -63,6 +77,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const aws = await startAwsEmulator({ host, port: ports.aws, dataDir });
     started.push(aws);
 
+    const config = parseConfig({
+      publicUrl: brokerUrl,
+      listen: { host, port: ports.broker },
+      auth: { oidc: { issuer: idp.issuer, requiredScopes: [LOCAL_MCP_SCOPE] } },
+      github: {
+        apiUrl: github.url,
+        appId: github.app.id,
+        clientId: github.app.clientId,
+        signer: { type: "pem", privateKeyPath: github.app.privateKeyPath },
+      },
+      policy: { file: path.resolve(options.policyFile ?? SEED_POLICY_FILE) },
+      audit: { sink: "jsonl", file: path.join(dataDir, "audit", "audit.jsonl") },
+      aws: { region: aws.region, endpoint: aws.url },
+      logLevel: options.logLevel ?? "info",
+    });
+    const broker = await startServer(config);
+    started.push(broker);
+
     const description: LocalStackDescription = {
       dataDir,
       github: {
@@ -74,7 +106,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       idp: { issuer: idp.issuer, url: idp.url },
       aws: { url: aws.url, region: aws.region },
-      broker: { url: brokerUrl, resourceUrl, mcpUrl: resourceUrl },
+      broker: { url: broker.url, resourceUrl, mcpUrl: resourceUrl, policyFile: config.policy.file },
       startedAt: new Date().toISOString(),
       pid: process.pid,
     };
@@ -86,23 +118,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await closeAll().catch(() => undefined);
     throw error;
   }
-}
-
-/** Renders the "what is running" table printed by `repogate local`. */
-export function describeLocalStack(d: LocalStackDescription): string[] {
-  const rows: [string, string, string][] = [
-    ["GitHub API emulator", d.github.url, `App id ${d.github.appId}, key ${d.github.privateKeyPath}`],
-    ["Dev OpenID provider", d.idp.issuer, `discovery ${d.idp.issuer}/.well-known/openid-configuration`],
-    ["AWS API emulator", d.aws.url, `KMS, Secrets Manager, CloudWatch Logs (${d.aws.region})`],
-  ];
-  const width = Math.max(...rows.map((r) => r[0].length));
-  const urlWidth = Math.max(...rows.map((r) => r[1].length));
-  return [
-    ...rows.map(([name, url, note]) => `  ${name.padEnd(width)}  ${url.padEnd(urlWidth)}  ${note}`),
-    "",
-    `  state: ${path.join(d.dataDir, "local.json")}`,
-    `  token: npx repogate token --user alice@mycompany.example`,
-  ];
 }
 
 /** Starts the stack, prints what runs, and stops everything cleanly on SIGINT/SIGTERM. */

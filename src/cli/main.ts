@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { registerLocalCommand } from "./commands/local.ts";
 import { registerPolicyCommand } from "./commands/policy.ts";
+import { registerServeCommand } from "./commands/serve.ts";
 import { registerTokenCommand } from "./commands/token.ts";
 
 /** Builds the `repogate` command tree; each command lives in its own module under `commands/`. */
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .showHelpAfterError();
   registerLocalCommand(program);
+  registerServeCommand(program);
   registerTokenCommand(program);
   registerPolicyCommand(program);
   return program;

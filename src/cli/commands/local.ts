@@ -6,11 +6,22 @@ function parsePort(value: string): number {
   return port;
 }
 
+interface LocalOptions {
+  dataDir: string;
+  host: string;
+  brokerPort: number;
+  githubPort: number;
+  idpPort: number;
+  awsPort: number;
+  policy?: string;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+}
+
 /** `repogate local`: the whole stack on one machine, no cloud, no internet. */
 export function registerLocalCommand(program: Command): void {
   program
     .command("local")
-    .description("start the local stack (GitHub emulator, dev IdP, AWS emulator) on 127.0.0.1")
+    .description("start the broker and the local stack (GitHub emulator, dev IdP, AWS emulator) on 127.0.0.1")
     .option("--data-dir <dir>", "where repositories, keys and emulator state live", ".repogate")
     .option("--host <host>", "address to bind", "127.0.0.1")
     .option(
@@ -22,21 +33,16 @@ export function registerLocalCommand(program: Command): void {
     .option("--github-port <port>", "GitHub API emulator port", parsePort, 8701)
     .option("--idp-port <port>", "dev OpenID provider port", parsePort, 8702)
     .option("--aws-port <port>", "AWS API emulator port", parsePort, 8703)
-    .action(
-      async (opts: {
-        dataDir: string;
-        host: string;
-        brokerPort: number;
-        githubPort: number;
-        idpPort: number;
-        awsPort: number;
-      }) => {
-        const { runLocalStack } = await import("../../../wrangler-free-local/stack.ts");
-        await runLocalStack({
-          dataDir: opts.dataDir,
-          host: opts.host,
-          ports: { broker: opts.brokerPort, github: opts.githubPort, idp: opts.idpPort, aws: opts.awsPort },
-        });
-      },
-    );
+    .option("--policy <file>", "policy the broker enforces (default: wrangler-free-local/seed/policy.yaml)")
+    .option("--log-level <level>", "broker log level (fatal, error, warn, info, debug, silent)", "info")
+    .action(async (opts: LocalOptions) => {
+      const { runLocalStack } = await import("../../../wrangler-free-local/stack.ts");
+      await runLocalStack({
+        dataDir: opts.dataDir,
+        host: opts.host,
+        ports: { broker: opts.brokerPort, github: opts.githubPort, idp: opts.idpPort, aws: opts.awsPort },
+        ...(opts.policy ? { policyFile: opts.policy } : {}),
+        logLevel: opts.logLevel,
+      });
+    });
 }
