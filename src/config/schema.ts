@@ -114,6 +114,53 @@ export const configSchema = z
       .object({ region: z.string().min(1).default("us-east-1"), endpoint: url.optional() })
       .strict()
       .prefault({}),
+    /** Where named secrets come from (src/secrets/, src/aws/secrets-manager-store.ts). */
+    secrets: z
+      .object({
+        /** `local`: environment variables `REPOGATE_SECRET_<NAME>`, then `file`; `secretsmanager`: AWS (uses `aws.*`). */
+        store: z.enum(["local", "secretsmanager"]).default("local"),
+        /** YAML/JSON file of named secrets for the local store. */
+        file: z.string().min(1).optional(),
+        cacheTtlMs: durationMs.default(5 * 60_000),
+        /** How long a cached value is served while Secrets Manager is unreachable. */
+        maxStaleMs: durationMs.default(60 * 60_000),
+        /** Secret holding the API-key records (takes the place of `auth.apiKeysFile`). */
+        apiKeysSecret: z.string().min(1).optional(),
+        /** Secret holding the GitHub webhook secret. */
+        webhookSecret: z.string().min(1).optional(),
+        /** Accept AWSPENDING API keys and webhook secrets too while a rotation is in progress. */
+        acceptPendingDuringRotation: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    /** Operational metrics (src/metrics/): Prometheus exposition or CloudWatch EMF lines. */
+    metrics: z
+      .object({
+        exporter: z.enum(["prometheus", "emf", "none"]).default("prometheus"),
+        prometheus: z
+          .object({
+            /** Serve `/metrics` on its own port (no token needed there); on the main port when absent. */
+            port: z.number().int().min(0).max(65535).optional(),
+            host: z.string().min(1).default("127.0.0.1"),
+            /** Secret (in the secret store) holding the bearer token `/metrics` on the main port requires. */
+            tokenSecret: z.string().min(1).optional(),
+            /** Also export Node process metrics (CPU, memory, event loop lag). */
+            processMetrics: z.boolean().default(true),
+          })
+          .strict()
+          .prefault({}),
+        emf: z
+          .object({
+            namespace: z.string().min(1).max(255).default("Repogate"),
+            flushIntervalMs: z.number().int().min(1_000).default(60_000),
+          })
+          .strict()
+          .prefault({}),
+        /** When the App key was created, if not readable from KMS (PEM keys): feeds `app_key_age_days`. */
+        appKeyCreatedAt: z.iso.datetime({ offset: true }).optional(),
+      })
+      .strict()
+      .prefault({}),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .strict();

@@ -1,0 +1,74 @@
+import { type ApiKeyRecord, type ApiKeyStore, parseApiKeyRecords } from "../auth/api-key-store.ts";
+import {
+  CURRENT_STAGE,
+  PENDING_STAGE,
+  type SecretStore,
+  SecretStoreError,
+  secretText,
+} from "./secret-store.ts";
+
+export interface SecretApiKeyStoreOptions {
+  store: SecretStore;
+  /** Name (or ARN) of the secret holding the API-key records (JSON list or `{ "apiKeys": [...] }`). */
+  secretName: string;
+  /**
+   * Also accept the records of the `AWSPENDING` version while a rotation is in progress, so a service
+   * account can switch to its new key before the rotation's finishSecret step promotes it. Off by default:
+   * a pending version is not yet approved, and accepting it widens who can call for the rotation window.
+   */
+  acceptPending?: boolean;
+}
+
+/** Missing pending versions are normal (no rotation in progress); any other failure is not. */
+function isNoPendingVersion(error: unknown): boolean {
+  return error instanceof SecretStoreError && error.code === "SECRET_NOT_FOUND";
+}
+
+/** An ApiKeyStore that reads the API-key hashes from a secret (Secrets Manager on AWS, file/env locally). */
+export function createSecretApiKeyStore(options: SecretApiKeyStoreOptions): ApiKeyStore {
+  const read = async (stage: string): Promise<ApiKeyRecord[]> => {
+    const secret = await options.store.get(options.secretName, { stage });
+    return parseApiKeyRecords(secretText(secret), `secret ${options.secretName} (${stage})`);
+  };
+  return {
+    async loadApiKeys() {
+      const current = await read(CURRENT_STAGE);
+      if (!options.acceptPending) return current;
+      let pending: ApiKeyRecord[];
+      try {
+        pending = await read(PENDING_STAGE);
+      } catch (error) {
+        if (isNoPendingVersion(error)) return current;
+        throw error;
+      }
+      // Current records win on an id clash: a pending version may add keys, never replace live ones.
+      const ids = new Set(current.map((record) => record.id));
+      return [...current, ...pending.filter((record) => !ids.has(record.id))];
+    },
+  };
+}
+
+export interface WebhookSecretOptions {
+  store: SecretStore;
+  secretName: string;
+  /** Also return the AWSPENDING value during a rotation (GitHub may already sign with it). Default false. */
+  acceptPending?: boolean;
+}
+
+/**
+ * Returns a function giving the webhook secrets to try when checking `X-Hub-Signature-256`: the current
+ * value first, then the pending one while a rotation is in progress (when enabled).
+ */
+export function createWebhookSecretGetter(options: WebhookSecretOptions): () => Promise<string[]> {
+  return async () => {
+    const current = secretText(await options.store.get(options.secretName, { stage: CURRENT_STAGE }));
+    if (!options.acceptPending) return [current];
+    try {
+      const pending = secretText(await options.store.get(options.secretName, { stage: PENDING_STAGE }));
+      return pending === current ? [current] : [current, pending];
+    } catch (error) {
+      if (isNoPendingVersion(error)) return [current];
+      throw error;
+    }
+  };
+}
