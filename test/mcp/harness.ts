@@ -119,10 +119,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   // Test wiring only: the principal comes from a header here; the real app authenticates first.
   const app = new Hono();
   let requests = 0;
-  app.all("/mcp", (c) => {
+  app.all("/mcp", async (c) => {
     const principal = users[c.req.header("x-test-user") ?? ""];
     if (!principal) return c.text("unknown test user", 401);
-    return handler(c.req.raw, principal, `req-${++requests}`);
+    // Like the real app's scope guard: the body is read (and used up) before the handler runs.
+    const parsedBody = c.req.method === "POST" ? await c.req.json() : undefined;
+    return handler(c.req.raw, principal, `req-${++requests}`, { parsedBody });
   });
   const server = await listen("mcp-test", app);
   return {
