@@ -66,7 +66,7 @@ export async function createRepogate(
     tokenReuse: config.github.tokenReuse,
     userAgent: `repogate/${REPOGATE_VERSION}`,
     hooks: {
-      onRevokeError: (revocation: unknown, error: unknown) =>
+      onRevokeError: (error, revocation) =>
         logger.warn(
           { revocation, err: error instanceof Error ? error.message : String(error) },
           "token revocation failed",
