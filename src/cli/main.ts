@@ -1,4 +1,6 @@
 import { Command } from "commander";
+import { registerAuditCommand } from "./commands/audit.ts";
+import { registerDoctorCommand } from "./commands/doctor.ts";
 import { registerLocalCommand } from "./commands/local.ts";
 import { registerPolicyCommand } from "./commands/policy.ts";
 import { registerServeCommand } from "./commands/serve.ts";
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerTokenCommand(program);
   registerPolicyCommand(program);
+  registerAuditCommand(program);
+  registerDoctorCommand(program);
   return program;
 }
 

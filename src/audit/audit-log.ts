@@ -1,0 +1,417 @@
+import { open } from "node:fs/promises";
+import { monotonicFactory } from "ulid";
+import { auditContextNow } from "./context.ts";
+import {
+  AuditClosedError,
+  AuditEventInvalidError,
+  AuditEventRejectedError,
+  AuditUnavailableError,
+} from "./errors.ts";
+import { type AuditEvent, type AuditEventInput, auditEventSchema } from "./event.ts";
+import { GroupCommitter } from "./group-commit.ts";
+import { redactDeep } from "./redact.ts";
+import { AuditDeliveryError, type AuditSink, type RejectedAuditEvent } from "./sink.ts";
+import { AuditSpool } from "./spool.ts";
+
+/** What to do when the sink cannot take events. */
+export type AuditFailurePolicy = "deny" | "spool";
+
+/** Options of `AuditLog.open`. */
+export interface AuditLogOptions {
+  sink: AuditSink;
+  /** `deny` (default): the record fails with AUDIT_UNAVAILABLE. `spool`: it goes to the local spool. */
+  onFailure?: AuditFailurePolicy;
+  /** Directory of the spool (required for `spool`). */
+  spoolDir?: string;
+  /** Events the sink refused for good (CloudWatch too old / too new) are appended here, fsync'd. */
+  rejectedFile?: string;
+  /** Largest batch per sink write. Default 500. */
+  maxBatch?: number;
+  /** How long an idle log waits for more events before writing. Default 0 (next event-loop turn). */
+  maxDelayMs?: number;
+  /** After a failure in `deny` mode, refuse at once for this long before letting a write try again. Default 2000. */
+  retryAfterMs?: number;
+  /** How often the spool replayer tries the sink while events wait. Default 1000. */
+  replayIntervalMs?: number;
+  /** Largest event accepted (serialized bytes). Default 200,000 (CloudWatch allows 256 KiB per event). */
+  maxEventBytes?: number;
+  now?: () => Date;
+  /** Told about every failed sink write (for logs and the delivery-failure metric). Never carries secrets. */
+  onDeliveryFailure?: (failure: {
+    error: unknown;
+    events: number;
+    spooled: boolean;
+    replay: boolean;
+  }) => void;
+}
+
+/** Counters for metrics, `doctor` and tests. */
+export interface AuditLogStatus {
+  healthy: boolean;
+  onFailure: AuditFailurePolicy;
+  sink: string;
+  recorded: number;
+  batches: number;
+  queueDepth: number;
+  spooled: number;
+  replayed: number;
+  redactedEvents: number;
+  rejectedEvents: number;
+  deliveryFailures: number;
+  lastError?: string;
+}
+
+/** The grant as the token broker reports it (never the token). */
+export interface GrantRecord {
+  fingerprint: string;
+  installationId: number;
+  repositories: string[];
+  permissions: Record<string, string>;
+  expiresAt: string;
+  reused?: boolean;
+}
+
+const REPLAY_BATCH = 1000;
+
+/**
+ * The audit trail's front door: builds events (ULID id, time), validates them against the schema, redacts
+ * secrets, and hands them to the sink in group commits. `record` resolves only once the event is durable (or
+ * spooled, under `spool`); under `deny` it rejects with `AuditUnavailableError` so the caller refuses.
+ */
+export class AuditLog {
+  readonly #sink: AuditSink;
+  readonly #policy: AuditFailurePolicy;
+  readonly #spool: AuditSpool | undefined;
+  readonly #options: AuditLogOptions;
+  readonly #committer: GroupCommitter<AuditEvent>;
+  readonly #now: () => Date;
+  readonly #nextId = monotonicFactory();
+  #lane: Promise<unknown> = Promise.resolve();
+  #downUntil = 0;
+  #spoolBroken = false;
+  #closed = false;
+  #replayTimer: NodeJS.Timeout | undefined;
+  #replaying: Promise<void> | undefined;
+  #lastError: string | undefined;
+  #counters = { recorded: 0, replayed: 0, redactedEvents: 0, rejectedEvents: 0, deliveryFailures: 0 };
+
+  private constructor(options: AuditLogOptions, spool: AuditSpool | undefined) {
+    this.#options = options;
+    this.#sink = options.sink;
+    this.#policy = options.onFailure ?? "deny";
+    this.#spool = spool;
+    this.#now = options.now ?? (() => new Date());
+    this.#committer = new GroupCommitter((batch) => this.#exclusive(() => this.#writeBatch(batch)), {
+      ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
+      ...(options.maxDelayMs !== undefined ? { maxDelayMs: options.maxDelayMs } : {}),
+    });
+  }
+
+  /** Opens the log (and its spool under `spool`, scheduling replay of what a previous run left). */
+  static async open(options: AuditLogOptions): Promise<AuditLog> {
+    let spool: AuditSpool | undefined;
+    if ((options.onFailure ?? "deny") === "spool") {
+      if (!options.spoolDir) throw new TypeError("audit onFailure: spool needs spoolDir");
+      spool = new AuditSpool({ dir: options.spoolDir });
+      await spool.open();
+    }
+    const log = new AuditLog(options, spool);
+    if (spool && spool.pending > 0) log.#scheduleReplay(0);
+    return log;
+  }
+
+  /**
+   * Records one event and resolves with it (id, time, `redacted` when the guard replaced a secret) once it is
+   * durable. Fields of the current `runWithAuditContext` scope fill in what the input leaves out.
+   */
+  async record(input: AuditEventInput): Promise<AuditEvent> {
+    if (this.#closed) throw new AuditClosedError();
+    const event = this.#build(input);
+    if (this.#policy === "deny" && !this.#sinkUsable()) {
+      throw new AuditUnavailableError(
+        `the ${this.#sink.name} sink failed recently: ${this.#lastError ?? "error"}`,
+      );
+    }
+    await this.#committer.submit(event);
+    this.#counters.recorded += 1;
+    return event;
+  }
+
+  /** Records a `token.grant`; await it before the token is used (the broker's `onGrant`). */
+  recordGrant(grant: GrantRecord, extra: Partial<AuditEventInput> = {}): Promise<AuditEvent> {
+    const { reused, ...token } = grant;
+    const single = token.repositories.length === 1 ? token.repositories[0] : undefined;
+    return this.record({
+      ...extra,
+      type: "token.grant",
+      token,
+      ...(single || extra.resource
+        ? { resource: { ...(single ? { repo: single } : {}), ...extra.resource } }
+        : {}),
+      ...(reused !== undefined ? { details: { ...extra.details, reused } } : {}),
+    });
+  }
+
+  /** False while the sink is known to be failing (`deny`) or the spool cannot be written (`spool`). */
+  healthy(): boolean {
+    if (this.#closed) return false;
+    if (this.#policy === "spool") return !this.#spoolBroken;
+    return this.#sinkUsable();
+  }
+
+  /** Throws `AuditUnavailableError` (or `AuditClosedError`) when a record would fail now: check before minting. */
+  assertWritable(): void {
+    if (this.#closed) throw new AuditClosedError();
+    if (!this.healthy()) {
+      throw new AuditUnavailableError(
+        `the ${this.#sink.name} sink is failing: ${this.#lastError ?? "error"}`,
+      );
+    }
+  }
+
+  /** Counters and health. */
+  status(): AuditLogStatus {
+    return {
+      healthy: this.healthy(),
+      onFailure: this.#policy,
+      sink: this.#sink.name,
+      batches: this.#committer.batches,
+      queueDepth: this.#committer.depth,
+      spooled: this.#spool?.pending ?? 0,
+      ...this.#counters,
+      ...(this.#lastError ? { lastError: this.#lastError } : {}),
+    };
+  }
+
+  /** Waits until every event recorded so far is durable or failed, and one replay attempt ran. */
+  async flush(): Promise<void> {
+    await this.#committer.drain();
+    if (this.#spool && this.#spool.pending > 0) await this.replayNow();
+    await this.#sink.flush();
+  }
+
+  /** Runs one replay pass now (tests and shutdown); resolves when it has done what the sink allowed. */
+  async replayNow(): Promise<void> {
+    if (this.#replaying) return this.#replaying;
+    this.#replaying = this.#replay().finally(() => {
+      this.#replaying = undefined;
+    });
+    return this.#replaying;
+  }
+
+  /** Stops taking events, writes everything pending (what the sink will not take stays in the spool), closes. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#replayTimer);
+    await this.#committer.drain();
+    if (this.#spool && this.#spool.pending > 0) await this.replayNow();
+    await this.#sink.close();
+    await this.#spool?.close();
+  }
+
+  #build(input: AuditEventInput): AuditEvent {
+    const now = this.#now();
+    const context = auditContextNow();
+    const request = context?.request || input.request ? { ...context?.request, ...input.request } : undefined;
+    const merged = {
+      ...(context?.principal ? { principal: context.principal } : {}),
+      ...input,
+      ...(request ? { request } : {}),
+    };
+    const { value, replaced } = redactDeep({
+      ...merged,
+      id: this.#nextId(now.getTime()),
+      time: now.toISOString(),
+    });
+    const candidate = replaced > 0 ? { ...value, redacted: true as const } : value;
+    if (replaced > 0) this.#counters.redactedEvents += 1;
+    const parsed = auditEventSchema.safeParse(candidate);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new AuditEventInvalidError(
+        `${issue?.path.join(".") || "(event)"}: ${issue?.message ?? "invalid"}`,
+      );
+    }
+    const { prevHash: _p, hash: _h, ...event } = parsed.data;
+    const bytes = Buffer.byteLength(JSON.stringify(event), "utf8");
+    const max = this.#options.maxEventBytes ?? 200_000;
+    if (bytes > max) throw new AuditEventInvalidError(`event is ${bytes} bytes, more than ${max}`);
+    return event;
+  }
+
+  #sinkUsable(): boolean {
+    return Date.now() >= this.#downUntil;
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lane.then(fn);
+    this.#lane = run.catch(() => undefined);
+    return run;
+  }
+
+  /** One group commit: straight to the sink, or behind the spool while it holds older events. */
+  async #writeBatch(batch: AuditEvent[]): Promise<(unknown | undefined)[]> {
+    if (this.#spool && this.#spool.pending > 0) return this.#toSpool(batch, batch);
+    try {
+      await this.#sink.append(batch);
+      this.#markUp();
+      return batch.map(() => undefined);
+    } catch (error) {
+      const failure = error instanceof AuditDeliveryError ? error : undefined;
+      const delivered = failure?.delivered ?? new Set<string>();
+      const rejected = new Map((failure?.rejected ?? []).map((r) => [r.id, r]));
+      await this.#deadLetter(
+        batch.filter((e) => rejected.has(e.id)),
+        failure?.rejected ?? [],
+      );
+      const remaining = batch.filter((e) => !delivered.has(e.id) && !rejected.has(e.id));
+      if (remaining.length > 0) this.#markDown(error);
+      this.#options.onDeliveryFailure?.({
+        error,
+        events: remaining.length,
+        spooled: this.#spool !== undefined,
+        replay: false,
+      });
+      const results: (unknown | undefined)[] = batch.map((e) => {
+        const r = rejected.get(e.id);
+        return r ? new AuditEventRejectedError(e.id, r.reason) : undefined;
+      });
+      if (remaining.length === 0) return results;
+      if (this.#spool) {
+        const spooled = await this.#toSpool(batch, remaining);
+        return results.map((r, i) => r ?? spooled[i]);
+      }
+      const unavailable = new AuditUnavailableError(
+        `the ${this.#sink.name} sink failed: ${describe(error)}`,
+        {
+          cause: error,
+        },
+      );
+      const failed = new Set(remaining.map((e) => e.id));
+      return results.map((r, i) => r ?? (failed.has((batch[i] as AuditEvent).id) ? unavailable : undefined));
+    }
+  }
+
+  async #toSpool(batch: AuditEvent[], toSpool: AuditEvent[]): Promise<(unknown | undefined)[]> {
+    const spool = this.#spool as AuditSpool;
+    try {
+      await spool.append(toSpool);
+      this.#spoolBroken = false;
+    } catch (error) {
+      this.#spoolBroken = true;
+      this.#lastError = `spool: ${describe(error)}`;
+      const unavailable = new AuditUnavailableError(`the audit spool cannot be written: ${describe(error)}`, {
+        cause: error,
+      });
+      const failed = new Set(toSpool.map((e) => e.id));
+      return batch.map((e) => (failed.has(e.id) ? unavailable : undefined));
+    }
+    this.#scheduleReplay(this.#options.replayIntervalMs ?? 1000);
+    return batch.map(() => undefined);
+  }
+
+  #scheduleReplay(delayMs: number): void {
+    if (this.#replayTimer || this.#closed) return;
+    this.#replayTimer = setTimeout(() => {
+      this.#replayTimer = undefined;
+      void this.replayNow().then(() => {
+        if (this.#spool && this.#spool.pending > 0)
+          this.#scheduleReplay(this.#options.replayIntervalMs ?? 1000);
+      });
+    }, delayMs);
+    this.#replayTimer.unref();
+  }
+
+  /** Sends spooled events in order, one batch per lane turn so new events can queue behind them meanwhile. */
+  async #replay(): Promise<void> {
+    const spool = this.#spool;
+    if (!spool) return;
+    while (spool.pending > 0) {
+      const progressed = await this.#exclusive(() => this.#replayStep(spool));
+      if (!progressed) return;
+    }
+  }
+
+  async #replayStep(spool: AuditSpool): Promise<boolean> {
+    const waiting = await spool.peek(REPLAY_BATCH);
+    if (waiting.length === 0) return false;
+    try {
+      const held = await this.#sink.lastEventId?.();
+      const fresh = waiting.filter((w) => held === undefined || w.event.id > held);
+      const skipped = waiting.slice(0, waiting.length - fresh.length);
+      if (skipped.length > 0) {
+        const last = skipped.at(-1) as (typeof waiting)[number];
+        await spool.acknowledge(last.event.id, last.endOffset, skipped.length);
+      }
+      if (fresh.length === 0) return true;
+      await this.#sink.append(fresh.map((w) => w.event));
+      const last = fresh.at(-1) as (typeof waiting)[number];
+      await spool.acknowledge(last.event.id, last.endOffset, fresh.length);
+      this.#counters.replayed += fresh.length;
+      this.#markUp();
+      return true;
+    } catch (error) {
+      const failure = error instanceof AuditDeliveryError ? error : undefined;
+      const done = new Set([...(failure?.delivered ?? []), ...(failure?.rejected ?? []).map((r) => r.id)]);
+      let acked = 0;
+      while (acked < waiting.length && done.has((waiting[acked] as (typeof waiting)[number]).event.id))
+        acked++;
+      if (acked > 0) {
+        const last = waiting[acked - 1] as (typeof waiting)[number];
+        await spool.acknowledge(last.event.id, last.endOffset, acked);
+        this.#counters.replayed += acked;
+      }
+      const rejectedIds = new Set((failure?.rejected ?? []).map((r) => r.id));
+      await this.#deadLetter(
+        waiting.map((w) => w.event).filter((e) => rejectedIds.has(e.id)),
+        failure?.rejected ?? [],
+      );
+      this.#markDown(error);
+      this.#options.onDeliveryFailure?.({
+        error,
+        events: waiting.length - acked,
+        spooled: true,
+        replay: true,
+      });
+      return false;
+    }
+  }
+
+  async #deadLetter(events: AuditEvent[], rejected: readonly RejectedAuditEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    this.#counters.rejectedEvents += events.length;
+    const file = this.#options.rejectedFile;
+    if (!file) return;
+    const reasons = new Map(rejected.map((r) => [r.id, r.reason]));
+    const handle = await open(file, "a", 0o600);
+    try {
+      await handle.appendFile(
+        events.map((e) => `${JSON.stringify({ rejectedReason: reasons.get(e.id), event: e })}\n`).join(""),
+      );
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  #markUp(): void {
+    this.#downUntil = 0;
+  }
+
+  #markDown(error: unknown): void {
+    this.#counters.deliveryFailures += 1;
+    this.#lastError = describe(error);
+    this.#downUntil = Date.now() + (this.#options.retryAfterMs ?? 2000);
+  }
+}
+
+/** A short, secret-free description of a sink error (code/name and message). */
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    const label = typeof code === "string" ? code : error.name;
+    return `${label}: ${error.message}`.slice(0, 300);
+  }
+  return String(error).slice(0, 300);
+}

@@ -1,0 +1,190 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { AuditLog } from "../../src/audit/audit-log.ts";
+import { runWithAuditContext } from "../../src/audit/context.ts";
+import { listJsonlFiles } from "../../src/audit/jsonl-files.ts";
+import { JsonlAuditSink } from "../../src/audit/jsonl-sink.ts";
+import { readJsonlEvents } from "../../src/audit/records.ts";
+import { containsSecret } from "../../src/audit/redact.ts";
+import { verifyJsonlTrail } from "../../src/audit/verify.ts";
+import { allBytesUnder, tempDir, toolCall } from "./helpers.ts";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+async function openLog(options: { maxBatch?: number } = {}) {
+  const { dir, cleanup } = await tempDir("log");
+  cleanups.push(cleanup);
+  const sink = new JsonlAuditSink({ dir, prefix: "audit" });
+  const log = await AuditLog.open({ sink, ...options });
+  return { dir, sink, log };
+}
+
+async function storedEvents(dir: string) {
+  const out = [];
+  for await (const e of readJsonlEvents(await listJsonlFiles({ dir, prefix: "audit" }))) out.push(e);
+  return out;
+}
+
+// A stateless installation token: ghs_<appId>_<JWT>, much longer than 40 characters.
+const JWT =
+  "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiIxMjM0NSIsImV4cCI6MTc2NDQ2MDgwMH0.c2lnbmF0dXJlLXBhcnQtb2YtdGhlLWp3dA";
+const STATELESS_TOKEN = `ghs_123456_${JWT}`;
+const CLASSIC_TOKEN = "ghs_16C7e42F292c6912E7710c838347Ae178B4a";
+const PAT = "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz";
+const API_KEY = "rg_svc0ci01_Q2hhbmdlTWVJbkFuU2VjcmV0U3RvcmVQbGVhc2VYWFhY";
+const PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA1234\n-----END RSA PRIVATE KEY-----";
+
+describe("AuditLog", () => {
+  it("group-commits 1,000 concurrent records: each stored once, in id order, with far fewer fsyncs", async () => {
+    const { dir, sink, log } = await openLog({ maxBatch: 200 });
+    const recorded = await Promise.all(Array.from({ length: 1000 }, (_, i) => log.record(toolCall(i))));
+    await log.close();
+    const stored = await storedEvents(dir);
+    const ids = stored.map((e) => e.id);
+    expect(ids).toEqual(recorded.map((e) => e.id));
+    expect(new Set(ids).size).toBe(1000);
+    expect([...ids].sort()).toEqual(ids);
+    const stats = sink.stats();
+    expect(stats.events).toBe(1000);
+    expect(stats.fsyncs).toBe(stats.batches);
+    expect(stats.fsyncs).toBeLessThanOrEqual(10);
+    expect(stats.fsyncs).toBeGreaterThanOrEqual(5);
+    expect(log.status()).toMatchObject({ recorded: 1000, batches: stats.batches });
+    expect(await verifyJsonlTrail({ dir, prefix: "audit" })).toMatchObject({ ok: true, events: 1000 });
+  });
+
+  it("batches events that arrive while a write is in flight into the next write", async () => {
+    const { sink, log } = await openLog();
+    const first = log.record(toolCall(0));
+    await new Promise((r) => setImmediate(r));
+    // The first write is now in flight; these 50 must share one later write.
+    const rest = Array.from({ length: 50 }, (_, i) => log.record(toolCall(i + 1)));
+    await Promise.all([first, ...rest]);
+    expect(sink.stats()).toMatchObject({ batches: 2, events: 51 });
+    await log.close();
+  });
+
+  it("never writes a token, JWT, API key or private key: redacts, marks and counts", async () => {
+    const { dir, log } = await openLog();
+    const event = await log.record({
+      type: "access.deny",
+      principal: { sub: "alice", email: "alice@mycompany.example", groups: [], via: "oidc" },
+      resource: { repo: "mycompany/web", path: `config/${CLASSIC_TOKEN}.txt` },
+      decision: {
+        allowed: false,
+        rule: null,
+        reason: `token ${STATELESS_TOKEN} and bearer ${JWT}`,
+        code: "X",
+      },
+      error: { code: "E", message: `pat ${PAT} key ${API_KEY} pem ${PEM}` },
+      details: { note: "x-access-token:ghu_abcdefghijklmnop" },
+    });
+    await log.record(toolCall(1));
+    await log.close();
+    expect(event.redacted).toBe(true);
+    expect(event.decision?.reason).toContain("[REDACTED:github-token]");
+    expect(log.status().redactedEvents).toBe(1);
+    const bytes = await allBytesUnder(dir);
+    for (const secret of [
+      STATELESS_TOKEN,
+      CLASSIC_TOKEN,
+      JWT,
+      PAT,
+      API_KEY,
+      "MIIEowIBAAKCAQEA1234",
+      "ghs_",
+      "eyJhbGci",
+    ]) {
+      expect(bytes).not.toContain(secret);
+    }
+    expect(containsSecret(bytes)).toBe(false);
+    const stored = await storedEvents(dir);
+    expect(stored[0]).toMatchObject({ redacted: true, type: "access.deny" });
+    expect(stored[1]?.redacted).toBeUndefined();
+    expect(await verifyJsonlTrail({ dir, prefix: "audit" })).toMatchObject({ ok: true, events: 2 });
+  });
+
+  it("refuses events that do not match the schema", async () => {
+    const { dir, log } = await openLog();
+    await expect(log.record({ type: "token.stolen" } as never)).rejects.toMatchObject({
+      code: "AUDIT_EVENT_INVALID",
+    });
+    await expect(
+      log.record({ type: "token.grant", token: { fingerprint: "not-hex-token-value" } }),
+    ).rejects.toMatchObject({ code: "AUDIT_EVENT_INVALID" });
+    await expect(log.record({ type: "tool.call", extra: 1 } as never)).rejects.toMatchObject({
+      code: "AUDIT_EVENT_INVALID",
+    });
+    await expect(log.record({ type: "admin.key-rotate", outcome: "ok" })).resolves.toMatchObject({
+      type: "admin.key-rotate",
+    });
+    await log.close();
+    expect((await storedEvents(dir)).map((e) => e.type)).toEqual(["admin.key-rotate"]);
+  });
+
+  it("records a grant with its repository as the resource, and the principal of the surrounding context", async () => {
+    const { dir, log } = await openLog();
+    await runWithAuditContext(
+      {
+        principal: { sub: "u1", email: "bob@mycompany.example", groups: ["eng"], via: "oidc" },
+        request: { id: "req-9", tool: "get_file_contents", ip: "10.0.0.1" },
+      },
+      () =>
+        log.recordGrant({
+          fingerprint: "0123456789abcdef",
+          installationId: 42,
+          repositories: ["mycompany/web"],
+          permissions: { contents: "read", metadata: "read" },
+          expiresAt: "2026-11-30T02:00:00Z",
+          reused: false,
+        }),
+    );
+    await log.close();
+    const [grant] = await storedEvents(dir);
+    expect(grant).toMatchObject({
+      type: "token.grant",
+      principal: { email: "bob@mycompany.example" },
+      request: { id: "req-9", tool: "get_file_contents" },
+      resource: { repo: "mycompany/web" },
+      token: { fingerprint: "0123456789abcdef", installationId: 42, repositories: ["mycompany/web"] },
+      details: { reused: false },
+    });
+  });
+
+  it("flushes what is pending on close and refuses records afterwards", async () => {
+    const { dir, log } = await openLog();
+    const pending = Array.from({ length: 20 }, (_, i) => log.record(toolCall(i)));
+    await log.close();
+    await Promise.all(pending);
+    expect(await storedEvents(dir)).toHaveLength(20);
+    await expect(log.record(toolCall(99))).rejects.toMatchObject({ code: "AUDIT_CLOSED" });
+    expect(() => log.assertWritable()).toThrow(expect.objectContaining({ code: "AUDIT_CLOSED" }));
+  });
+
+  it("fails closed with AUDIT_UNAVAILABLE when the file cannot be written (deny)", async () => {
+    const { dir, cleanup } = await tempDir("ro");
+    cleanups.push(cleanup);
+    const { writeFile } = await import("node:fs/promises");
+    // The "directory" is a file: the sink can neither create it nor open a file in it.
+    const blocked = join(dir, "blocked");
+    await writeFile(blocked, "x");
+    const log = await AuditLog.open({
+      sink: new JsonlAuditSink({ dir: blocked, prefix: "audit" }),
+      retryAfterMs: 60_000,
+    });
+    const error = await log.record(toolCall(1)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "AUDIT_UNAVAILABLE" });
+    expect((error as Error).message).toMatch(/refused/);
+    expect(log.healthy()).toBe(false);
+    expect(() => log.assertWritable()).toThrow(expect.objectContaining({ code: "AUDIT_UNAVAILABLE" }));
+    // While the sink is known down, records fail at once instead of waiting on the sink.
+    await expect(log.record(toolCall(2))).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
+    expect(log.status().deliveryFailures).toBe(1);
+    expect(await readFile(blocked, "utf8")).toBe("x");
+    await log.close();
+  });
+});
