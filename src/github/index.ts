@@ -29,15 +29,17 @@ export { PemAppJwtSigner, PemKeyError } from "./pem-signer.ts";
 export { isValidRefName, type RefClassification, type RefKind, RefResolver } from "./ref-resolver.ts";
 export { type AppJwtSignerConfig, createAppJwtSigner } from "./signer-from-config.ts";
 export type {
+  InstallationListingTarget,
   RevocationReason,
   TokenBrokerHooks,
   TokenGrant,
+  TokenPurpose,
   TokenRequest,
   TokenReuseOptions,
   TokenRevocation,
 } from "./token-broker.ts";
 export { TokenBroker } from "./token-broker.ts";
-export { fingerprintToken } from "./token-mint.ts";
+export { fingerprintToken, INSTALLATION_LISTING_PERMISSIONS } from "./token-mint.ts";
 export { redactSecrets } from "./upstream-error.ts";
 
 export interface GitHubBrokerOptions {

@@ -6,20 +6,37 @@ import { createNarrowedOctokit } from "./octokit-clients.ts";
 import { permissionsForOperation, type RepositoryOperation } from "./operation-permissions.ts";
 import {
   grantedScopeMismatch,
+  INSTALLATION_LISTING_PERMISSIONS,
+  installationListingMismatch,
   type MintedToken,
+  mintInstallationListingToken,
   mintNarrowedToken,
   revokeInstallationToken,
 } from "./token-mint.ts";
 import { type TokenLease, TokenReusePool } from "./token-reuse.ts";
 import { scrubSecret, toUpstreamError } from "./upstream-error.ts";
 
+/**
+ * What a token is for. `repository-access` (the default when absent): narrowed to named
+ * repositories. `installation-listing`: no repository list, `metadata: read` only, used for
+ * `GET /installation/repositories` alone (see `withInstallationListingToken`).
+ */
+export type TokenPurpose = "repository-access" | "installation-listing";
+
 /** What leaves the broker about a token: never the token itself. */
 export interface TokenGrant {
   /** First 16 hex characters of SHA-256(token). */
   fingerprint: string;
   installationId: number;
-  /** `owner/name` as GitHub confirmed them. */
+  /** `owner/name` as GitHub confirmed them; empty for an installation-listing token (it names none). */
   repositories: string[];
+  /**
+   * `all` when the token is not narrowed and covers every repository the installation grants (only
+   * installation-listing tokens); absent means `selected`: exactly `repositories`.
+   */
+  repositorySelection?: "selected" | "all";
+  /** Absent means `repository-access`. */
+  purpose?: TokenPurpose;
   /** Permissions as GitHub confirmed them. */
   permissions: Record<string, string>;
   /** ISO-8601, GitHub's `expires_at`. */
@@ -38,10 +55,16 @@ export interface TokenRevocation {
   repositories: string[];
   reason: RevocationReason;
   attempts: number;
+  /** Set for installation-listing tokens only; absent means `repository-access`. */
+  purpose?: TokenPurpose;
 }
 
 export interface TokenBrokerHooks {
-  /** Awaited before the token is used (the audit layer makes it durable); if it throws, the token is revoked and fn never runs. */
+  /**
+   * Awaited before the token is used (the audit layer makes it durable); if it throws, the token is
+   * revoked and fn never runs. Installation-listing grants say so: `purpose: "installation-listing"`,
+   * `repositorySelection: "all"`, `repositories: []`, `permissions: {metadata: "read"}`.
+   */
   onGrant?: (grant: TokenGrant) => Promise<void> | void;
   onRevoke?: (revocation: TokenRevocation) => Promise<void> | void;
   /** The revocation failed twice; the token still expires on its own within an hour. */
@@ -63,6 +86,9 @@ export interface TokenBrokerOptions {
   log?: Pick<OctokitLog, "error">;
 }
 
+/** Which installation an installation-listing token is for: its id, or the account it is installed on. */
+export type InstallationListingTarget = { installationId: number } | { owner: string };
+
 export interface TokenRequest {
   /** `owner/name`. */
   repository: string;
@@ -75,8 +101,11 @@ interface HeldToken extends MintedToken {
 }
 
 /**
- * Hands each GitHub operation a token narrowed to one repository and read permissions, and revokes
- * it afterwards without delaying the caller (`drain()` awaits outstanding revocations).
+ * The only place repogate mints installation tokens. Hands each GitHub operation a token narrowed to
+ * named repositories and read permissions — except `withInstallationListingToken`, which mints one
+ * with no repository list and `metadata: read` only — and revokes every token afterwards without
+ * delaying the caller (`drain()` awaits outstanding revocations). Every token, of either kind, is
+ * reported to `onGrant` (awaited) before it is used.
  */
 export class TokenBroker {
   readonly #appOctokit: AppOctokit;
@@ -120,6 +149,39 @@ export class TokenBroker {
   ): Promise<T> {
     const installation = await this.#installations.resolve(scope.owner);
     const lease = await this.#acquire(installation.id, scope);
+    return this.#use(lease, installation.id, fn);
+  }
+
+  /**
+   * Runs `fn` with an octokit bound to a token that names NO repositories and carries
+   * `metadata: read` only — the one exception to narrowing, for `GET /installation/repositories`
+   * (policy wildcards cannot be enumerated otherwise). The permissions are fixed; the token is never
+   * shared, is recorded through `onGrant` before `fn` runs, and is revoked afterwards like any other.
+   */
+  async withInstallationListingToken<T>(
+    target: InstallationListingTarget,
+    fn: (octokit: NarrowedOctokit, grant: TokenGrant) => Promise<T>,
+  ): Promise<T> {
+    const installationId =
+      "owner" in target ? (await this.#installations.resolve(target.owner)).id : target.installationId;
+    const held = await this.#mintListingVerified(installationId);
+    return this.#use(this.#singleUse(held), installationId, fn);
+  }
+
+  /** Resolves once every revocation started so far (and any they lead to) has finished; also retires idle reused tokens. */
+  async drain(): Promise<void> {
+    this.#pool?.closeAll();
+    while (this.#pendingRevocations.size > 0) {
+      await Promise.allSettled([...this.#pendingRevocations]);
+    }
+  }
+
+  /** The grant is recorded (awaited) before `fn` sees the token; the lease is given back on every path. */
+  async #use<T>(
+    lease: TokenLease<HeldToken>,
+    installationId: number,
+    fn: (octokit: NarrowedOctokit, grant: TokenGrant) => Promise<T>,
+  ): Promise<T> {
     const held = lease.value;
     const token = held.token.reveal();
     // Frozen: hooks and tools share it, and a reused token's grant is shared between requests.
@@ -132,7 +194,7 @@ export class TokenBroker {
       throw scrubSecret(error, token);
     }
     try {
-      return await fn(createNarrowedOctokit(token, installation.id, this.#client), grant);
+      return await fn(createNarrowedOctokit(token, installationId, this.#client), grant);
     } catch (error) {
       throw scrubSecret(toUpstreamError(error), token);
     } finally {
@@ -140,18 +202,14 @@ export class TokenBroker {
     }
   }
 
-  /** Resolves once every revocation started so far (and any they lead to) has finished; also retires idle reused tokens. */
-  async drain(): Promise<void> {
-    this.#pool?.closeAll();
-    while (this.#pendingRevocations.size > 0) {
-      await Promise.allSettled([...this.#pendingRevocations]);
-    }
-  }
-
   async #acquire(installationId: number, scope: NarrowedScope): Promise<TokenLease<HeldToken>> {
     const mint = () => this.#mintVerified(installationId, scope);
     if (this.#pool) return this.#pool.acquire(`${installationId}:${scope.key()}`, mint);
-    const held = await mint();
+    return this.#singleUse(await mint());
+  }
+
+  /** A lease on a token nobody else gets: releasing or discarding it starts its revocation, once. */
+  #singleUse(held: HeldToken): TokenLease<HeldToken> {
     let done = false;
     const release = () => {
       if (done) return;
@@ -184,6 +242,31 @@ export class TokenBroker {
     return held;
   }
 
+  async #mintListingVerified(installationId: number): Promise<HeldToken> {
+    const minted = await mintInstallationListingToken(this.#appOctokit, installationId);
+    this.#mints++;
+    const held: HeldToken = {
+      ...minted,
+      grant: {
+        fingerprint: minted.token.fingerprint,
+        installationId,
+        repositories: Object.freeze([]) as unknown as string[],
+        repositorySelection: "all",
+        permissions: Object.freeze({ ...INSTALLATION_LISTING_PERMISSIONS }),
+        expiresAt: minted.granted.expiresAt,
+        purpose: "installation-listing",
+      },
+      reason: "completed",
+    };
+    const mismatch = installationListingMismatch(minted.granted);
+    if (mismatch) {
+      held.reason = "scope-mismatch";
+      this.#revoke(held);
+      throw new TokenScopeMismatchError(mismatch);
+    }
+    return held;
+  }
+
   /** Starts a tracked revocation; the caller never waits for it. */
   #revoke(held: HeldToken): void {
     const pending = this.#revokeWithRetry(held).finally(() => this.#pendingRevocations.delete(pending));
@@ -197,6 +280,7 @@ export class TokenBroker {
       repositories: held.grant.repositories,
       reason: held.reason,
       attempts,
+      ...(held.grant.purpose ? { purpose: held.grant.purpose } : {}),
     });
     let lastError: unknown;
     for (let attempt = 1; attempt <= 2; attempt++) {

@@ -72,12 +72,62 @@ export async function mintNarrowedToken(
       "Refusing to mint an installation token without a repository list.",
     );
   }
+  return requestAccessToken(
+    appOctokit,
+    installationId,
+    { repositories: [...scope.repositories], permissions: { ...scope.permissions } },
+    scope.owner,
+  );
+}
+
+/**
+ * The permissions of the one kind of token that names no repositories: enough for
+ * `GET /installation/repositories` (names, visibility, default branch) and nothing else. A constant,
+ * never a parameter, so no caller can widen an installation-wide token.
+ */
+export const INSTALLATION_LISTING_PERMISSIONS: Readonly<{ metadata: "read" }> = Object.freeze({
+  metadata: "read",
+});
+
+/**
+ * `POST /app/installations/{id}/access_tokens` WITHOUT a repository list and with
+ * `INSTALLATION_LISTING_PERMISSIONS` only: the documented exception to narrowing, used solely to
+ * enumerate an installation's repositories (policy wildcards such as `mycompany/*` name none).
+ */
+export async function mintInstallationListingToken(
+  appOctokit: AppOctokit,
+  installationId: number,
+): Promise<MintedToken> {
+  if (!Number.isSafeInteger(installationId) || installationId <= 0) {
+    throw new GitHubBrokerError(
+      "INVALID_INSTALLATION_ID",
+      `"${String(installationId).slice(0, 40)}" is not a GitHub App installation id (a positive integer).`,
+    );
+  }
+  return requestAccessToken(
+    appOctokit,
+    installationId,
+    { permissions: { ...INSTALLATION_LISTING_PERMISSIONS } },
+    undefined,
+  );
+}
+
+/**
+ * The only `POST /app/installations/{id}/access_tokens` in the code base, private so that the two
+ * mint functions above, each with a fixed body shape, are the only ways in. `owner` completes
+ * repository names GitHub returns without `full_name`.
+ */
+async function requestAccessToken(
+  appOctokit: AppOctokit,
+  installationId: number,
+  body: { repositories?: string[]; permissions: Record<string, string> },
+  owner: string | undefined,
+): Promise<MintedToken> {
   let data: AccessTokenResponse;
   try {
     const response = await appOctokit.request("POST /app/installations/{installation_id}/access_tokens", {
       installation_id: installationId,
-      repositories: [...scope.repositories],
-      permissions: { ...scope.permissions },
+      ...body,
     });
     data = response.data as AccessTokenResponse;
   } catch (error) {
@@ -91,7 +141,7 @@ export async function mintNarrowedToken(
   }
   const repositories = Array.isArray(data.repositories)
     ? (data.repositories as Array<{ name?: unknown; full_name?: unknown }>).map((r) =>
-        typeof r.full_name === "string" ? r.full_name : `${scope.owner}/${String(r.name)}`,
+        typeof r.full_name === "string" ? r.full_name : `${owner ?? "?"}/${String(r.name)}`,
       )
     : [];
   const permissions =
@@ -127,6 +177,17 @@ export function grantedScopeMismatch(scope: NarrowedScope, granted: GrantedScope
     return `permissions ${JSON.stringify(granted.permissions)} exceed ${JSON.stringify(scope.permissions)}`;
   }
   return undefined;
+}
+
+/** Why a listing token's grant is not exactly `metadata: read`, or undefined when it is. */
+export function installationListingMismatch(granted: GrantedScope): string | undefined {
+  const entries = Object.entries(granted.permissions);
+  if (entries.length === 0) return "no permissions reported";
+  const exact = entries.length === 1 && granted.permissions.metadata === "read";
+  // GitHub's repository_selection mirrors the installation's own setting for an unnarrowed token, so it is not checked.
+  return exact
+    ? undefined
+    : `permissions ${JSON.stringify(granted.permissions)} are not exactly {"metadata":"read"}`;
 }
 
 /** `DELETE /installation/token` with the token itself; a 401 means it is already invalid, which is the goal. */

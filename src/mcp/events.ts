@@ -31,27 +31,14 @@ export interface ToolResultEvent {
 }
 
 /**
- * An installation-wide, metadata-only token used to enumerate an installation's repositories
- * (list_repositories, search_code scoping). The token never reaches a tool's output.
- */
-export interface InstallationListingEvent {
-  installationId: number;
-  account: string;
-  /** First 16 hex characters of SHA-256(token), as the broker's grants use. */
-  tokenFingerprint: string;
-  permissions: Record<string, string>;
-  repositoryCount: number;
-  revoked: boolean;
-}
-
-/**
  * Hooks the audit layer plugs into. Hooks are awaited: a hook that throws fails the tool call
  * closed (an internal error is returned), except `onToolResult`, whose failure is only logged.
+ * Tokens, the repository-listing ones included, are reported by the broker's own hooks
+ * (`TokenBrokerHooks.onGrant` / `onRevoke`), not here.
  */
 export interface ToolEvents {
   onDecision?(event: ToolDecisionEvent): void | Promise<void>;
   onToolResult?(event: ToolResultEvent): void | Promise<void>;
-  onInstallationListing?(event: InstallationListingEvent): void | Promise<void>;
 }
 
 /** Events that go nowhere (the default until the audit layer lands). */

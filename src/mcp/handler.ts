@@ -65,8 +65,6 @@ export function createMcpHandler(options: McpHandlerOptions): McpRequestHandler 
     options.repositoryIndex ??
     new InstallationRepositoryIndex({
       github: options.github,
-      events,
-      logger,
       ...(options.repositoryListingTtlMs !== undefined ? { ttlMs: options.repositoryListingTtlMs } : {}),
     });
 

@@ -2,7 +2,6 @@
 export { DEFAULT_TOOL_LIMITS, type ToolContext, type ToolLimits } from "./context.ts";
 export { InvalidToolArgumentError, PolicyDeniedError, ToolError } from "./errors.ts";
 export {
-  type InstallationListingEvent,
   noopToolEvents,
   type ToolDecisionEvent,
   type ToolEvents,

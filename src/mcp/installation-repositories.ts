@@ -1,7 +1,9 @@
-import { Octokit } from "@octokit/core";
-import { fingerprintToken, type GitHubBroker, GitHubUpstreamError, redactSecrets } from "../github/index.ts";
-import type { ToolEvents } from "./events.ts";
-import type { McpLogger } from "./logger.ts";
+import {
+  type GitHubBroker,
+  GitHubUpstreamError,
+  type NarrowedOctokit,
+  redactSecrets,
+} from "../github/index.ts";
 
 /** A repository of one of the App's installations, as list_repositories and search_code need it. */
 export interface InstallationRepository {
@@ -27,8 +29,6 @@ export interface InstallationRepositoryIndexOptions {
   ttlMs?: number;
   /** At most this many repositories are read per installation. Default 1000. */
   maxRepositoriesPerInstallation?: number;
-  events?: ToolEvents;
-  logger?: McpLogger;
   clock?: () => number;
 }
 
@@ -37,22 +37,18 @@ interface Cached<T> {
   expiresAt: number;
 }
 
-const LISTING_PERMISSIONS = Object.freeze({ metadata: "read" });
-
 /**
  * Knows which repositories the App's installations cover. Listing an installation's repositories
- * needs an installation token and the broker only mints tokens narrowed to named repositories, so
- * this mints one token per listing with `metadata: read` ONLY and no repository list, uses it for
- * `GET /installation/repositories` alone, and revokes it before returning. The token never leaves
- * this module; what it lists is filtered by the policy for each caller. Listings are cached for a
- * short TTL and shared by all callers (the per-caller filtering happens on every call).
+ * needs an installation token that names no repository, so each listing runs inside the broker's
+ * `withInstallationListingToken` (`metadata: read` only, grant recorded before use, revoked after)
+ * and uses it for `GET /installation/repositories` alone. What it lists is filtered by the policy
+ * for each caller. Listings are cached for a short TTL and shared by all callers (the per-caller
+ * filtering happens on every call).
  */
 export class InstallationRepositoryIndex {
   readonly #github: GitHubBroker;
   readonly #ttlMs: number;
   readonly #max: number;
-  readonly #events: ToolEvents;
-  readonly #logger: McpLogger | undefined;
   readonly #clock: () => number;
   #installations: Cached<AppInstallation[]> | undefined;
   readonly #repositories = new Map<number, Cached<InstallationRepository[]>>();
@@ -61,8 +57,6 @@ export class InstallationRepositoryIndex {
     this.#github = options.github;
     this.#ttlMs = options.ttlMs ?? 60_000;
     this.#max = options.maxRepositoriesPerInstallation ?? 1000;
-    this.#events = options.events ?? {};
-    this.#logger = options.logger;
     this.#clock = options.clock ?? Date.now;
   }
 
@@ -112,46 +106,13 @@ export class InstallationRepositoryIndex {
     return out;
   }
 
-  async #listRepositories(installation: AppInstallation): Promise<InstallationRepository[]> {
-    const { data: minted } = await this.#github.appOctokit
-      .request("POST /app/installations/{installation_id}/access_tokens", {
-        installation_id: installation.id,
-        permissions: { ...LISTING_PERMISSIONS },
-      })
-      .catch((error: unknown) => {
-        throw upstream(error, "POST /app/installations/{installation_id}/access_tokens");
-      });
-    const token = minted.token;
-    const client = new Octokit({ baseUrl: this.#baseUrl(), auth: token, userAgent: "repogate" });
-    let repositories: InstallationRepository[] = [];
-    let revoked = false;
-    try {
-      const granted = (minted.permissions ?? {}) as Record<string, string>;
-      const extra = Object.entries(granted).filter(
-        ([name, level]) => name !== "metadata" || level !== "read",
-      );
-      if (extra.length > 0) {
-        throw new GitHubUpstreamError({
-          status: 422,
-          githubMessage: `the listing token came back with more than metadata:read (${extra.map(([n, l]) => `${n}:${l}`).join(", ")}); it was revoked unused`,
-        });
-      }
-      repositories = await this.#readAll(client);
-      return repositories;
-    } finally {
-      revoked = await this.#revoke(client, installation);
-      await this.#events.onInstallationListing?.({
-        installationId: installation.id,
-        account: installation.account,
-        tokenFingerprint: fingerprintToken(token),
-        permissions: { ...LISTING_PERMISSIONS },
-        repositoryCount: repositories.length,
-        revoked,
-      });
-    }
+  #listRepositories(installation: AppInstallation): Promise<InstallationRepository[]> {
+    return this.#github.broker.withInstallationListingToken({ installationId: installation.id }, (octokit) =>
+      this.#readAll(octokit),
+    );
   }
 
-  async #readAll(client: Octokit): Promise<InstallationRepository[]> {
+  async #readAll(client: NarrowedOctokit): Promise<InstallationRepository[]> {
     const out: InstallationRepository[] = [];
     for (let page = 1; out.length < this.#max; page++) {
       const { data } = await client
@@ -173,29 +134,6 @@ export class InstallationRepositoryIndex {
       if (data.repositories.length < 100) break;
     }
     return out.slice(0, this.#max);
-  }
-
-  async #revoke(client: Octokit, installation: AppInstallation): Promise<boolean> {
-    for (let attempt = 1; attempt <= 2; attempt++) {
-      try {
-        await client.request("DELETE /installation/token");
-        return true;
-      } catch (error) {
-        this.#logger?.warn(
-          {
-            installationId: installation.id,
-            attempt,
-            error: redactSecrets(String((error as Error)?.message)),
-          },
-          "repogate mcp: revoking the repository-listing token failed (it expires within an hour)",
-        );
-      }
-    }
-    return false;
-  }
-
-  #baseUrl(): string {
-    return this.#github.appOctokit.request.endpoint.DEFAULTS.baseUrl;
   }
 }
 

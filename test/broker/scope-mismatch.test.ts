@@ -138,3 +138,60 @@ describe("mint response checks", () => {
     await b.drain();
   });
 });
+
+describe("installation-listing mint response checks", () => {
+  const listingCases: Array<[string, Record<string, unknown> | undefined]> = [
+    ["contents:read besides metadata:read", { metadata: "read", contents: "read" }],
+    ["metadata:write", { metadata: "write" }],
+    ["no permissions at all", undefined],
+  ];
+
+  it.each(listingCases)(
+    "revokes and refuses a listing token granted with %s",
+    async (_label, permissions) => {
+      answer = {
+        token: TOKEN,
+        expires_at: "2099-01-01T00:00:00Z",
+        repository_selection: "all",
+        ...(permissions ? { permissions } : {}),
+      };
+      const revocations: TokenRevocation[] = [];
+      const b = broker(revocations);
+      let called = false;
+      const error = await b
+        .withInstallationListingToken({ installationId: 7 }, async () => {
+          called = true;
+        })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "TOKEN_SCOPE_MISMATCH" });
+      expect(called).toBe(false);
+      expect(serializeError(error)).not.toMatch(TOKEN_PATTERN);
+      await b.drain();
+      expect(revocations).toMatchObject([
+        { reason: "scope-mismatch", purpose: "installation-listing", repositories: [], attempts: 1 },
+      ]);
+      expect(seen.filter((r) => r.method === "DELETE")).toHaveLength(1);
+    },
+  );
+
+  it("sends exactly {permissions: {metadata: read}} and no repository list", async () => {
+    // GitHub mirrors the installation's own selection for an unnarrowed token; "selected" is accepted too.
+    answer = {
+      token: TOKEN,
+      expires_at: "2099-01-01T00:00:00Z",
+      repository_selection: "selected",
+      permissions: { metadata: "read" },
+    };
+    const b = broker([]);
+    const grant = await b.withInstallationListingToken({ installationId: 7 }, async (_octokit, g) => g);
+    await b.drain();
+    const mint = seen.find((r) => r.method === "POST");
+    expect(mint?.url).toBe("/app/installations/7/access_tokens");
+    expect(JSON.parse(mint?.body ?? "{}")).toEqual({ permissions: { metadata: "read" } });
+    expect(grant).toMatchObject({
+      repositories: [],
+      repositorySelection: "all",
+      purpose: "installation-listing",
+    });
+  });
+});

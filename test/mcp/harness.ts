@@ -7,11 +7,16 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { Hono } from "hono";
 import type { Principal } from "../../src/auth/principal.ts";
-import { createGitHubBroker, type GitHubBroker, PemAppJwtSigner } from "../../src/github/index.ts";
+import {
+  createGitHubBroker,
+  type GitHubBroker,
+  PemAppJwtSigner,
+  type TokenGrant,
+  type TokenRevocation,
+} from "../../src/github/index.ts";
 import type { ToolLimits } from "../../src/mcp/index.ts";
 import {
   createMcpHandler,
-  type InstallationListingEvent,
   type McpLogger,
   type ToolDecisionEvent,
   type ToolResultEvent,
@@ -51,7 +56,9 @@ export interface Harness {
   url: string;
   decisions: ToolDecisionEvent[];
   results: ToolResultEvent[];
-  listings: InstallationListingEvent[];
+  /** Every token grant and revocation the broker reported (its onGrant / onRevoke hooks). */
+  grants: TokenGrant[];
+  revocations: TokenRevocation[];
   logged: Array<{ level: string; fields: Record<string, unknown>; message: string }>;
   /** A connected SDK client for `user` (a USERS key or any extra principal registered with `addUser`). */
   connect(user: string): Promise<Client>;
@@ -72,6 +79,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const dataDir = await mkdtemp(join(tmpdir(), "repogate-mcp-"));
   const github = await startGitHubEmulator({ dataDir, port: 0 });
   const signer = new PemAppJwtSigner(await readFile(github.app.privateKeyPath, "utf8"), "emulator key");
+  const grants: TokenGrant[] = [];
+  const revocations: TokenRevocation[] = [];
   const broker = createGitHubBroker({
     appId: github.app.id,
     clientId: github.app.clientId,
@@ -80,6 +89,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     retries: 1,
     retryAfterBaseMs: 5,
     log: silentOctokitLog,
+    hooks: {
+      onGrant: (grant) => void grants.push(grant),
+      onRevoke: (revocation) => void revocations.push(revocation),
+    },
   });
   // The seed policy goes through a real PolicyStore (what the server passes); custom ones through current().
   const store = options.policyYaml
@@ -90,7 +103,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     : new PolicyEngine(parsePolicy(options.policyYaml ?? "", { source: "test-policy.yaml" }));
   const decisions: ToolDecisionEvent[] = [];
   const results: ToolResultEvent[] = [];
-  const listings: InstallationListingEvent[] = [];
   const logged: Harness["logged"] = [];
   const logger: McpLogger = {
     warn: (fields, message) => logged.push({ level: "warn", fields, message }),
@@ -110,9 +122,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       },
       onToolResult: (event) => {
         results.push(event);
-      },
-      onInstallationListing: (event) => {
-        listings.push(event);
       },
     },
   });
@@ -135,7 +144,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     url: `${server.url}/mcp`,
     decisions,
     results,
-    listings,
+    grants,
+    revocations,
     logged,
     addUser: (name, principal) => {
       users[name] = principal;

@@ -120,17 +120,34 @@ describe("whitelist and groups", () => {
     expect(r.text).toContain("No repository of othercorp is available to you");
   });
 
-  it("the repository listing tokens are metadata-only, unnarrowed and revoked", async () => {
+  it("the repository listing tokens are metadata-only, unnarrowed, granted through the broker and revoked", async () => {
     await h.broker.broker.drain();
-    expect(h.listings.length).toBeGreaterThan(0);
+    const listingGrants = h.grants.filter((g) => g.purpose === "installation-listing");
+    expect(listingGrants.length).toBeGreaterThan(0);
     const revoked = new Set(h.github.log.revocations.map((r) => r.tokenFingerprint));
     const listingMints = h.github.log.mints.filter((m) => !m.narrowed);
-    expect(listingMints.length).toBe(h.listings.length);
+    expect(listingMints.length).toBe(listingGrants.length);
     for (const mint of listingMints) {
       expect(mint.permissions).toEqual({ metadata: "read" });
       expect(revoked.has(mint.tokenFingerprint)).toBe(true);
+      // Every unnarrowed mint went through the broker's onGrant (emulator fingerprints are 12 hex, the broker's 16).
+      expect(listingGrants.some((g) => g.fingerprint.startsWith(mint.tokenFingerprint))).toBe(true);
     }
-    for (const listing of h.listings) expect(listing.revoked).toBe(true);
+    for (const grant of listingGrants) {
+      expect(grant).toMatchObject({
+        repositories: [],
+        repositorySelection: "all",
+        permissions: { metadata: "read" },
+      });
+      expect(
+        h.revocations.some(
+          (r) =>
+            r.fingerprint === grant.fingerprint &&
+            r.purpose === "installation-listing" &&
+            r.reason === "completed",
+        ),
+      ).toBe(true);
+    }
     // othercorp has no installation, so nothing was ever minted for it.
     expect(h.github.log.mints.some((m) => m.repositories.some((r) => r.startsWith("othercorp/")))).toBe(
       false,

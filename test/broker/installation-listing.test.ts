@@ -1,0 +1,236 @@
+/**
+ * The broker's one unnarrowed token: `withInstallationListingToken` mints with `metadata: read` only
+ * and no repository list, records the grant before use, and revokes through the tracked path.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { TokenGrant, TokenRevocation } from "../../src/github/index.ts";
+import { fingerprintToken } from "../../src/github/index.ts";
+import {
+  brokerFor,
+  type GitHubEmulator,
+  serializeError,
+  startGitHub,
+  TOKEN_PATTERN,
+  tempDir,
+} from "./harness.ts";
+
+let github: GitHubEmulator;
+let dir: { path: string; remove: () => Promise<void> };
+
+beforeAll(async () => {
+  dir = await tempDir("repogate-listing-");
+  github = await startGitHub(dir.path);
+});
+afterAll(async () => {
+  await github?.close();
+  await dir?.remove();
+});
+afterEach(() => {
+  github.faults.clear();
+  github.log.reset();
+});
+
+/** The seed's `mycompany` installation (repository_selection: all). */
+const MYCOMPANY = 2001;
+
+async function tokenOf(octokit: { auth: () => Promise<unknown> }): Promise<string> {
+  return ((await octokit.auth()) as { token: string }).token;
+}
+
+async function listNames(octokit: {
+  request: (route: string, params: object) => Promise<{ data: unknown }>;
+}): Promise<string[]> {
+  const { data } = await octokit.request("GET /installation/repositories", { per_page: 100 });
+  return (data as { repositories: Array<{ full_name: string }> }).repositories.map((r) => r.full_name);
+}
+
+describe("withInstallationListingToken", () => {
+  it("mints exactly {metadata: read} with no repositories, records the grant first, lists, then revokes", async () => {
+    const events: string[] = [];
+    const grants: TokenGrant[] = [];
+    const revocations: TokenRevocation[] = [];
+    const { broker } = await brokerFor(github, {
+      hooks: {
+        onGrant: async (grant) => {
+          // A slow, durable write: fn must not start before it has finished.
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          grants.push(grant);
+          events.push("grant-recorded");
+        },
+        onRevoke: (revocation) => void revocations.push(revocation),
+      },
+    });
+    let token = "";
+    const names = await broker.withInstallationListingToken(
+      { installationId: MYCOMPANY },
+      async (octokit, grant) => {
+        events.push("fn");
+        expect(grants).toEqual([grant]);
+        token = await tokenOf(octokit);
+        return listNames(octokit);
+      },
+    );
+    expect(events).toEqual(["grant-recorded", "fn"]);
+    expect(names).toContain("mycompany/web");
+    expect(names).toContain("mycompany/api-server");
+
+    expect(github.log.mints).toHaveLength(1);
+    const mint = github.log.mints[0];
+    expect(mint?.narrowed).toBe(false);
+    expect(mint?.permissions).toEqual({ metadata: "read" });
+    expect(mint?.installationId).toBe(MYCOMPANY);
+
+    const grant = grants[0] as TokenGrant;
+    expect(grant).toEqual({
+      fingerprint: fingerprintToken(token),
+      installationId: MYCOMPANY,
+      repositories: [],
+      repositorySelection: "all",
+      permissions: { metadata: "read" },
+      expiresAt: expect.any(String),
+      purpose: "installation-listing",
+      reused: false,
+    });
+    expect(grant.fingerprint.startsWith(mint?.tokenFingerprint ?? "x")).toBe(true);
+    expect(Date.parse(grant.expiresAt)).toBeGreaterThan(Date.now());
+    expect(Object.isFrozen(grant)).toBe(true);
+    expect(JSON.stringify(grant)).not.toMatch(TOKEN_PATTERN);
+    expect(broker.mintCount).toBe(1);
+
+    await broker.drain();
+    expect(github.log.revocations.map((r) => r.tokenFingerprint)).toEqual([mint?.tokenFingerprint]);
+    expect(revocations).toEqual([
+      {
+        fingerprint: grant.fingerprint,
+        installationId: MYCOMPANY,
+        repositories: [],
+        reason: "completed",
+        attempts: 1,
+        purpose: "installation-listing",
+      },
+    ]);
+    const after = await fetch(`${github.url}/installation/repositories`, {
+      headers: { authorization: `token ${token}` },
+    });
+    expect(after.status).toBe(401);
+  });
+
+  it("resolves an owner to its installation", async () => {
+    const { broker } = await brokerFor(github);
+    const grant = await broker.withInstallationListingToken({ owner: "MyCompany" }, async (_o, g) => g);
+    expect(grant.installationId).toBe(MYCOMPANY);
+    expect(github.log.mints).toMatchObject([{ installationId: MYCOMPANY, narrowed: false }]);
+    await broker.drain();
+  });
+
+  it("never runs fn when onGrant throws, and revokes the unused token", async () => {
+    const revocations: TokenRevocation[] = [];
+    const { broker } = await brokerFor(github, {
+      hooks: {
+        onGrant: () => {
+          throw new Error("audit sink unavailable");
+        },
+        onRevoke: (revocation) => void revocations.push(revocation),
+      },
+    });
+    let called = false;
+    const error = await broker
+      .withInstallationListingToken({ installationId: MYCOMPANY }, async () => {
+        called = true;
+      })
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toBe("audit sink unavailable");
+    expect(called).toBe(false);
+    await broker.drain();
+    expect(github.log.mints).toHaveLength(1);
+    expect(github.log.revocations.map((r) => r.tokenFingerprint)).toEqual([
+      github.log.mints[0]?.tokenFingerprint,
+    ]);
+    expect(revocations).toMatchObject([{ reason: "grant-not-recorded", purpose: "installation-listing" }]);
+    // Only the mint and the revocation used the App's credentials or the token: no listing call.
+    expect(github.log.countRequests({ method: "GET", pathPrefix: "/installation/repositories" })).toBe(0);
+  });
+
+  it("revokes after fn fails and passes on a scrubbed error", async () => {
+    const { broker } = await brokerFor(github);
+    let token = "";
+    const error = await broker
+      .withInstallationListingToken({ installationId: MYCOMPANY }, async (octokit) => {
+        token = await tokenOf(octokit);
+        throw new Error(`listing failed with ${token}`);
+      })
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toBe("listing failed with [REDACTED]");
+    expect(serializeError(error)).not.toContain(token);
+    await broker.drain();
+    expect(github.log.revocations).toHaveLength(1);
+  });
+
+  it("returns before the revocation finishes; drain() waits for it", async () => {
+    const { broker } = await brokerFor(github);
+    github.faults.add({
+      kind: "latency",
+      latencyMs: 400,
+      method: "DELETE",
+      pathPrefix: "/installation/token",
+    });
+    const started = performance.now();
+    await broker.withInstallationListingToken({ installationId: MYCOMPANY }, async (octokit) =>
+      listNames(octokit),
+    );
+    expect(performance.now() - started).toBeLessThan(350);
+    expect(github.log.revocations).toHaveLength(0);
+    await broker.drain();
+    expect(github.log.revocations).toHaveLength(1);
+  });
+
+  it("reports a revocation that fails twice to onRevokeError", async () => {
+    const failures: Array<{ error: unknown; revocation: TokenRevocation }> = [];
+    const { broker } = await brokerFor(github, {
+      retries: 0,
+      hooks: { onRevokeError: (error, revocation) => void failures.push({ error, revocation }) },
+    });
+    github.faults.add({
+      kind: "server-error",
+      status: 500,
+      count: 2,
+      method: "DELETE",
+      pathPrefix: "/installation/token",
+    });
+    await broker.withInstallationListingToken({ installationId: MYCOMPANY }, async () => undefined);
+    await broker.drain();
+    expect(failures).toHaveLength(1);
+    expect(failures[0]?.revocation).toMatchObject({
+      attempts: 2,
+      repositories: [],
+      purpose: "installation-listing",
+    });
+    expect(failures[0]?.error).toMatchObject({ code: "GITHUB_UPSTREAM_ERROR", status: 500 });
+  });
+
+  it("mints nothing for an owner without an installation or an invalid installation id", async () => {
+    const { broker } = await brokerFor(github);
+    const notInstalled = await broker
+      .withInstallationListingToken({ owner: "othercorp" }, async () => "ran")
+      .catch((e: unknown) => e);
+    expect(notInstalled).toMatchObject({ code: "APP_NOT_INSTALLED" });
+    for (const installationId of [0, -1, 1.5, Number.NaN]) {
+      const invalid = await broker
+        .withInstallationListingToken({ installationId }, async () => "ran")
+        .catch((e: unknown) => e);
+      expect(invalid).toMatchObject({ code: "INVALID_INSTALLATION_ID" });
+    }
+    expect(github.log.mints).toHaveLength(0);
+    expect(broker.mintCount).toBe(0);
+  });
+
+  it("does not affect withToken grants, which stay narrowed and carry no listing purpose", async () => {
+    const grants: TokenGrant[] = [];
+    const { broker } = await brokerFor(github, { hooks: { onGrant: (g) => void grants.push(g) } });
+    await broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => undefined);
+    await broker.drain();
+    expect(grants[0]?.purpose).toBeUndefined();
+    expect(grants[0]?.repositories).toEqual(["mycompany/web"]);
+    expect(github.log.mints).toMatchObject([{ narrowed: true, repositories: ["mycompany/web"] }]);
+  });
+});
