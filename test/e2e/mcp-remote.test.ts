@@ -11,11 +11,11 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signInAtAuthorizationUrl } from "../../wrangler-free-local/idp/dev-login-client.ts";
+import { claudeDesktopConfigs } from "../../wrangler-free-local/local-summary.ts";
 import {
   callTool,
   type E2eStack,
   emulatorLog,
-  freePort,
   makeDataDir,
   startE2eStack,
   TOOL_NAMES,
@@ -43,12 +43,31 @@ afterAll(async () => {
   await rm(configDir, { recursive: true, force: true });
 });
 
-function bridge(args: string[], stderrLines?: string[]): { client: Client; transport: StdioClientTransport } {
+interface DesktopEntry {
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+}
+
+/** The args `repogate local` prints for Claude Desktop, with `npx -y mcp-remote` replaced by the installed bin. */
+function printedArgs(entry: unknown): { args: string[]; env: Record<string, string> } {
+  const server = (entry as { mcpServers: { repogate: DesktopEntry } }).mcpServers.repogate;
+  expect(server.command).toBe("npx");
+  expect(server.args.slice(0, 2)).toEqual(["-y", "mcp-remote"]);
+  return { args: server.args.slice(2), env: server.env ?? {} };
+}
+
+function bridge(
+  args: string[],
+  env: Record<string, string>,
+  stderrLines?: string[],
+): { client: Client; transport: StdioClientTransport } {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [MCP_REMOTE, stack.mcpUrl, ...args, "--transport", "http-only"],
+    args: [MCP_REMOTE, ...args],
     env: {
       ...(process.env as Record<string, string>),
+      ...env,
       MCP_REMOTE_CONFIG_DIR: configDir,
       // No real browser: the opener "succeeds" without doing anything; the test follows the printed URL.
       BROWSER: "true",
@@ -65,7 +84,11 @@ describe("mcp-remote as a bridge", () => {
   it("with a static Authorization header: initialize, tools/list, get_file_contents", async () => {
     const token = await stack.token("alice");
     const stderr: string[] = [];
-    const { client, transport } = bridge(["--header", `Authorization:Bearer ${token}`], stderr);
+    const { client, transport } = bridge(
+      [stack.mcpUrl, "--transport", "http-only", "--header", `Authorization:Bearer ${token}`],
+      {},
+      stderr,
+    );
     await client.connect(transport);
     expect(client.getServerVersion()?.name).toBe("repogate");
 
@@ -89,10 +112,29 @@ describe("mcp-remote as a bridge", () => {
     await client.close();
   }, 40_000);
 
-  it("with its own OAuth flow: 401 → discovery → registration → PKCE sign-in at the dev IdP → tools", async () => {
-    const callbackPort = await freePort();
+  it("exactly as `repogate local` prints it with a static token (header from an env variable)", async () => {
+    const token = await stack.token("pat");
+    const { args, env } = printedArgs(claudeDesktopConfigs(stack.mcpUrl).staticHeader);
+    expect(args).toContain(stack.mcpUrl);
+    const [name] = Object.keys(env);
+    expect(name).toBeDefined();
+    const { client, transport } = bridge(args, { [name ?? ""]: `Bearer ${token}` });
+    await client.connect(transport);
+    // pat's token reached the broker: the partner repository is readable.
+    const r = await callTool(client, "get_file_contents", {
+      owner: "partner-org",
+      repo: "shared-sdk",
+      path: "README.md",
+    });
+    expect(r.isError).toBe(false);
+    expect(r.text).toContain("# shared-sdk");
+    await client.close();
+  }, 40_000);
+
+  it("with its own OAuth flow as printed by `repogate local`: 401 → discovery → registration → PKCE → tools", async () => {
     const stderr: string[] = [];
-    const { client, transport } = bridge([String(callbackPort), "--host", "127.0.0.1"], stderr);
+    const { args } = printedArgs(claudeDesktopConfigs(stack.mcpUrl).oauth);
+    const { client, transport } = bridge(args, {}, stderr);
 
     // Plays the browser: waits for the URL mcp-remote prints, signs alice in, delivers the code.
     const browser = (async () => {
@@ -112,7 +154,8 @@ describe("mcp-remote as a bridge", () => {
         redirectUri,
         ...(state ? { state } : {}),
       });
-      const callback = new URL(redirectUri);
+      // The browser resolves localhost; mcp-remote's callback server listens on 127.0.0.1.
+      const callback = new URL(redirectUri.replace("//localhost:", "//127.0.0.1:"));
       callback.searchParams.set("code", code);
       if (state) callback.searchParams.set("state", state);
       callback.searchParams.set("iss", stack.issuer);
@@ -128,7 +171,7 @@ describe("mcp-remote as a bridge", () => {
     expect(authorizationUrl.searchParams.get("code_challenge_method")).toBe("S256");
     expect(authorizationUrl.searchParams.get("resource")).toBe(stack.mcpUrl);
     expect(authorizationUrl.searchParams.get("scope")).toContain("mcp:tools");
-    expect(redirectUri).toBe(`http://127.0.0.1:${callbackPort}/oauth/callback`);
+    expect(redirectUri).toMatch(/^http:\/\/localhost:\d+\/oauth\/callback$/);
 
     const before = await emulatorLog(stack.githubUrl);
     const r = await callTool(client, "get_file_contents", {
