@@ -1,5 +1,6 @@
 /** The requests the OpenAPI conformance test sends: every emulated operation, success and error statuses. */
 import { expect } from "vitest";
+import type { FaultInput } from "../../wrangler-free-local/github/index.ts";
 import type { CaseContext, ResponseCase } from "./exchange.ts";
 
 type Obj = Record<string, unknown>;
@@ -17,6 +18,14 @@ function ifNoneMatch(path: string, credential: "all" | "web") {
     const etag = first.headers.get("etag");
     expect(etag, `${path} must send an etag for the 304 row`).toBeTruthy();
     return { "if-none-match": etag ?? "" };
+  };
+}
+
+/** Arms one fault for the row's single request and clears it afterwards, hit or not. */
+function withFault(input: FaultInput) {
+  return (ctx: CaseContext) => {
+    const fault = ctx.github.faults.add({ count: 1, ...input });
+    return () => ctx.github.faults.clear(fault.id);
   };
 }
 
@@ -95,6 +104,13 @@ const appCases: ResponseCase[] = [
   {
     operationId: "apps/get-repo-installation",
     status: 404,
+    label: "partner-org/private-tools (not selected)",
+    path: "/repos/partner-org/private-tools/installation",
+    auth: "app",
+  },
+  {
+    operationId: "apps/get-repo-installation",
+    status: 404,
     label: "othercorp/secret",
     path: "/repos/othercorp/secret/installation",
     auth: "app",
@@ -151,6 +167,25 @@ const tokenCases: ResponseCase[] = [
   },
   {
     operationId: MINT,
+    status: 422,
+    label: "repositories is not an array",
+    method: "POST",
+    path: "/app/installations/2001/access_tokens",
+    auth: "app",
+    body: { repositories: "web" },
+  },
+  {
+    operationId: MINT,
+    status: 400,
+    label: "body is not JSON",
+    method: "POST",
+    path: "/app/installations/2001/access_tokens",
+    auth: "app",
+    body: "{not json",
+    undocumented: "GitHub answers an unparsable body with 400 Problems parsing JSON on every endpoint",
+  },
+  {
+    operationId: MINT,
     status: 404,
     label: "unknown installation",
     method: "POST",
@@ -195,6 +230,13 @@ const tokenCases: ResponseCase[] = [
     path: "/installation/repositories",
     auth: "all",
     headers: ifNoneMatch("/installation/repositories", "all"),
+  },
+  {
+    operationId: "apps/list-repos-accessible-to-installation",
+    status: 401,
+    label: "no credentials",
+    path: "/installation/repositories",
+    auth: "none",
   },
   {
     operationId: "apps/list-repos-accessible-to-installation",
@@ -639,6 +681,69 @@ const searchCases: ResponseCase[] = [
   },
 ];
 
+const faultCases: ResponseCase[] = [
+  {
+    operationId: "repos/get",
+    status: 403,
+    label: "secondary rate limit",
+    path: WEB,
+    auth: "web",
+    around: withFault({ kind: "secondary-rate-limit", pathPrefix: WEB, status: 403, retryAfterSeconds: 5 }),
+    expectBody: (_body, response) => expect(response.headers.get("retry-after")).toBe("5"),
+  },
+  {
+    operationId: "repos/get",
+    status: 429,
+    label: "secondary rate limit as 429",
+    path: WEB,
+    auth: "web",
+    around: withFault({ kind: "secondary-rate-limit", pathPrefix: WEB, status: 429, retryAfterSeconds: 5 }),
+    undocumented: "GitHub's rate-limit guide documents 429 for secondary limits on any endpoint",
+  },
+  {
+    operationId: "repos/get",
+    status: 403,
+    label: "primary rate limit",
+    path: WEB,
+    auth: "web",
+    around: withFault({ kind: "primary-rate-limit", pathPrefix: WEB }),
+    expectBody: (_body, response) => expect(response.headers.get("x-ratelimit-remaining")).toBe("0"),
+  },
+  {
+    operationId: "repos/list-commits",
+    status: 500,
+    label: "server error",
+    path: `${WEB}/commits`,
+    auth: "web",
+    around: withFault({ kind: "server-error", pathPrefix: `${WEB}/commits`, status: 500 }),
+  },
+  {
+    operationId: "repos/get-commit",
+    status: 503,
+    label: "service unavailable",
+    path: `${WEB}/commits/main`,
+    auth: "web",
+    around: withFault({ kind: "server-error", pathPrefix: `${WEB}/commits`, status: 503 }),
+  },
+  {
+    operationId: "search/code",
+    status: 503,
+    label: "service unavailable",
+    path: `/search/code?q=${encodeURIComponent("formatCurrency")}`,
+    auth: "all",
+    around: withFault({ kind: "server-error", pathPrefix: "/search/code", status: 503 }),
+  },
+  {
+    operationId: "repos/get-content",
+    status: 502,
+    label: "bad gateway",
+    path: `${WEB}/contents/README.md`,
+    auth: "web",
+    around: withFault({ kind: "server-error", pathPrefix: `${WEB}/contents`, status: 502 }),
+    undocumented: "GitHub's edge answers 502 on any endpoint when a backend fails",
+  },
+];
+
 /** Writes are refused to read tokens; GitHub documents 403 for some of these operations, 404 for others. */
 const writeCases: ResponseCase[] = [
   ["PUT", "contents/README.md", "repos/create-or-update-file-contents", 404],
@@ -690,5 +795,6 @@ export const responseCases: ResponseCase[] = [
   ...contentCases,
   ...compareCases,
   ...searchCases,
+  ...faultCases,
   ...writeCases,
 ];

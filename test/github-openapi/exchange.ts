@@ -64,6 +64,8 @@ export async function sendCase(
   const accept = row.accept ?? DEFAULT_ACCEPT;
   const extra = row.headers ? await row.headers(ctx) : {};
   const body = typeof row.body === "function" ? row.body(ctx) : row.body;
+  // A string body is sent as is (to send malformed JSON); anything else is JSON-encoded.
+  const payload = body === undefined || typeof body === "string" ? body : JSON.stringify(body);
   const response = await ctx.fetchWith(row.auth, path, {
     method: row.method ?? "GET",
     headers: {
@@ -71,7 +73,7 @@ export async function sendCase(
       ...(body === undefined ? {} : { "content-type": "application/json" }),
       ...extra,
     },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: payload,
   });
   return { path, accept, response, bodyText: await response.text() };
 }

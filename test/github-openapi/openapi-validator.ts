@@ -180,6 +180,11 @@ export class GitHubOpenApi {
     }
   }
 
+  /** A validator over an already parsed description (mutated in place for OpenAPI 3.0). */
+  static fromDocument(doc: Record<string, unknown>): GitHubOpenApi {
+    return new GitHubOpenApi(doc);
+  }
+
   /** Reads `generated/api.github.com.json` from the installed `@octokit/openapi`. */
   static load(): GitHubOpenApi {
     const require = createRequire(import.meta.url);

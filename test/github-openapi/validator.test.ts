@@ -110,6 +110,44 @@ describe("GitHubOpenApi", () => {
     });
   });
 
+  it("validates an OpenAPI 3.1 description as JSON Schema 2020-12 (type arrays)", () => {
+    const doc = {
+      openapi: "3.1.0",
+      paths: {
+        "/things/{id}": {
+          get: {
+            operationId: "things/get",
+            responses: {
+              "200": { content: { "application/json": { schema: { $ref: "#/components/schemas/thing" } } } },
+            },
+          },
+        },
+      },
+      components: {
+        schemas: {
+          thing: {
+            type: "object",
+            required: ["name"],
+            properties: {
+              name: { type: ["string", "null"] },
+              tags: { type: "array", prefixItems: [{ const: "first" }] },
+            },
+          },
+        },
+      },
+    };
+    const api = GitHubOpenApi.fromDocument(doc);
+    const get = api.matchOperations("GET", "/things/1")[0];
+    if (!get) throw new Error("no match");
+    const check = (body: unknown) =>
+      api.validateResponse(get, { status: 200, headers: json(), bodyText: JSON.stringify(body) }).problems;
+    expect(check({ name: null, tags: ["first"] })).toEqual([]);
+    expect(check({ name: 1 }).join("\n")).toContain("/name must be string,null");
+    expect(check({}).join("\n")).toContain("must have required property 'name'");
+    // 2020-12 keywords are in force.
+    expect(check({ name: "a", tags: ["second"] }).join("\n")).toContain("/tags/0 must be equal to constant");
+  });
+
   it("rejects an undocumented status, an undocumented content type and a body where none is documented", () => {
     const getApp = operation("GET", "/app");
     expect(
