@@ -140,7 +140,8 @@ export class AuditLog {
   /** Records a `token.grant`; await it before the token is used (the broker's `onGrant`). */
   recordGrant(grant: GrantRecord, extra: Partial<AuditEventInput> = {}): Promise<AuditEvent> {
     const { reused, ...token } = grant;
-    const single = token.repositories.length === 1 ? token.repositories[0] : undefined;
+    // Lower-cased like policy decisions, so `--repo` and CloudWatch filter patterns match grants and denials alike.
+    const single = token.repositories.length === 1 ? token.repositories[0]?.toLowerCase() : undefined;
     return this.record({
       ...extra,
       type: "token.grant",

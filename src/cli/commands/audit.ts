@@ -59,7 +59,7 @@ function cloudWatchClient(options: SourceOptions): CloudWatchLogsClient {
   const local =
     options.endpoint !== undefined &&
     /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(options.endpoint);
-  const hasCredentials = process.env.AWS_ACCESS_KEY_ID !== undefined || process.env.AWS_PROFILE !== undefined;
+  const hasCredentials = Boolean(process.env.AWS_ACCESS_KEY_ID) || Boolean(process.env.AWS_PROFILE);
   return new CloudWatchLogsClient({
     region: options.region ?? process.env.AWS_REGION ?? "us-east-1",
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
