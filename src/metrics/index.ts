@@ -9,7 +9,9 @@ export {
   startMetricsServer,
 } from "./endpoint.ts";
 export { type ConfiguredMetrics, createMetricsFromConfig } from "./from-config.ts";
-export { instrumentSigner, recordGitHubResponse } from "./instrument.ts";
+export { httpMetrics } from "./http-middleware.ts";
+export { instrumentSigner, recordGitHubResponse, toolEventMetrics } from "./instrument.ts";
+export { resolveAppKeyCreatedAt, trackAppKeyAge } from "./key-age.ts";
 export { createNoopMetrics, keyAgeDays, labelValue, type Metrics, type ToolOutcome } from "./metrics.ts";
 export {
   createPrometheusMetrics,

@@ -1,4 +1,5 @@
 import type { AppJwtSigner } from "../github/app-jwt-signer.ts";
+import type { ToolEvents } from "../mcp/events.ts";
 import type { Metrics } from "./metrics.ts";
 
 /** Wraps an App JWT signer so each KMS Sign is counted and timed (PEM signers are left alone). */
@@ -31,4 +32,18 @@ export function recordGitHubResponse(
   if (installationId !== undefined && response.headers?.["x-ratelimit-remaining"] !== undefined) {
     if (Number.isFinite(remaining)) metrics.setGitHubRateLimitRemaining({ installationId, remaining });
   }
+}
+
+/** MCP tool hooks that count policy decisions and tool calls (compose with the audit hooks). */
+export function toolEventMetrics(
+  metrics: Pick<Metrics, "recordPolicyDecision" | "recordToolCall">,
+): ToolEvents {
+  return {
+    onDecision({ decision }) {
+      metrics.recordPolicyDecision({ decision: decision.allowed ? "allow" : "deny", code: decision.code });
+    },
+    onToolResult({ tool, outcome, latencyMs }) {
+      metrics.recordToolCall({ tool, outcome, durationMs: latencyMs });
+    },
+  };
 }

@@ -204,3 +204,52 @@ describe("instrumentation helpers", () => {
     expect(keyAgeDays(new Date("2026-01-01T00:00:00Z"), new Date("2026-04-01T12:00:00Z"))).toBe(90);
   });
 });
+
+describe("HTTP metrics middleware", () => {
+  it("labels requests by route pattern, never by raw path, and lumps unmatched paths together", async () => {
+    const { httpMetrics } = await import("../../src/metrics/index.ts");
+    const metrics = createPrometheusMetrics();
+    const app = new Hono();
+    app.use("*", httpMetrics(metrics));
+    app.get("/repos/:owner/:repo", (c) => c.text("ok"));
+    app.post("/mcp", (c) => c.json({}, 401));
+    await app.request("/repos/acme/secret-project");
+    await app.request("/repos/acme/other");
+    await app.request("/mcp", { method: "POST" });
+    await app.request("/wp-admin/login.php");
+    const text = await metrics.exposition();
+    expect(text).toContain(
+      'repogate_http_request_duration_seconds_count{method="GET",route="/repos/:owner/:repo",status="200"} 2',
+    );
+    expect(text).toContain(
+      'repogate_http_request_duration_seconds_count{method="POST",route="/mcp",status="401"} 1',
+    );
+    expect(text).toContain(
+      'repogate_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"} 1',
+    );
+    expect(text).not.toContain("secret-project");
+    expect(text).not.toContain("wp-admin");
+  });
+});
+
+describe("tool event metrics", () => {
+  it("counts policy decisions by code and tool calls by outcome from the MCP tool hooks", async () => {
+    const { toolEventMetrics } = await import("../../src/metrics/index.ts");
+    const metrics = createPrometheusMetrics();
+    const hooks = toolEventMetrics(metrics);
+    const principal = { sub: "u1", email: "alice@example.com", groups: [], via: "oidc" as const, scopes: [] };
+    const base = { principal, requestId: "r1", tool: "get_file_contents", repository: "acme/api" };
+    await hooks.onDecision?.({
+      ...base,
+      operation: "read",
+      ref: null,
+      decision: { allowed: false, code: "NOT_IN_WHITELIST" } as never,
+    });
+    await hooks.onToolResult?.({ ...base, outcome: "denied", latencyMs: 4, errorCode: "NOT_IN_WHITELIST" });
+    const text = await metrics.exposition();
+    expect(text).toContain('repogate_policy_decisions_total{decision="deny",code="NOT_IN_WHITELIST"} 1');
+    expect(text).toContain('repogate_tool_calls_total{tool="get_file_contents",outcome="denied"} 1');
+    expect(text).not.toContain("alice");
+    expect(text).not.toContain("acme/api");
+  });
+});
