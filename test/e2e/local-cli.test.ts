@@ -152,6 +152,17 @@ describe("repogate local, as a new user would use it", () => {
     expect(prm.resource).toBe(mcpUrl);
     expect(prm.authorization_servers).toEqual([local.idp.issuer]);
     expect(prm.bearer_methods_supported).toEqual(["header"]);
+    // The root well-known URL (clients fall back to it) serves the same document.
+    const root = await fetch(`http://127.0.0.1:${ports.broker}/.well-known/oauth-protected-resource`);
+    expect(root.status).toBe(200);
+    expect(OAuthProtectedResourceMetadataSchema.parse(await root.json())).toEqual(prm);
+  });
+
+  it("is alive and ready (policy loaded, IdP and GitHub reachable)", async () => {
+    const base = `http://127.0.0.1:${ports.broker}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status, await ready.clone().text()).toBe(200);
   });
 
   it("serves the IdP's discovery document and JWKS at its issuer", async () => {

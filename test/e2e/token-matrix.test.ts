@@ -113,6 +113,18 @@ const CASES: Case[] = [
     status: 401,
   },
   {
+    name: "Bearer with no token",
+    headers: async () => ({ authorization: "Bearer " }),
+    status: 401,
+    error: "invalid_token",
+  },
+  {
+    name: "two bearer tokens",
+    headers: async () => ({ authorization: `Bearer ${realToken} ${realToken}` }),
+    status: 401,
+    error: "invalid_token",
+  },
+  {
     name: "garbage bearer token",
     headers: async () => bearer("not-a-jwt"),
     status: 401,
@@ -252,6 +264,19 @@ describe("checklist item 13: the token matrix on POST /mcp tools/call", () => {
     expect(response.status).toBe(200);
     const body = (await response.json()) as { result: { isError?: boolean } };
     expect(body.result.isError ?? false).toBe(false);
+  });
+
+  it("GET and DELETE /mcp without a token are challenged too (auth before the 405 of stateless mode)", async () => {
+    for (const method of ["GET", "DELETE"]) {
+      const response = await fetch(stack.mcpUrl, { method, headers: { accept: "text/event-stream" } });
+      expect(response.status, method).toBe(401);
+      expect(extractWWWAuthenticateParams(response).resourceMetadataUrl?.href, method).toBe(prmUrl);
+      const authorized = await fetch(stack.mcpUrl, {
+        method,
+        headers: { accept: "text/event-stream", ...bearer(realToken) },
+      });
+      expect(authorized.status, method).toBe(405);
+    }
   });
 
   it("a token in the query string is not accepted (bearer in header only)", async () => {
