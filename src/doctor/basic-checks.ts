@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { access, constants, mkdir, rm, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { join } from "node:path";
 import { FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { jsonlLocationFromPath, listJsonlFiles } from "../audit/jsonl-files.ts";
 import { boundedFetch } from "../auth/bounded-fetch.ts";
 import { discoverIssuer } from "../auth/oidc-discovery.ts";
 import { PolicyError } from "../policy/errors.ts";
@@ -77,22 +78,26 @@ export const auditCheck: DoctorCheck = {
     if (auditProbe) return pass(await auditProbe());
     const audit = config.audit;
     if (audit.sink === "jsonl") {
-      const dir = dirname(audit.file);
-      const probe = `${dir}/.repogate-doctor-${randomUUID()}`;
+      // Read-only towards the trail itself: opening it through the sink could trim a line the broker is writing.
+      const location = jsonlLocationFromPath(audit.file);
+      const probe = join(location.dir, `.repogate-doctor-${randomUUID()}`);
+      let files: Awaited<ReturnType<typeof listJsonlFiles>>;
       try {
-        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await mkdir(location.dir, { recursive: true, mode: 0o700 });
         await writeFile(probe, "probe\n", { mode: 0o600 });
         await rm(probe);
-        await access(audit.file, constants.W_OK).catch((error: NodeJS.ErrnoException) => {
-          if (error.code !== "ENOENT") throw error;
-        });
+        files = await listJsonlFiles(location);
+        const newest = files.at(-1);
+        if (newest) await access(newest.path, constants.W_OK);
       } catch (error) {
         return fail(
-          `audit directory ${dir} is not writable: ${describeError(error)}`,
-          `give the broker's user write access to ${dir}, or set audit.file to a writable path`,
+          `audit trail in ${location.dir} is not writable: ${describeError(error)}`,
+          `give the broker's user write access to ${location.dir} and its files, or set audit.file to a writable path`,
         );
       }
-      return pass(`jsonl ${audit.file}: directory writable (onFailure: ${audit.onFailure})`);
+      return pass(
+        `jsonl trail in ${location.dir} writable, ${files.length} file${files.length === 1 ? "" : "s"} (onFailure: ${audit.onFailure})`,
+      );
     }
     if (!audit.logGroup) {
       return fail(

@@ -115,6 +115,14 @@ describe("repogate doctor (in-process, against the emulators and the dev IdP)", 
     expect(badConfig.byName.config?.detail).toContain("github.appId");
   });
 
+  it("fails the audit check when the JSONL directory cannot be written", async () => {
+    const blocker = await stack.writeConfig("not-a-directory", {});
+    const { byName } = await doctor({ audit: { file: join(blocker, "audit", "audit.jsonl") } });
+    expect(byName.audit).toMatchObject({ status: "fail" });
+    expect(byName.audit?.detail).toMatch(/not writable: .*(ENOTDIR|EEXIST)/);
+    expect(byName.audit?.fix).toContain("write access");
+  });
+
   it("says when the App key belongs to another App", async () => {
     const { byName } = await doctor({ github: { appId: 999_999 } });
     expect(byName["github app"]?.status).toBe("fail");
