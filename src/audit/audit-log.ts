@@ -47,7 +47,10 @@ export interface AuditLogOptions {
 
 /** Counters for metrics, `doctor` and tests. */
 export interface AuditLogStatus {
+  /** Records would be accepted now (under `spool`, even while the sink is down). */
   healthy: boolean;
+  /** The sink took the last write or replay (false during an outage, whatever the policy). */
+  sinkHealthy: boolean;
   onFailure: AuditFailurePolicy;
   sink: string;
   recorded: number;
@@ -88,6 +91,7 @@ export class AuditLog {
   readonly #nextId = monotonicFactory();
   #lane: Promise<unknown> = Promise.resolve();
   #downUntil = 0;
+  #sinkDown = false;
   #spoolBroken = false;
   #closed = false;
   #replayTimer: NodeJS.Timeout | undefined;
@@ -174,6 +178,7 @@ export class AuditLog {
   status(): AuditLogStatus {
     return {
       healthy: this.healthy(),
+      sinkHealthy: !this.#sinkDown,
       onFailure: this.#policy,
       sink: this.#sink.name,
       batches: this.#committer.batches,
@@ -316,10 +321,22 @@ export class AuditLog {
     if (this.#replayTimer || this.#closed) return;
     this.#replayTimer = setTimeout(() => {
       this.#replayTimer = undefined;
-      void this.replayNow().then(() => {
-        if (this.#spool && this.#spool.pending > 0)
-          this.#scheduleReplay(this.#options.replayIntervalMs ?? 1000);
-      });
+      void this.replayNow()
+        .catch((error: unknown) => {
+          // Spool read or cursor write failed: keep the events, report, and try again on the next tick.
+          this.#lastError = `spool replay: ${describe(error)}`;
+          this.#options.onDeliveryFailure?.({
+            error,
+            events: this.#spool?.pending ?? 0,
+            spooled: true,
+            replay: true,
+          });
+        })
+        .then(() => {
+          if (this.#spool && this.#spool.pending > 0) {
+            this.#scheduleReplay(this.#options.replayIntervalMs ?? 1000);
+          }
+        });
     }, delayMs);
     this.#replayTimer.unref();
   }
@@ -398,10 +415,12 @@ export class AuditLog {
 
   #markUp(): void {
     this.#downUntil = 0;
+    this.#sinkDown = false;
   }
 
   #markDown(error: unknown): void {
     this.#counters.deliveryFailures += 1;
+    this.#sinkDown = true;
     this.#lastError = describe(error);
     this.#downUntil = Date.now() + (this.#options.retryAfterMs ?? 2000);
   }

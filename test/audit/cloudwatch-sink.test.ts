@@ -144,7 +144,7 @@ describe("CloudWatch audit sink", () => {
       const during = await Promise.all(Array.from({ length: 100 }, (_, i) => log.record(toolCall(i + 1))));
       expect(log.healthy()).toBe(true);
       expect(() => log.assertWritable()).not.toThrow();
-      expect(log.status().spooled).toBe(100);
+      expect(log.status()).toMatchObject({ spooled: 100, sinkHealthy: false, healthy: true });
       const spoolText = await readFile(join(dir, "spool", "spool.jsonl"), "utf8");
       expect(
         spoolText
@@ -160,7 +160,7 @@ describe("CloudWatch audit sink", () => {
       const after = await Promise.all(Array.from({ length: 10 }, (_, i) => log.record(toolCall(200 + i))));
       expect(log.status().spooled).toBe(110);
       await log.replayNow();
-      expect(log.status()).toMatchObject({ spooled: 0, replayed: 110 });
+      expect(log.status()).toMatchObject({ spooled: 0, replayed: 110, sinkHealthy: true });
       const next = await log.record(toolCall(300));
       await log.close();
 
