@@ -30,6 +30,10 @@ const ENV_OVERRIDES: Record<string, { path: string[]; type: "string" | "number" 
   REPOGATE_AUDIT_SINK: { path: ["audit", "sink"], type: "string" },
   REPOGATE_AUDIT_LOG_GROUP: { path: ["audit", "logGroup"], type: "string" },
   REPOGATE_AWS_REGION: { path: ["aws", "region"], type: "string" },
+  REPOGATE_SECRETS_STORE: { path: ["secrets", "store"], type: "string" },
+  REPOGATE_API_KEYS_SECRET: { path: ["secrets", "apiKeysSecret"], type: "string" },
+  REPOGATE_WEBHOOK_SECRET_NAME: { path: ["secrets", "webhookSecret"], type: "string" },
+  REPOGATE_METRICS_EXPORTER: { path: ["metrics", "exporter"], type: "string" },
   REPOGATE_LOG_LEVEL: { path: ["logLevel"], type: "string" },
 };
 

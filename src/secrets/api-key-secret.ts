@@ -1,4 +1,10 @@
-import { type ApiKeyRecord, type ApiKeyStore, parseApiKeyRecords } from "../auth/api-key-store.ts";
+import {
+  type ApiKeyRecord,
+  type ApiKeyStore,
+  createFileApiKeyStore,
+  parseApiKeyRecords,
+} from "../auth/api-key-store.ts";
+import type { RepogateConfig } from "../config/schema.ts";
 import {
   CURRENT_STAGE,
   PENDING_STAGE,
@@ -71,4 +77,23 @@ export function createWebhookSecretGetter(options: WebhookSecretOptions): () => 
       throw error;
     }
   };
+}
+
+/**
+ * The API-key store the config asks for: the `secrets.apiKeysSecret` secret when set (Secrets Manager on AWS),
+ * else the `auth.apiKeysFile` file, else none (API keys disabled).
+ */
+export function createApiKeyStoreFromConfig(
+  config: Pick<RepogateConfig, "auth" | "secrets">,
+  secrets: SecretStore,
+): ApiKeyStore | undefined {
+  if (config.secrets.apiKeysSecret) {
+    return createSecretApiKeyStore({
+      store: secrets,
+      secretName: config.secrets.apiKeysSecret,
+      acceptPending: config.secrets.acceptPendingDuringRotation,
+    });
+  }
+  if (config.auth.apiKeysFile) return createFileApiKeyStore(config.auth.apiKeysFile);
+  return undefined;
 }

@@ -6,6 +6,7 @@ export {
   type SecretsManagerStoreOptions,
 } from "../aws/secrets-manager-store.ts";
 export {
+  createApiKeyStoreFromConfig,
   createSecretApiKeyStore,
   createWebhookSecretGetter,
   type SecretApiKeyStoreOptions,

@@ -9,14 +9,16 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createApiKeyVerifier, generateApiKey } from "../../src/auth/api-keys.ts";
-import { parseConfig } from "../../src/config/index.ts";
+import { loadConfig, parseConfig } from "../../src/config/index.ts";
 import {
+  createApiKeyStoreFromConfig,
   createChainedSecretStore,
   createEnvSecretStore,
   createFileSecretStore,
   createSecretApiKeyStore,
   createSecretStoreFromConfig,
   createWebhookSecretGetter,
+  isTransientSecretsError,
   SecretStoreError,
   secretEnvName,
 } from "../../src/secrets/index.ts";
@@ -186,5 +188,70 @@ describe("local secret stores", () => {
       createWebhookSecretGetter({ store: local, secretName: "hook", acceptPending: true })(),
     ).resolves.toEqual(["h"]);
     client.destroy();
+  });
+});
+
+describe("API-key store and secrets settings from config", () => {
+  it("prefers secrets.apiKeysSecret, falls back to auth.apiKeysFile, else none", async () => {
+    const key = generateApiKey();
+    const file = join(dir, "keys.yaml");
+    await writeFile(file, JSON.stringify([record(key.id, key.hash, "from-file")]));
+    const env = { REPOGATE_SECRET_KEYS: JSON.stringify([record(key.id, key.hash, "from-secret")]) };
+    const withSecret = parseConfig({
+      ...baseConfig,
+      auth: { ...baseConfig.auth, apiKeysFile: file },
+      secrets: { apiKeysSecret: "keys" },
+    });
+    const secrets = createSecretStoreFromConfig(withSecret, { env });
+    const fromSecret = createApiKeyStoreFromConfig(withSecret, secrets);
+    expect((await fromSecret?.loadApiKeys())?.[0]?.principal.sub).toBe("from-secret");
+    const fileOnly = parseConfig({ ...baseConfig, auth: { ...baseConfig.auth, apiKeysFile: file } });
+    expect((await createApiKeyStoreFromConfig(fileOnly, secrets)?.loadApiKeys())?.[0]?.principal.sub).toBe(
+      "from-file",
+    );
+    expect(createApiKeyStoreFromConfig(parseConfig(baseConfig), secrets)).toBeUndefined();
+  });
+
+  it("takes the store, secret names and metrics exporter from REPOGATE_* overrides", async () => {
+    const file = join(dir, "config.json");
+    await writeFile(file, JSON.stringify(baseConfig));
+    const config = await loadConfig({
+      file,
+      env: {
+        REPOGATE_SECRETS_STORE: "secretsmanager",
+        REPOGATE_API_KEYS_SECRET: "repogate/api-keys",
+        REPOGATE_WEBHOOK_SECRET_NAME: "repogate/webhook",
+        REPOGATE_METRICS_EXPORTER: "emf",
+        REPOGATE_SECRET_IGNORED: "a secret value is not a setting",
+      },
+    });
+    expect(config).toMatchObject({
+      secrets: {
+        store: "secretsmanager",
+        apiKeysSecret: "repogate/api-keys",
+        webhookSecret: "repogate/webhook",
+      },
+      metrics: { exporter: "emf" },
+    });
+    expect(JSON.stringify(config)).not.toContain("a secret value");
+  });
+});
+
+describe("which Secrets Manager failures count as 'unreachable'", () => {
+  it("serves stale only for throttling, 5xx and network errors", () => {
+    const aws = (name: string, status?: number) =>
+      Object.assign(new Error(name), { name, ...(status ? { $metadata: { httpStatusCode: status } } : {}) });
+    expect(isTransientSecretsError(aws("ThrottlingException", 400))).toBe(true);
+    expect(isTransientSecretsError(aws("InternalServiceError", 500))).toBe(true);
+    expect(isTransientSecretsError(aws("ServiceUnavailable", 503))).toBe(true);
+    expect(isTransientSecretsError(aws("TimeoutError"))).toBe(true);
+    expect(
+      isTransientSecretsError(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" })),
+    ).toBe(true);
+    expect(isTransientSecretsError(aws("AccessDeniedException", 400))).toBe(false);
+    expect(isTransientSecretsError(aws("ResourceNotFoundException", 400))).toBe(false);
+    expect(isTransientSecretsError(aws("DecryptionFailure", 400))).toBe(false);
+    expect(isTransientSecretsError(aws("UnrecognizedClientException", 400))).toBe(false);
+    expect(isTransientSecretsError(aws("SomeNewClientError", 400))).toBe(false);
   });
 });
