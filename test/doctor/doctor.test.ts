@@ -123,6 +123,17 @@ describe("repogate doctor (in-process, against the emulators and the dev IdP)", 
     expect(byName.audit?.fix).toContain("write access");
   });
 
+  it("reads secrets from the local store (REPOGATE_SECRET_*) and names the missing variable", async () => {
+    const local = { secrets: { store: "local", apiKeysSecret: "keys", webhookSecret: "hook" } };
+    const ok = await doctor(local, { env: { REPOGATE_SECRET_KEYS: "[]", REPOGATE_SECRET_HOOK: "h" } });
+    expect(ok.byName.secrets).toMatchObject({ status: "pass" });
+    expect(ok.byName.secrets?.detail).toContain("environment variables REPOGATE_SECRET_*");
+    const missing = await doctor(local, { env: { REPOGATE_SECRET_KEYS: "[]" } });
+    expect(missing.byName.secrets).toMatchObject({ status: "fail" });
+    expect(missing.byName.secrets?.detail).toContain("REPOGATE_SECRET_HOOK");
+    expect(missing.byName.secrets?.detail).not.toContain("[]");
+  });
+
   it("says when the App key belongs to another App", async () => {
     const { byName } = await doctor({ github: { appId: 999_999 } });
     expect(byName["github app"]?.status).toBe("fail");
