@@ -1,4 +1,3 @@
-import { open } from "node:fs/promises";
 import { monotonicFactory } from "ulid";
 import { auditContextNow } from "./context.ts";
 import {
@@ -10,8 +9,10 @@ import {
 import { type AuditEvent, type AuditEventInput, auditEventSchema } from "./event.ts";
 import { GroupCommitter } from "./group-commit.ts";
 import { redactDeep } from "./redact.ts";
+import { appendRejectedEvents } from "./rejected-file.ts";
 import { AuditDeliveryError, type AuditSink, type RejectedAuditEvent } from "./sink.ts";
 import { AuditSpool } from "./spool.ts";
+import { replaySpoolBatch } from "./spool-replay.ts";
 
 /** What to do when the sink cannot take events. */
 export type AuditFailurePolicy = "deny" | "spool";
@@ -268,8 +269,10 @@ export class AuditLog {
       const delivered = failure?.delivered ?? new Set<string>();
       const rejected = new Map((failure?.rejected ?? []).map((r) => [r.id, r]));
       await this.#deadLetter(
-        batch.filter((e) => rejected.has(e.id)),
-        failure?.rejected ?? [],
+        batch.flatMap((event) => {
+          const r = rejected.get(event.id);
+          return r ? [{ event, reason: r.reason }] : [];
+        }),
       );
       const remaining = batch.filter((e) => !delivered.has(e.id) && !rejected.has(e.id));
       if (remaining.length > 0) this.#markDown(error);
@@ -352,65 +355,27 @@ export class AuditLog {
   }
 
   async #replayStep(spool: AuditSpool): Promise<boolean> {
-    const waiting = await spool.peek(REPLAY_BATCH);
-    if (waiting.length === 0) return false;
-    try {
-      const held = await this.#sink.lastEventId?.();
-      const fresh = waiting.filter((w) => held === undefined || w.event.id > held);
-      const skipped = waiting.slice(0, waiting.length - fresh.length);
-      if (skipped.length > 0) {
-        const last = skipped.at(-1) as (typeof waiting)[number];
-        await spool.acknowledge(last.event.id, last.endOffset, skipped.length);
-      }
-      if (fresh.length === 0) return true;
-      await this.#sink.append(fresh.map((w) => w.event));
-      const last = fresh.at(-1) as (typeof waiting)[number];
-      await spool.acknowledge(last.event.id, last.endOffset, fresh.length);
-      this.#counters.replayed += fresh.length;
+    const outcome = await replaySpoolBatch(spool, this.#sink, REPLAY_BATCH);
+    if (!outcome) return false;
+    this.#counters.replayed += outcome.sent + outcome.skipped;
+    await this.#deadLetter(outcome.rejected);
+    if (outcome.error === undefined) {
       this.#markUp();
       return true;
-    } catch (error) {
-      const failure = error instanceof AuditDeliveryError ? error : undefined;
-      const done = new Set([...(failure?.delivered ?? []), ...(failure?.rejected ?? []).map((r) => r.id)]);
-      let acked = 0;
-      while (acked < waiting.length && done.has((waiting[acked] as (typeof waiting)[number]).event.id))
-        acked++;
-      if (acked > 0) {
-        const last = waiting[acked - 1] as (typeof waiting)[number];
-        await spool.acknowledge(last.event.id, last.endOffset, acked);
-        this.#counters.replayed += acked;
-      }
-      const rejectedIds = new Set((failure?.rejected ?? []).map((r) => r.id));
-      await this.#deadLetter(
-        waiting.map((w) => w.event).filter((e) => rejectedIds.has(e.id)),
-        failure?.rejected ?? [],
-      );
-      this.#markDown(error);
-      this.#options.onDeliveryFailure?.({
-        error,
-        events: waiting.length - acked,
-        spooled: true,
-        replay: true,
-      });
-      return false;
     }
+    this.#markDown(outcome.error);
+    this.#options.onDeliveryFailure?.({
+      error: outcome.error,
+      events: spool.pending,
+      spooled: true,
+      replay: true,
+    });
+    return false;
   }
 
-  async #deadLetter(events: AuditEvent[], rejected: readonly RejectedAuditEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    this.#counters.rejectedEvents += events.length;
-    const file = this.#options.rejectedFile;
-    if (!file) return;
-    const reasons = new Map(rejected.map((r) => [r.id, r.reason]));
-    const handle = await open(file, "a", 0o600);
-    try {
-      await handle.appendFile(
-        events.map((e) => `${JSON.stringify({ rejectedReason: reasons.get(e.id), event: e })}\n`).join(""),
-      );
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+  async #deadLetter(rejected: { event: AuditEvent; reason: RejectedAuditEvent["reason"] }[]): Promise<void> {
+    this.#counters.rejectedEvents += rejected.length;
+    if (this.#options.rejectedFile) await appendRejectedEvents(this.#options.rejectedFile, rejected);
   }
 
   #markUp(): void {

@@ -237,6 +237,45 @@ describe("CloudWatch audit sink", () => {
     }
   });
 
+  it("replays a spool: events CloudWatch refuses as too old leave the spool for the rejected file", async () => {
+    const { dir, cleanup } = await tempDir("spool-old");
+    try {
+      let now = new Date(Date.now() - 15 * 24 * 3_600_000);
+      const rejectedFile = join(dir, "rejected.jsonl");
+      const fault = emulator.faults.set({ service: "logs", kind: "internal" });
+      const log = await AuditLog.open({
+        sink: sink("spool-old", { maxAttempts: 1 }),
+        onFailure: "spool",
+        spoolDir: join(dir, "spool"),
+        rejectedFile,
+        replayIntervalMs: 60_000,
+        now: () => now,
+      });
+      const old = await Promise.all([1, 2].map((i) => log.record(toolCall(i))));
+      now = new Date();
+      const fresh = await log.record(toolCall(3));
+      emulator.faults.clear({ id: fault.id });
+      await log.replayNow();
+      expect(log.status()).toMatchObject({ spooled: 0, rejectedEvents: 2, replayed: 1 });
+      await log.close();
+      expect(await storedIds("spool-old")).toEqual([fresh.id]);
+      const kept = (await readFile(rejectedFile, "utf8"))
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      expect(kept.map((k) => [k.rejectedReason, k.event.id])).toEqual(old.map((e) => ["tooOld", e.id]));
+      // The gap stays visible: the stored event links to a rejected one.
+      const verified = await verifyCloudWatchTrail({
+        client,
+        logGroup: GROUP,
+        logStreamNames: ["spool-old"],
+      });
+      expect(verified.get("spool-old")?.problem?.kind).toBe("not-genesis");
+    } finally {
+      await cleanup();
+    }
+  });
+
   it("packs PutLogEvents batches up to 1 MiB (UTF-8 + 26 per event) and never over", async () => {
     const s = sink("limits");
     const log = await AuditLog.open({ sink: s, maxBatch: 20_000 });
