@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import pino from "pino";
 import { parseConfig, type RepogateConfig } from "../src/config/index.ts";
 import { startServer } from "../src/server.ts";
 import { startAwsEmulator } from "./aws/index.ts";
@@ -92,7 +93,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       aws: { region: aws.region, endpoint: aws.url },
       logLevel: options.logLevel ?? "info",
     });
-    const broker = await startServer(config);
+    // stdout carries the summary table and Claude Desktop snippets; broker logs go to stderr.
+    const logger = pino({ level: config.logLevel, base: { service: "repogate" } }, process.stderr);
+    const broker = await startServer(config, { logger });
     started.push(broker);
 
     const description: LocalStackDescription = {

@@ -77,7 +77,7 @@ beforeAll(async () => {
       "--aws-port",
       String(ports.aws),
       "--log-level",
-      "warn",
+      "info",
     ],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
@@ -328,7 +328,14 @@ describe("repogate local, as a new user would use it", () => {
     expect(result).toEqual({ code: 0, signal: null });
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(stdout).toContain("SIGINT: stopping");
-    expect(stderr).not.toMatch(/error while stopping/);
+    expect(stdout).not.toMatch(/error while stopping/);
+
+    // Broker logs (info) go to stderr, apart from the summary on stdout, and never hold a token.
+    expect(stderr).toContain("repogate listening");
+    expect(stderr).toContain('"sub":"user-alice"');
+    expect(stdout).not.toContain('"level":');
+    expect(stderr).not.toContain(aliceToken);
+    expect(stderr).not.toContain(aliceToken.split(".")[2]);
 
     // Neither the CLI nor any child it started (git cat-file, …) is still running.
     const deadline = Date.now() + 3_000;
