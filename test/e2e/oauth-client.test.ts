@@ -245,7 +245,11 @@ describe("the MCP SDK client with OAuth against the running broker", () => {
     // The SSO token never reached GitHub: every upstream request used an App JWT or a minted token.
     const after = await emulatorLog(stack.githubUrl);
     const minted = new Set(after.mints.map((m) => m.tokenFingerprint));
-    for (const request of after.requests)
-      if (request.tokenFingerprint) expect(minted.has(request.tokenFingerprint)).toBe(true);
+    expect(after.requests.length).toBeGreaterThan(0);
+    for (const request of after.requests) {
+      expect(request.auth, `${request.method} ${request.path}`).not.toBe("anonymous");
+      expect(request.status, `${request.method} ${request.path}`).not.toBe(401);
+      if (request.auth === "installation") expect(minted.has(request.tokenFingerprint ?? "")).toBe(true);
+    }
   });
 });

@@ -160,7 +160,13 @@ export interface MintEntry {
 }
 
 export interface EmulatorLogSnapshot {
-  requests: Array<{ method: string; path: string; status: number; tokenFingerprint?: string }>;
+  requests: Array<{
+    method: string;
+    path: string;
+    status: number;
+    auth: "installation" | "app" | "anonymous";
+    tokenFingerprint?: string;
+  }>;
   mints: MintEntry[];
   revocations: Array<{ tokenFingerprint: string; installationId: number }>;
 }
