@@ -21,12 +21,17 @@ function quote(value: string): string {
  */
 export function cloudWatchFilterPattern(query: AuditQuery): string | undefined {
   const terms: string[] = [];
-  const exactTypes = (query.types ?? []).filter((t) => !t.includes("*"));
-  if (exactTypes.length > 0 && exactTypes.length === (query.types ?? []).length) {
-    terms.push(`(${exactTypes.map((t) => `$.type = ${quote(t)}`).join(" || ")})`);
+  if (query.types && query.types.length > 0) {
+    // CloudWatch's `*` in a string value matches any run of characters, as `token.*` does locally.
+    terms.push(`(${query.types.map((t) => `$.type = ${quote(t)}`).join(" || ")})`);
   }
   if (query.user !== undefined) {
-    terms.push(`($.principal.email = ${quote(query.user)} || $.principal.sub = ${quote(query.user)})`);
+    const spellings = [...new Set([query.user, query.user.toLowerCase()])];
+    const alternatives = [
+      ...spellings.map((u) => `$.principal.email = ${quote(u)}`),
+      `$.principal.sub = ${quote(query.user)}`,
+    ];
+    terms.push(`(${alternatives.join(" || ")})`);
   }
   if (query.repo !== undefined) terms.push(`$.resource.repo = ${quote(query.repo.toLowerCase())}`);
   if (query.decision === "deny") terms.push(`($.decision.allowed IS FALSE || $.outcome = "denied")`);

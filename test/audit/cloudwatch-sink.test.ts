@@ -5,7 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditLog } from "../../src/audit/audit-log.ts";
 import type { AuditEvent } from "../../src/audit/event.ts";
 import { CloudWatchAuditSink } from "../../src/aws/cloudwatch-audit-sink.ts";
-import { verifyCloudWatchTrail } from "../../src/aws/cloudwatch-audit-source.ts";
+import {
+  cloudWatchFilterPattern,
+  queryCloudWatchEvents,
+  verifyCloudWatchTrail,
+} from "../../src/aws/cloudwatch-audit-source.ts";
 import { type RunningAwsEmulator, startAwsEmulator } from "../../wrangler-free-local/aws/index.ts";
 import { readStream, tempDir, toolCall } from "./helpers.ts";
 
@@ -274,6 +278,42 @@ describe("CloudWatch audit sink", () => {
     } finally {
       await cleanup();
     }
+  });
+
+  it("queries through FilterLogEvents with a JSON filter pattern built from the query", async () => {
+    const log = await AuditLog.open({ sink: sink("query") });
+    const alice = { sub: "sub-a", email: "alice@mycompany.example", groups: [], via: "oidc" as const };
+    const grant = await log.record({
+      type: "token.grant",
+      principal: alice,
+      resource: { repo: "mycompany/web" },
+      token: { fingerprint: "aaaaaaaaaaaaaaaa", repositories: ["mycompany/web"] },
+    });
+    const revoke = await log.record({ type: "token.revoke", token: { fingerprint: "aaaaaaaaaaaaaaaa" } });
+    const deny = await log.record({
+      type: "access.deny",
+      principal: alice,
+      resource: { repo: "mycompany/web" },
+      decision: { allowed: false, reason: "ref not allowed", code: "REF_NOT_ALLOWED" },
+      outcome: "denied",
+    });
+    await log.record(toolCall(1, "bob@mycompany.example", "mycompany/web"));
+    await log.close();
+    const source = { client, logGroup: GROUP, logStreamNames: ["query"] };
+    const ids = async (query: Parameters<typeof queryCloudWatchEvents>[1]) => {
+      const out: string[] = [];
+      for await (const e of queryCloudWatchEvents(source, query)) out.push(e.id);
+      return out;
+    };
+    const before = emulator.calls.count("logs", "FilterLogEvents");
+    expect(await ids({ types: ["token.*"] })).toEqual([grant.id, revoke.id]);
+    expect(await ids({ user: "ALICE@mycompany.example" })).toEqual([grant.id, deny.id]);
+    expect(await ids({ repo: "MyCompany/Web", decision: "deny" })).toEqual([deny.id]);
+    expect(await ids({ repo: "mycompany/web", decision: "allow" })).toEqual([grant.id]);
+    expect(emulator.calls.count("logs", "FilterLogEvents") - before).toBe(4);
+    expect(cloudWatchFilterPattern({ types: ["access.deny"], decision: "deny" })).toBe(
+      '{ ($.type = "access.deny") && ($.decision.allowed IS FALSE || $.outcome = "denied") }',
+    );
   });
 
   it("packs PutLogEvents batches up to 1 MiB (UTF-8 + 26 per event) and never over", async () => {
