@@ -1,14 +1,9 @@
 import { monotonicFactory } from "ulid";
+import { buildAuditEvent } from "./build-event.ts";
 import { auditContextNow } from "./context.ts";
-import {
-  AuditClosedError,
-  AuditEventInvalidError,
-  AuditEventRejectedError,
-  AuditUnavailableError,
-} from "./errors.ts";
-import { type AuditEvent, type AuditEventInput, auditEventSchema } from "./event.ts";
+import { AuditClosedError, AuditEventRejectedError, AuditUnavailableError } from "./errors.ts";
+import type { AuditEvent, AuditEventInput } from "./event.ts";
 import { GroupCommitter } from "./group-commit.ts";
-import { redactDeep } from "./redact.ts";
 import { appendRejectedEvents } from "./rejected-file.ts";
 import { AuditDeliveryError, type AuditSink, type RejectedAuditEvent } from "./sink.ts";
 import { AuditSpool } from "./spool.ts";
@@ -65,7 +60,7 @@ export interface AuditLogStatus {
   lastError?: string;
 }
 
-/** The grant as the token broker reports it (never the token). */
+/** The grant as the token broker reports it (never the token). Unknown extra fields are ignored. */
 export interface GrantRecord {
   fingerprint: string;
   installationId: number;
@@ -73,6 +68,10 @@ export interface GrantRecord {
   permissions: Record<string, string>;
   expiresAt: string;
   reused?: boolean;
+  /** `repository-access` (default) or `installation-listing`. */
+  purpose?: string;
+  /** `all` for an installation-wide (listing) token; absent means exactly `repositories`. */
+  repositorySelection?: string;
 }
 
 const REPLAY_BATCH = 1000;
@@ -144,9 +143,22 @@ export class AuditLog {
 
   /** Records a `token.grant`; await it before the token is used (the broker's `onGrant`). */
   recordGrant(grant: GrantRecord, extra: Partial<AuditEventInput> = {}): Promise<AuditEvent> {
-    const { reused, ...token } = grant;
+    // Fields are picked one by one: a new field on the broker's grant must not make the strict schema refuse it.
+    const token = {
+      fingerprint: grant.fingerprint,
+      installationId: grant.installationId,
+      repositories: [...grant.repositories],
+      permissions: { ...grant.permissions },
+      expiresAt: grant.expiresAt,
+    };
     // Lower-cased like policy decisions, so `--repo` and CloudWatch filter patterns match grants and denials alike.
-    const single = token.repositories.length === 1 ? token.repositories[0]?.toLowerCase() : undefined;
+    const single = grant.repositories.length === 1 ? grant.repositories[0]?.toLowerCase() : undefined;
+    const details = {
+      ...extra.details,
+      ...(grant.reused !== undefined ? { reused: grant.reused } : {}),
+      ...(grant.purpose !== undefined ? { purpose: grant.purpose } : {}),
+      ...(grant.repositorySelection !== undefined ? { repositorySelection: grant.repositorySelection } : {}),
+    };
     return this.record({
       ...extra,
       type: "token.grant",
@@ -154,7 +166,7 @@ export class AuditLog {
       ...(single || extra.resource
         ? { resource: { ...(single ? { repo: single } : {}), ...extra.resource } }
         : {}),
-      ...(reused !== undefined ? { details: { ...extra.details, reused } } : {}),
+      ...(Object.keys(details).length > 0 ? { details } : {}),
     });
   }
 
@@ -219,31 +231,13 @@ export class AuditLog {
 
   #build(input: AuditEventInput): AuditEvent {
     const now = this.#now();
-    const context = auditContextNow();
-    const request = context?.request || input.request ? { ...context?.request, ...input.request } : undefined;
-    const merged = {
-      ...(context?.principal ? { principal: context.principal } : {}),
-      ...input,
-      ...(request ? { request } : {}),
-    };
-    const { value, replaced } = redactDeep({
-      ...merged,
+    const { event, redacted } = buildAuditEvent(input, {
       id: this.#nextId(now.getTime()),
-      time: now.toISOString(),
+      now,
+      context: auditContextNow(),
+      maxEventBytes: this.#options.maxEventBytes ?? 200_000,
     });
-    const candidate = replaced > 0 ? { ...value, redacted: true as const } : value;
-    if (replaced > 0) this.#counters.redactedEvents += 1;
-    const parsed = auditEventSchema.safeParse(candidate);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new AuditEventInvalidError(
-        `${issue?.path.join(".") || "(event)"}: ${issue?.message ?? "invalid"}`,
-      );
-    }
-    const { prevHash: _p, hash: _h, ...event } = parsed.data;
-    const bytes = Buffer.byteLength(JSON.stringify(event), "utf8");
-    const max = this.#options.maxEventBytes ?? 200_000;
-    if (bytes > max) throw new AuditEventInvalidError(`event is ${bytes} bytes, more than ${max}`);
+    if (redacted) this.#counters.redactedEvents += 1;
     return event;
   }
 

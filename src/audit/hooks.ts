@@ -1,5 +1,5 @@
 import type { Principal } from "../auth/principal.ts";
-import type { TokenBrokerHooks, TokenGrant, TokenRevocation } from "../github/token-broker.ts";
+import type { TokenGrant, TokenRevocation } from "../github/token-broker.ts";
 import type { AuthFailureEvent, RateLimitedEvent } from "../http/authenticate.ts";
 import type { ToolEvents } from "../mcp/events.ts";
 import type { Policy } from "../policy/load.ts";
@@ -32,13 +32,28 @@ function singleRepo(repositories: readonly string[]): { resource?: { repo: strin
   return repositories.length === 1 ? { resource: { repo: (repositories[0] as string).toLowerCase() } } : {};
 }
 
+/** The broker hooks the audit layer provides (assignable to the broker's `TokenBrokerHooks`). */
+export interface AuditBrokerHooks {
+  beforeMint: () => void;
+  onGrant: (grant: TokenGrant) => Promise<void>;
+  onRevoke: (revocation: TokenRevocation) => Promise<void>;
+  onRevokeError: (error: unknown, revocation: TokenRevocation) => Promise<void>;
+}
+
+function purposeDetail(event: TokenGrant | TokenRevocation): { purpose?: string } {
+  const purpose = (event as { purpose?: unknown }).purpose;
+  return typeof purpose === "string" ? { purpose } : {};
+}
+
 /**
- * Token broker hooks: `onGrant` awaits a durable `token.grant` (so a failing sink revokes the token and fails
- * the request), `onRevoke` records `token.revoke`, `onRevokeError` records `token.revoke.fail`. Principal and
- * request come from the surrounding `runWithAuditContext` scope.
+ * Token broker hooks: `beforeMint` refuses while the sink is known down (nothing is minted), `onGrant` awaits a
+ * durable `token.grant` (so a failing sink revokes the token and fails the request), `onRevoke` records
+ * `token.revoke`, `onRevokeError` records `token.revoke.fail`. Principal and request come from the surrounding
+ * `runWithAuditContext` scope.
  */
-export function brokerAuditHooks(log: AuditLog): Required<TokenBrokerHooks> {
+export function brokerAuditHooks(log: AuditLog): AuditBrokerHooks {
   return {
+    beforeMint: () => log.assertWritable(),
     onGrant: async (grant) => {
       await log.recordGrant(grant);
     },
@@ -48,7 +63,7 @@ export function brokerAuditHooks(log: AuditLog): Required<TokenBrokerHooks> {
         token: tokenFields(revocation),
         ...singleRepo(revocation.repositories),
         outcome: "ok",
-        details: { reason: revocation.reason, attempts: revocation.attempts },
+        details: { reason: revocation.reason, attempts: revocation.attempts, ...purposeDetail(revocation) },
       });
     },
     onRevokeError: async (error, revocation) => {
@@ -58,7 +73,7 @@ export function brokerAuditHooks(log: AuditLog): Required<TokenBrokerHooks> {
         ...singleRepo(revocation.repositories),
         outcome: "error",
         error: { code: errorCode(error), message: errorMessage(error) },
-        details: { reason: revocation.reason, attempts: revocation.attempts },
+        details: { reason: revocation.reason, attempts: revocation.attempts, ...purposeDetail(revocation) },
       });
     },
   };

@@ -121,6 +121,16 @@ describe("the real token broker with the audit hooks", () => {
         true,
       );
       expect(github.log.mints).toHaveLength(1);
+      // The same refusal through the broker's own beforeMint hook: still exactly one mint.
+      const direct = await Promise.allSettled(
+        Array.from({ length: 10 }, () =>
+          broker.withToken({ repository: "mycompany/web", operation: "read" }, use),
+        ),
+      );
+      expect(direct.every((r) => r.status === "rejected" && r.reason.code === "AUDIT_UNAVAILABLE")).toBe(
+        true,
+      );
+      expect(github.log.mints).toHaveLength(1);
       expect(used).toBe(0);
     } finally {
       aws.faults.clear({ id: fault.id });

@@ -45,6 +45,18 @@ describe("audit hooks for the broker, tools, HTTP layer and policy store", () =>
       expiresAt: "2026-11-30T03:00:00Z",
       reused: false,
     };
+    broker.beforeMint();
+    // An installation-listing grant carries fields the audit schema does not know: they become details.
+    await broker.onGrant({
+      fingerprint: "ffeeddccbbaa0011",
+      installationId: 7,
+      repositories: [],
+      permissions: { metadata: "read" },
+      expiresAt: "2026-11-30T03:00:00Z",
+      reused: false,
+      purpose: "installation-listing",
+      repositorySelection: "all",
+    } as never);
     await runWithAuditContext(
       { principal: { sub: "u-1", email: "carol@mycompany.example" }, request: { id: "r1" } },
       () => broker.onGrant(grant),
@@ -105,6 +117,7 @@ describe("audit hooks for the broker, tools, HTTP layer and policy store", () =>
     for await (const e of readJsonlEvents(await listJsonlFiles({ dir, prefix: "audit" }))) events.push(e);
     expect(events.map((e) => e.type)).toEqual([
       "token.grant",
+      "token.grant",
       "token.revoke",
       "token.revoke.fail",
       "access.deny",
@@ -114,6 +127,11 @@ describe("audit hooks for the broker, tools, HTTP layer and policy store", () =>
       "policy.load",
       "policy.load.fail",
     ]);
+    expect(events[0]).toMatchObject({
+      details: { purpose: "installation-listing", repositorySelection: "all" },
+      token: { repositories: [], permissions: { metadata: "read" } },
+    });
+    events.shift();
     expect(events[0]).toMatchObject({
       principal: { email: "carol@mycompany.example" },
       resource: { repo: "mycompany/web" },
@@ -138,6 +156,7 @@ describe("audit hooks for the broker, tools, HTTP layer and policy store", () =>
     await writeFile(blocked, "");
     const log = await AuditLog.open({ sink: new JsonlAuditSink({ dir: blocked, prefix: "audit" }) });
     const hooks = brokerAuditHooks(log);
+    expect(() => hooks.beforeMint()).not.toThrow();
     await expect(
       hooks.onGrant({
         fingerprint: "00112233445566ff",
@@ -148,6 +167,8 @@ describe("audit hooks for the broker, tools, HTTP layer and policy store", () =>
         reused: false,
       }),
     ).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
+    // Now known down: the next request is refused before anything is minted.
+    expect(() => hooks.beforeMint()).toThrow(expect.objectContaining({ code: "AUDIT_UNAVAILABLE" }));
     await log.close();
   });
 });
