@@ -61,6 +61,11 @@ export interface TokenRevocation {
 
 export interface TokenBrokerHooks {
   /**
+   * Awaited before every mint; if it throws, nothing is minted and the error reaches the caller. The audit
+   * layer refuses here while its sink is known to be down, so a request it could not record mints nothing.
+   */
+  beforeMint?: () => Promise<void> | void;
+  /**
    * Awaited before the token is used (the audit layer makes it durable); if it throws, the token is
    * revoked and fn never runs. Installation-listing grants say so: `purpose: "installation-listing"`,
    * `repositorySelection: "all"`, `repositories: []`, `permissions: {metadata: "read"}`.
@@ -220,6 +225,7 @@ export class TokenBroker {
   }
 
   async #mintVerified(installationId: number, scope: NarrowedScope): Promise<HeldToken> {
+    await this.#hooks.beforeMint?.();
     const minted = await mintNarrowedToken(this.#appOctokit, installationId, scope);
     this.#mints++;
     const held: HeldToken = {
@@ -243,6 +249,7 @@ export class TokenBroker {
   }
 
   async #mintListingVerified(installationId: number): Promise<HeldToken> {
+    await this.#hooks.beforeMint?.();
     const minted = await mintInstallationListingToken(this.#appOctokit, installationId);
     this.#mints++;
     const held: HeldToken = {
