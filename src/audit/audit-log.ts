@@ -1,7 +1,12 @@
 import { monotonicFactory } from "ulid";
 import { buildAuditEvent } from "./build-event.ts";
 import { auditContextNow } from "./context.ts";
-import { AuditClosedError, AuditEventRejectedError, AuditUnavailableError } from "./errors.ts";
+import {
+  AuditClosedError,
+  AuditConfigError,
+  AuditEventRejectedError,
+  AuditUnavailableError,
+} from "./errors.ts";
 import type { AuditEvent, AuditEventInput } from "./event.ts";
 import { GroupCommitter } from "./group-commit.ts";
 import { appendRejectedEvents } from "./rejected-file.ts";
@@ -115,7 +120,8 @@ export class AuditLog {
   static async open(options: AuditLogOptions): Promise<AuditLog> {
     let spool: AuditSpool | undefined;
     if ((options.onFailure ?? "deny") === "spool") {
-      if (!options.spoolDir) throw new TypeError("audit onFailure: spool needs spoolDir");
+      if (!options.spoolDir)
+        throw new AuditConfigError("audit onFailure: spool needs a spool directory (spoolDir)");
       spool = new AuditSpool({ dir: options.spoolDir });
       await spool.open();
     }

@@ -5,7 +5,8 @@ export type AuditErrorCode =
   | "AUDIT_EVENT_REJECTED"
   | "AUDIT_DELIVERY_FAILED"
   | "AUDIT_CLOSED"
-  | "AUDIT_SOURCE_INVALID";
+  | "AUDIT_SOURCE_INVALID"
+  | "AUDIT_CONFIG_INVALID";
 
 /** Base class: every audit error carries a stable `code`. Messages never contain secrets. */
 export class AuditError extends Error {
@@ -65,5 +66,12 @@ export class AuditClosedError extends AuditError {
 export class AuditSourceError extends AuditError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("AUDIT_SOURCE_INVALID", message, options);
+  }
+}
+
+/** The audit settings cannot work as given (e.g. CloudWatch without a log group). */
+export class AuditConfigError extends AuditError {
+  constructor(message: string) {
+    super("AUDIT_CONFIG_INVALID", message);
   }
 }

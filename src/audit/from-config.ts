@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { CloudWatchAuditSink } from "../aws/cloudwatch-audit-sink.ts";
 import type { RepogateConfig } from "../config/index.ts";
 import { AuditLog, type AuditLogOptions } from "./audit-log.ts";
+import { AuditConfigError } from "./errors.ts";
 import { jsonlLocationFromPath } from "./jsonl-files.ts";
 import { JsonlAuditSink } from "./jsonl-sink.ts";
 import type { AuditSink } from "./sink.ts";
@@ -24,7 +25,11 @@ export function createAuditSink(
 ): AuditSink {
   const { audit, aws } = config;
   if (audit.sink === "cloudwatch") {
-    if (!audit.logGroup) throw new TypeError("audit.sink: cloudwatch needs audit.logGroup");
+    if (!audit.logGroup) {
+      throw new AuditConfigError(
+        "audit.sink is cloudwatch but audit.logGroup is not set: name the log group to write to",
+      );
+    }
     return new CloudWatchAuditSink({
       logGroup: audit.logGroup,
       logStream: options.logStream ?? `repogate-${hostname()}`,
@@ -40,7 +45,7 @@ export function createAuditSink(
 }
 
 /** Opens the audit log the config describes (`audit.sink`, `audit.file`, `audit.logGroup`, `audit.onFailure`). */
-export function openAuditLogFromConfig(
+export async function openAuditLogFromConfig(
   config: Pick<RepogateConfig, "audit" | "aws">,
   options: AuditFromConfigOptions = {},
 ): Promise<AuditLog> {

@@ -9,6 +9,7 @@ export { canonicalJson, chainEvent, computeEventHash, GENESIS_HASH } from "./cha
 export { type AuditContext, auditContextNow, runWithAuditContext } from "./context.ts";
 export {
   AuditClosedError,
+  AuditConfigError,
   AuditError,
   type AuditErrorCode,
   AuditEventInvalidError,

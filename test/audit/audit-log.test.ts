@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { AuditLog } from "../../src/audit/audit-log.ts";
 import { runWithAuditContext } from "../../src/audit/context.ts";
+import { openAuditLogFromConfig } from "../../src/audit/from-config.ts";
 import { listJsonlFiles } from "../../src/audit/jsonl-files.ts";
 import { JsonlAuditSink } from "../../src/audit/jsonl-sink.ts";
 import { readJsonlEvents } from "../../src/audit/records.ts";
@@ -186,5 +187,26 @@ describe("AuditLog", () => {
     expect(log.status().deliveryFailures).toBe(1);
     expect(await readFile(blocked, "utf8")).toBe("x");
     await log.close();
+  });
+
+  it("opens from the config's audit section: JSONL files beside audit.file, spool in its spool/ directory", async () => {
+    const { dir, cleanup } = await tempDir("config");
+    cleanups.push(cleanup);
+    const file = join(dir, "trail", "audit.jsonl");
+    const log = await openAuditLogFromConfig({
+      audit: { sink: "jsonl", file, onFailure: "spool" },
+      aws: { region: "us-east-1" },
+    });
+    await log.record(toolCall(1));
+    await log.close();
+    const files = await listJsonlFiles({ dir: join(dir, "trail"), prefix: "audit" });
+    expect(files).toHaveLength(1);
+    expect(await readFile(join(dir, "trail", "spool", "spool.jsonl"), "utf8")).toBe("");
+    await expect(
+      openAuditLogFromConfig({
+        audit: { sink: "cloudwatch", file, onFailure: "deny" },
+        aws: { region: "us-east-1" },
+      }),
+    ).rejects.toMatchObject({ code: "AUDIT_CONFIG_INVALID" });
   });
 });
