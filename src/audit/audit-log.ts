@@ -1,4 +1,3 @@
-import { monotonicFactory } from "ulid";
 import { buildAuditEvent } from "./build-event.ts";
 import { auditContextNow } from "./context.ts";
 import {
@@ -8,11 +7,15 @@ import {
   AuditUnavailableError,
 } from "./errors.ts";
 import type { AuditEvent, AuditEventInput } from "./event.ts";
+import { AuditIdSource } from "./event-id.ts";
+import { type GrantRecord, grantEventInput } from "./grant-event.ts";
 import { GroupCommitter } from "./group-commit.ts";
 import { appendRejectedEvents } from "./rejected-file.ts";
 import { AuditDeliveryError, type AuditSink, type RejectedAuditEvent } from "./sink.ts";
 import { AuditSpool } from "./spool.ts";
 import { replaySpoolBatch } from "./spool-replay.ts";
+
+export type { GrantRecord } from "./grant-event.ts";
 
 /** What to do when the sink cannot take events. */
 export type AuditFailurePolicy = "deny" | "spool";
@@ -34,6 +37,8 @@ export interface AuditLogOptions {
   retryAfterMs?: number;
   /** How often the spool replayer tries the sink while events wait. Default 1000. */
   replayIntervalMs?: number;
+  /** How long `open` waits for the sink to name its newest event id. Default 3000 ms. */
+  openTimeoutMs?: number;
   /** Largest event accepted (serialized bytes). Default 200,000 (CloudWatch allows 256 KiB per event). */
   maxEventBytes?: number;
   now?: () => Date;
@@ -65,20 +70,6 @@ export interface AuditLogStatus {
   lastError?: string;
 }
 
-/** The grant as the token broker reports it (never the token). Unknown extra fields are ignored. */
-export interface GrantRecord {
-  fingerprint: string;
-  installationId: number;
-  repositories: string[];
-  permissions: Record<string, string>;
-  expiresAt: string;
-  reused?: boolean;
-  /** `repository-access` (default) or `installation-listing`. */
-  purpose?: string;
-  /** `all` for an installation-wide (listing) token; absent means exactly `repositories`. */
-  repositorySelection?: string;
-}
-
 const REPLAY_BATCH = 1000;
 
 /**
@@ -93,7 +84,7 @@ export class AuditLog {
   readonly #options: AuditLogOptions;
   readonly #committer: GroupCommitter<AuditEvent>;
   readonly #now: () => Date;
-  readonly #nextId = monotonicFactory();
+  readonly #ids = new AuditIdSource();
   #lane: Promise<unknown> = Promise.resolve();
   #downUntil = 0;
   #sinkDown = false;
@@ -126,6 +117,7 @@ export class AuditLog {
       await spool.open();
     }
     const log = new AuditLog(options, spool);
+    await log.#raiseIdFloor([spool?.lastId]);
     if (spool && spool.pending > 0) log.#scheduleReplay(0);
     return log;
   }
@@ -149,31 +141,7 @@ export class AuditLog {
 
   /** Records a `token.grant`; await it before the token is used (the broker's `onGrant`). */
   recordGrant(grant: GrantRecord, extra: Partial<AuditEventInput> = {}): Promise<AuditEvent> {
-    // Fields are picked one by one: a new field on the broker's grant must not make the strict schema refuse it.
-    const token = {
-      fingerprint: grant.fingerprint,
-      installationId: grant.installationId,
-      repositories: [...grant.repositories],
-      permissions: { ...grant.permissions },
-      expiresAt: grant.expiresAt,
-    };
-    // Lower-cased like policy decisions, so `--repo` and CloudWatch filter patterns match grants and denials alike.
-    const single = grant.repositories.length === 1 ? grant.repositories[0]?.toLowerCase() : undefined;
-    const details = {
-      ...extra.details,
-      ...(grant.reused !== undefined ? { reused: grant.reused } : {}),
-      ...(grant.purpose !== undefined ? { purpose: grant.purpose } : {}),
-      ...(grant.repositorySelection !== undefined ? { repositorySelection: grant.repositorySelection } : {}),
-    };
-    return this.record({
-      ...extra,
-      type: "token.grant",
-      token,
-      ...(single || extra.resource
-        ? { resource: { ...(single ? { repo: single } : {}), ...extra.resource } }
-        : {}),
-      ...(Object.keys(details).length > 0 ? { details } : {}),
-    });
+    return this.record(grantEventInput(grant, extra));
   }
 
   /** False while the sink is known to be failing (`deny`) or the spool cannot be written (`spool`). */
@@ -235,10 +203,24 @@ export class AuditLog {
     await this.#spool?.close();
   }
 
+  /**
+   * Spool replay skips ids at or below the sink's newest, so new ids must sort after every stored one even when
+   * the host clock stepped back across a restart. Asking the sink is bounded: a sink that is down at start must
+   * not hold up the broker (the floor then comes from the spool alone).
+   */
+  async #raiseIdFloor(known: (string | undefined)[]): Promise<void> {
+    const fromSink = this.#sink.lastEventId?.().catch(() => undefined);
+    const timeout = new Promise<undefined>((resolve) => {
+      setTimeout(() => resolve(undefined), this.#options.openTimeoutMs ?? 3000).unref();
+    });
+    const sinkLast = fromSink ? await Promise.race([fromSink, timeout]) : undefined;
+    this.#ids.raiseFloor([...known, sinkLast]);
+  }
+
   #build(input: AuditEventInput): AuditEvent {
     const now = this.#now();
     const { event, redacted } = buildAuditEvent(input, {
-      id: this.#nextId(now.getTime()),
+      id: this.#ids.next(now.getTime()),
       now,
       context: auditContextNow(),
       maxEventBytes: this.#options.maxEventBytes ?? 200_000,

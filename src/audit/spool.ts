@@ -30,6 +30,7 @@ export class AuditSpool {
   #size = 0;
   #cursor: Cursor | undefined;
   #pending = 0;
+  #lastId: string | undefined;
 
   constructor(options: AuditSpoolOptions) {
     this.path = join(options.dir, "spool.jsonl");
@@ -58,6 +59,7 @@ export class AuditSpool {
       for (const event of events) {
         if (this.#cursor && event.id <= this.#cursor.lastId) continue;
         this.#pending += 1;
+        this.#lastId = event.id;
       }
       if (nextOffset === offset) break;
       offset = nextOffset;
@@ -69,6 +71,11 @@ export class AuditSpool {
     return this.#pending;
   }
 
+  /** Id of the newest event waiting in the spool. */
+  get lastId(): string | undefined {
+    return this.#pending > 0 ? this.#lastId : undefined;
+  }
+
   /** Appends events and fsyncs before resolving. */
   async append(events: readonly AuditEvent[]): Promise<void> {
     const handle = this.#requireOpen();
@@ -77,6 +84,7 @@ export class AuditSpool {
     await handle.sync();
     this.#size += data.length;
     this.#pending += events.length;
+    this.#lastId = events.at(-1)?.id ?? this.#lastId;
   }
 
   /** The oldest unacknowledged events, in spool order, with the offset just after each. */

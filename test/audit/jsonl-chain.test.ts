@@ -170,6 +170,28 @@ describe("hash-chained JSONL trail", () => {
     expect(await lines(file?.path as string)).toHaveLength(4);
   });
 
+  it("keeps ids increasing across a restart when the clock stepped back, with truthful times", async () => {
+    const { dir, cleanup } = await tempDir("clock");
+    cleanups.push(cleanup);
+    const later = new Date("2026-11-30T12:00:00.000Z");
+    const earlier = new Date("2026-11-30T11:59:00.000Z");
+    const first = await AuditLog.open({
+      sink: new JsonlAuditSink({ dir, prefix: "audit", now: () => later }),
+      now: () => later,
+    });
+    const a = await first.record(toolCall(1));
+    await first.close();
+    const second = await AuditLog.open({
+      sink: new JsonlAuditSink({ dir, prefix: "audit", now: () => earlier }),
+      now: () => earlier,
+    });
+    const b = await second.record(toolCall(2));
+    await second.close();
+    expect(b.id > a.id).toBe(true);
+    expect(b.time).toBe(earlier.toISOString());
+    expect(await verifyJsonlTrail({ dir, prefix: "audit" })).toMatchObject({ ok: true, events: 2 });
+  });
+
   it("refuses to continue a chain whose last event is unreadable", async () => {
     const { dir, files } = await trail(2);
     await rewrite(files[0]?.path as string, (ls) => [...ls.slice(0, 1), "not json"]);
