@@ -189,6 +189,27 @@ describe("AuditLog", () => {
     await log.close();
   });
 
+  it("recovers by itself under deny: after retryAfterMs the next record tries the sink again", async () => {
+    const { dir, cleanup } = await tempDir("recover");
+    cleanups.push(cleanup);
+    const { writeFile, rm } = await import("node:fs/promises");
+    const target = join(dir, "trail");
+    await writeFile(target, "not a directory");
+    const log = await AuditLog.open({
+      sink: new JsonlAuditSink({ dir: target, prefix: "audit" }),
+      retryAfterMs: 100,
+    });
+    await expect(log.record(toolCall(1))).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
+    expect(log.healthy()).toBe(false);
+    await rm(target);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(log.healthy()).toBe(true);
+    await expect(log.record(toolCall(2))).resolves.toMatchObject({ type: "tool.call" });
+    expect(log.status()).toMatchObject({ sinkHealthy: true, deliveryFailures: 1, recorded: 1 });
+    await log.close();
+    expect(await storedEvents(target)).toHaveLength(1);
+  });
+
   it("opens from the config's audit section: JSONL files beside audit.file, spool in its spool/ directory", async () => {
     const { dir, cleanup } = await tempDir("config");
     cleanups.push(cleanup);
