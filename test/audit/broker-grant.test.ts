@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditLog } from "../../src/audit/audit-log.ts";
 import { runWithAuditContext } from "../../src/audit/context.ts";
@@ -11,7 +12,7 @@ import { verifyJsonlTrail } from "../../src/audit/verify.ts";
 import { CloudWatchAuditSink } from "../../src/aws/cloudwatch-audit-sink.ts";
 import { type RunningAwsEmulator, startAwsEmulator } from "../../wrangler-free-local/aws/index.ts";
 import { brokerFor, type GitHubEmulator, startGitHub } from "../broker/harness.ts";
-import { allBytesUnder, tempDir } from "./helpers.ts";
+import { allBytesUnder, readStream, tempDir } from "./helpers.ts";
 
 let work: { dir: string; cleanup: () => Promise<void> };
 let github: GitHubEmulator;
@@ -136,5 +137,59 @@ describe("the real token broker with the audit hooks", () => {
       aws.faults.clear({ id: fault.id });
     }
     await log.close();
+  });
+
+  it("under spool, a CloudWatch outage during 100 concurrent calls loses and duplicates no grant", async () => {
+    github.log.reset();
+    const credentials = { accessKeyId: "AKIATEST", secretAccessKey: "test" };
+    const log = await AuditLog.open({
+      sink: new CloudWatchAuditSink({
+        logGroup: "/repogate/broker",
+        logStream: "spooled",
+        endpoint: aws.url,
+        credentials,
+        maxAttempts: 2,
+        baseDelayMs: 5,
+      }),
+      onFailure: "spool",
+      spoolDir: join(work.dir, "spool-broker"),
+      replayIntervalMs: 60_000,
+      maxBatch: 10,
+    });
+    const { broker } = await brokerFor(github, { hooks: brokerAuditHooks(log) });
+    await log.record({ type: "policy.load", outcome: "ok" });
+    aws.faults.set({ service: "logs", kind: "unavailable", operation: "PutLogEvents", count: 6 });
+    aws.faults.set({ service: "logs", kind: "throttle", operation: "PutLogEvents", count: 4 });
+    const results = await Promise.allSettled(
+      Array.from({ length: 100 }, () =>
+        broker.withToken({ repository: "mycompany/web", operation: "read" }, async (octokit) => {
+          await octokit.rest.repos.get({ owner: "mycompany", repo: "web" });
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+    await broker.drain();
+    expect(log.status().spooled).toBeGreaterThan(0);
+    // Each replay pass stops at the first failed write; the outage ends once its injected faults are used up.
+    for (let pass = 0; pass < 20 && log.status().spooled > 0; pass++) await log.replayNow();
+    expect(aws.faults.list()).toEqual([]);
+    expect(log.status().spooled).toBe(0);
+    await log.close();
+    const client = new CloudWatchLogsClient({ endpoint: aws.url, region: "us-east-1", credentials });
+    const stored = (await readStream(client, "/repogate/broker", "spooled")).map(
+      (e) => JSON.parse(e.message) as AuditEvent,
+    );
+    client.destroy();
+    const minted = github.log.mints.map((m) => m.tokenFingerprint).sort();
+    expect(minted).toHaveLength(100);
+    const of = (type: string) =>
+      stored
+        .filter((e) => e.type === type)
+        .map((e) => e.token?.fingerprint.slice(0, 12))
+        .sort();
+    expect(of("token.grant")).toEqual(minted);
+    expect(of("token.revoke")).toEqual(minted);
+    expect(new Set(stored.map((e) => e.id)).size).toBe(stored.length);
+    expect(stored.map((e) => e.id)).toEqual(stored.map((e) => e.id).sort());
   });
 });
