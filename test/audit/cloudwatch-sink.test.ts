@@ -182,6 +182,29 @@ describe("CloudWatch audit sink", () => {
     }
   });
 
+  it("replays in the background once CloudWatch recovers, without anyone calling replayNow", async () => {
+    const { dir, cleanup } = await tempDir("spool-bg");
+    try {
+      const fault = emulator.faults.set({ service: "logs", kind: "throttle" });
+      const log = await AuditLog.open({
+        sink: sink("spool-bg", { maxAttempts: 1 }),
+        onFailure: "spool",
+        spoolDir: join(dir, "spool"),
+        replayIntervalMs: 50,
+      });
+      const recorded = await Promise.all(Array.from({ length: 25 }, (_, i) => log.record(toolCall(i))));
+      expect(log.status().spooled).toBe(25);
+      emulator.faults.clear({ id: fault.id });
+      const deadline = Date.now() + 5_000;
+      while (log.status().spooled > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      expect(log.status()).toMatchObject({ spooled: 0, replayed: 25, sinkHealthy: true });
+      await log.close();
+      expect(await storedIds("spool-bg")).toEqual(recorded.map((e) => e.id));
+    } finally {
+      await cleanup();
+    }
+  });
+
   it("replays a spool left by a previous run without sending what CloudWatch already holds", async () => {
     const { dir, cleanup } = await tempDir("spool-restart");
     try {
