@@ -5,6 +5,7 @@ import {
   CreateLogStreamCommand,
   GetLogEventsCommand,
   PutLogEventsCommand,
+  type PutLogEventsCommandOutput,
   type RejectedLogEventsInfo,
 } from "@aws-sdk/client-cloudwatch-logs";
 import { chainEvent, GENESIS_HASH } from "../audit/chain.ts";
@@ -213,9 +214,9 @@ export class CloudWatchAuditSink implements AuditSink {
     const delivered: string[] = [];
     const rejected: RejectedAuditEvent[] = [];
     for (const batch of splitIntoPutBatches(drafts, this.#limits)) {
-      let response: Awaited<ReturnType<typeof this.sendBatch>>;
+      let response: PutLogEventsCommandOutput;
       try {
-        response = await this.sendBatch(batch);
+        response = await this.#sendBatch(batch);
       } catch (error) {
         throw new AuditDeliveryError(
           `CloudWatch Logs did not accept ${events.length - delivered.length - rejected.length} audit event(s) ` +
@@ -246,7 +247,7 @@ export class CloudWatchAuditSink implements AuditSink {
   }
 
   /** One PutLogEvents call (with retries); recreates a deleted group or stream once. */
-  private async sendBatch(batch: readonly LogEventDraft[]) {
+  async #sendBatch(batch: readonly LogEventDraft[]): Promise<PutLogEventsCommandOutput> {
     const { logGroup, logStream } = this.#options;
     const logEvents = batch.map((d) => ({ timestamp: d.timestamp, message: d.message }));
     const send = () =>
