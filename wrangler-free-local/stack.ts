@@ -60,14 +60,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const resourceUrl = `${brokerUrl}/mcp`;
   const started: { close(): Promise<void> }[] = [];
   const closeAll = async () => {
-    // Reverse start order; one failing close must not keep the others running.
-    const results = await Promise.allSettled(started.reverse().map((service) => service.close()));
-    const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failed.length > 0)
-      throw new AggregateError(
-        failed.map((r) => r.reason),
-        "some local services failed to stop",
-      );
+    // One at a time in reverse start order: the broker finishes its in-flight calls (and revokes their
+    // tokens at the GitHub emulator) before the emulators go away. One failing close must not keep the
+    // others running.
+    const failures: unknown[] = [];
+    for (const service of started.splice(0).reverse()) {
+      await service.close().catch((error: unknown) => failures.push(error));
+    }
+    if (failures.length > 0) throw new AggregateError(failures, "some local services failed to stop");
   };
 
   try {

@@ -1,0 +1,88 @@
+/**
+ * Shutdown as SIGTERM does it (`startServer().close()` is what `repogate serve` and `repogate local` run): the
+ * broker stops taking requests, lets the in-flight tool call finish, revokes its token and flushes the audit
+ * trail before the process would exit.
+ */
+import { readdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { verifyJsonlFiles } from "../../src/audit/index.ts";
+import { devLogin } from "../../wrangler-free-local/idp/dev-login-client.ts";
+import { startLocalStack } from "../../wrangler-free-local/stack.ts";
+import { callTool, connectWithToken, emulatorLog, freePort, makeDataDir, USERS } from "./stack.ts";
+
+describe("graceful shutdown", () => {
+  let dataDir: string;
+  afterAll(async () => {
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("finishes the in-flight call, revokes its token and flushes its audit events", async () => {
+    dataDir = await makeDataDir("repogate-e2e-shutdown-");
+    const stack = await startLocalStack({
+      dataDir,
+      ports: { broker: await freePort(), github: 0, idp: 0, aws: 0 },
+      logLevel: "silent",
+      print: () => {},
+    });
+    const { broker, idp, github } = stack.description;
+    const token = (await devLogin({ issuer: idp.issuer, user: USERS.alice, resource: broker.mcpUrl }))
+      .access_token;
+    const client = await connectWithToken(broker.mcpUrl, token);
+
+    // Slow the file read down so the call is still in flight when shutdown starts.
+    const fault = await fetch(`${github.url}/_emulator/faults`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        kind: "latency",
+        latencyMs: 1500,
+        pathPrefix: "/repos/mycompany/web/contents",
+        count: 1,
+      }),
+    });
+    expect(fault.ok).toBe(true);
+    const inFlight = callTool(client, "get_file_contents", {
+      owner: "mycompany",
+      repo: "web",
+      path: "README.md",
+    });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const before = await emulatorLog(github.url);
+    expect(before.mints).toHaveLength(1);
+    expect(before.revocations).toHaveLength(0);
+
+    const closing = stack.close();
+    const result = await inFlight;
+    expect(result.isError).toBe(false);
+    expect(result.text).toContain("# web");
+    await closing;
+
+    // Nothing new is accepted once the broker has stopped.
+    await expect(fetch(broker.mcpUrl, { method: "POST", body: "{}" })).rejects.toThrow();
+
+    const files = (await readdir(path.join(dataDir, "audit"))).filter((f) => f.endsWith(".jsonl")).sort();
+    const lines = (await Promise.all(files.map((f) => readFile(path.join(dataDir, "audit", f), "utf8"))))
+      .join("")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; outcome?: string; token?: { fingerprint: string } });
+    const grant = lines.find((l) => l.type === "token.grant");
+    expect(grant).toBeDefined();
+    expect(
+      before.mints[0]?.tokenFingerprint &&
+        grant?.token?.fingerprint.startsWith(before.mints[0].tokenFingerprint),
+    ).toBe(true);
+    expect(
+      lines.filter((l) => l.type === "token.revoke" && l.token?.fingerprint === grant?.token?.fingerprint),
+    ).toHaveLength(1);
+    expect(lines.some((l) => l.type === "tool.call" && l.outcome === "ok")).toBe(true);
+    const verified = await verifyJsonlFiles(
+      files.map((f) => ({ path: path.join(dataDir, "audit", f) })),
+      {
+        requireGenesis: true,
+      },
+    );
+    expect(verified.ok).toBe(true);
+  }, 60_000);
+});
