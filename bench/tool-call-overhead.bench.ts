@@ -33,11 +33,14 @@ const { values } = parseArgs({
     requests: { type: "string", default: "200" },
     concurrency: { type: "string", default: "1,16" },
     warmup: { type: "string", default: "10" },
+    rounds: { type: "string", default: "4" },
   },
 });
 const REQUESTS = Number(values.requests);
 const CONCURRENCIES = values.concurrency.split(",").map(Number);
 const WARMUP = Number(values.warmup);
+/** Each row's requests are split into rounds alternating direct and broker, so drift on a shared machine hits both. */
+const ROUNDS = Math.max(1, Number(values.rounds));
 const HOST = "127.0.0.1";
 const OWNER = "mycompany";
 const REPO = "web";
@@ -87,6 +90,13 @@ function percentile(sorted: number[], p: number): number {
   return sorted[index] ?? Number.NaN;
 }
 
+function median(values: number[]): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+}
+
 interface Row {
   concurrency: number;
   path: "direct" | "broker";
@@ -120,6 +130,24 @@ interface Upstream {
   foreignTokenRequests: number;
   kmsSigns: number;
   auditEvents: number;
+  /** Time the GitHub emulator spent answering each mint and each read (part of the broker's latency). */
+  mintMs: number[];
+  readMs: number[];
+}
+
+function mergeTimings(a: Timing, b: Timing): Timing {
+  return { latencies: [...a.latencies, ...b.latencies], elapsedMs: a.elapsedMs + b.elapsedMs };
+}
+
+function mergeUpstream(a: Upstream, b: Upstream): Upstream {
+  const merged = { ...a };
+  for (const key of Object.keys(a) as (keyof Upstream)[]) {
+    const x = a[key];
+    const y = b[key];
+    if (Array.isArray(x) && Array.isArray(y)) (merged[key] as number[]) = [...x, ...y];
+    else (merged[key] as number) = (x as number) + (y as number);
+  }
+  return merged;
 }
 
 const failures: string[] = [];
@@ -277,6 +305,8 @@ try {
       ).length,
       kmsSigns: aws.calls.count("kms", "Sign") - signsBefore,
       auditEvents: broker.repogate.audit.status().recorded - auditBefore,
+      mintMs: requestsSeen.filter((r) => r.path.endsWith("/access_tokens")).map((r) => r.durationMs),
+      readMs: reads.map((r) => r.durationMs),
     };
     return { timing, upstream };
   };
@@ -288,14 +318,41 @@ try {
   const rows: Row[] = [];
   const upstreams: { concurrency: number; upstream: Upstream }[] = [];
   for (const concurrency of CONCURRENCIES) {
-    rows.push(summarize(concurrency, "direct", await run(concurrency, REQUESTS, directRead)));
-    const measured = await measureBroker(concurrency, REQUESTS);
-    rows.push(summarize(concurrency, "broker", measured.timing));
-    upstreams.push({ concurrency, upstream: measured.upstream });
+    let direct: Timing | undefined;
+    let brokered: { timing: Timing; upstream: Upstream } | undefined;
+    for (let round = 0; round < ROUNDS; round++) {
+      const share = Math.floor(REQUESTS / ROUNDS) + (round < REQUESTS % ROUNDS ? 1 : 0);
+      const runDirect = async () => {
+        const timing = await run(concurrency, share, directRead);
+        direct = direct ? mergeTimings(direct, timing) : timing;
+      };
+      const runBroker = async () => {
+        const m = await measureBroker(concurrency, share);
+        brokered = brokered
+          ? {
+              timing: mergeTimings(brokered.timing, m.timing),
+              upstream: mergeUpstream(brokered.upstream, m.upstream),
+            }
+          : m;
+      };
+      // Alternate which path goes first, so neither always runs on a warmer (or busier) machine.
+      if (round % 2 === 0) {
+        await runDirect();
+        await runBroker();
+      } else {
+        await runBroker();
+        await runDirect();
+      }
+    }
+    if (!direct || !brokered) throw new Error("no requests measured");
+    rows.push(summarize(concurrency, "direct", direct));
+    rows.push(summarize(concurrency, "broker", brokered.timing));
+    upstreams.push({ concurrency, upstream: brokered.upstream });
   }
 
   console.log(
-    `get_file_contents ${OWNER}/${REPO}/${PATH}: ${REQUESTS} requests per row, after ${WARMUP} warm-up calls`,
+    `get_file_contents ${OWNER}/${REPO}/${PATH}: ${REQUESTS} requests per row (${ROUNDS} alternating rounds), ` +
+      `after ${WARMUP} warm-up calls`,
   );
   console.log("  (a) direct = octokit + pre-minted installation token against the GitHub emulator");
   console.log(
@@ -330,6 +387,12 @@ try {
     console.log(
       `  ${label.padEnd(9)} ${String(u.calls).padStart(6)}  ${per(u.mints)}  ${per(u.reads)}  ${per(u.revocations)}  ` +
         `  ${String(u.otherAppRequests).padStart(13)}  ${String(u.kmsSigns).padStart(9)}  ${per(u.auditEvents)}`,
+    );
+  }
+  console.log("\nGitHub emulator's own time per broker call (median, included in the broker's latency):");
+  for (const { concurrency, upstream: u } of upstreams) {
+    console.log(
+      `  conc ${String(concurrency).padEnd(4)} mint ${median(u.mintMs).toFixed(0)} ms, read ${median(u.readMs).toFixed(0)} ms`,
     );
   }
 
