@@ -1,10 +1,10 @@
 import { type FileHandle, mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
-import { chainEvent, GENESIS_HASH } from "./chain.ts";
-import { AuditClosedError, AuditSourceError } from "./errors.ts";
-import { type AuditEvent, parseStoredEvent } from "./event.ts";
+import { chainEvent } from "./chain.ts";
+import { ChainedAuditSink, parseChainHead } from "./chained-sink.ts";
+import { AuditSourceError } from "./errors.ts";
+import type { AuditEvent } from "./event.ts";
 import { type JsonlLocation, jsonlFileName, listJsonlFiles, readFileTail } from "./jsonl-files.ts";
-import type { AuditSink } from "./sink.ts";
 
 /** Options of the local hash-chained JSONL sink. */
 export interface JsonlAuditSinkOptions extends JsonlLocation {
@@ -46,20 +46,16 @@ function utcDay(date: Date): string {
  * and `hash`; each `append` call is one write and one fsync (group commit happens in `AuditLog`, which hands
  * over whole batches). Files rotate by size or UTC day and the chain continues across them and across restarts.
  */
-export class JsonlAuditSink implements AuditSink {
+export class JsonlAuditSink extends ChainedAuditSink {
   readonly name: string;
   readonly #options: Required<Omit<JsonlAuditSinkOptions, "onWarning">> &
     Pick<JsonlAuditSinkOptions, "onWarning">;
   #file: OpenFile | undefined;
-  #lastHash = GENESIS_HASH;
-  #lastId: string | undefined;
-  #opened: Promise<void> | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
-  #closed = false;
   #needsRollback = false;
   readonly #stats: JsonlSinkStats = { batches: 0, events: 0, fsyncs: 0, rotations: 0 };
 
   constructor(options: JsonlAuditSinkOptions) {
+    super();
     this.#options = {
       maxFileBytes: DEFAULT_MAX_FILE_BYTES,
       rotateDaily: true,
@@ -74,46 +70,13 @@ export class JsonlAuditSink implements AuditSink {
     return { ...this.#stats };
   }
 
-  /** The hash the next event will carry as `prevHash`. */
-  async chainHead(): Promise<string> {
-    await this.#open();
-    return this.#lastHash;
-  }
-
-  async lastEventId(): Promise<string | undefined> {
-    await this.#open();
-    return this.#lastId;
-  }
-
-  append(events: readonly AuditEvent[]): Promise<void> {
-    if (this.#closed) return Promise.reject(new AuditClosedError());
-    const run = this.#queue.then(() => this.#write(events));
-    this.#queue = run.catch(() => undefined);
-    return run;
-  }
-
-  async flush(): Promise<void> {
-    await this.#queue;
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#queue;
+  protected async release(): Promise<void> {
     await this.#file?.handle.close();
     this.#file = undefined;
   }
 
-  #open(): Promise<void> {
-    this.#opened ??= this.#openNewest().catch((error: unknown) => {
-      this.#opened = undefined;
-      throw error;
-    });
-    return this.#opened;
-  }
-
   /** Continues the chain from the newest file's last event, cutting off a torn (crash-interrupted) last line. */
-  async #openNewest(): Promise<void> {
+  protected async openStore(): Promise<void> {
     await mkdir(this.#options.dir, { recursive: true, mode: 0o700 });
     const files = await listJsonlFiles(this.#options);
     const newest = files.at(-1);
@@ -131,16 +94,14 @@ export class JsonlAuditSink implements AuditSink {
         );
       }
       if (tail.lastLine !== undefined) {
-        const parsed = safeJson(tail.lastLine);
-        const event = parsed === undefined ? undefined : parseStoredEvent(parsed);
-        if (!event?.ok || !event.event.hash) {
+        const head = parseChainHead(tail.lastLine);
+        if (!head) {
           throw new AuditSourceError(
             `audit file ${newest.path} ends with an event that cannot be read, so the hash chain cannot be ` +
               "continued; run `repogate audit verify` and move the damaged file aside after investigating.",
           );
         }
-        this.#lastHash = event.event.hash;
-        this.#lastId = event.event.id;
+        this.chain = head;
       }
     } catch (error) {
       await handle.close();
@@ -163,14 +124,12 @@ export class JsonlAuditSink implements AuditSink {
     return this.#file;
   }
 
-  async #write(events: readonly AuditEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    await this.#open();
+  protected async writeBatch(events: readonly AuditEvent[]): Promise<void> {
     if (this.#needsRollback && this.#file) {
       await this.#file.handle.truncate(this.#file.size);
       this.#needsRollback = false;
     }
-    let prevHash = this.#lastHash;
+    let prevHash = this.chain.hash;
     const lines: string[] = [];
     for (const event of events) {
       const chained = chainEvent(event, prevHash);
@@ -202,20 +161,10 @@ export class JsonlAuditSink implements AuditSink {
       throw error;
     }
     file.size += data.length;
-    this.#lastHash = prevHash;
-    this.#lastId = events.at(-1)?.id;
+    this.chain = { hash: prevHash, id: events.at(-1)?.id };
     this.#stats.batches += 1;
     this.#stats.fsyncs += 1;
     this.#stats.events += events.length;
-  }
-}
-
-function safeJson(line: string): unknown {
-  try {
-    return JSON.parse(line);
-  } catch {
-    // An unparsable line is reported by the caller as a damaged file.
-    return undefined;
   }
 }
 

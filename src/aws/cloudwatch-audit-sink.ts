@@ -8,10 +8,11 @@ import {
   type PutLogEventsCommandOutput,
   type RejectedLogEventsInfo,
 } from "@aws-sdk/client-cloudwatch-logs";
-import { chainEvent, GENESIS_HASH } from "../audit/chain.ts";
-import { AuditClosedError, AuditSourceError } from "../audit/errors.ts";
-import { type AuditEvent, parseStoredEvent } from "../audit/event.ts";
-import { AuditDeliveryError, type AuditSink, type RejectedAuditEvent } from "../audit/sink.ts";
+import { chainEvent } from "../audit/chain.ts";
+import { ChainedAuditSink, parseChainHead } from "../audit/chained-sink.ts";
+import { AuditSourceError } from "../audit/errors.ts";
+import type { AuditEvent } from "../audit/event.ts";
+import { AuditDeliveryError, type RejectedAuditEvent } from "../audit/sink.ts";
 import {
   type LogEventDraft,
   PUT_LOG_EVENTS_LIMITS,
@@ -73,20 +74,16 @@ function rejectedIndexes(
  * one at a time to keep order; throttling, 5xx and network errors are retried with jittered backoff; events in
  * `rejectedLogEventsInfo` are reported as rejected, never as delivered.
  */
-export class CloudWatchAuditSink implements AuditSink {
+export class CloudWatchAuditSink extends ChainedAuditSink {
   readonly name: string;
   readonly #options: CloudWatchAuditSinkOptions;
   readonly #client: CloudWatchLogsClient;
   readonly #ownsClient: boolean;
   readonly #limits: PutLogEventsLimits;
-  #ready: Promise<void> | undefined;
-  #lastHash = GENESIS_HASH;
-  #lastId: string | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
-  #closed = false;
   readonly #stats: CloudWatchSinkStats = { putCalls: 0, events: 0, retries: 0, rejectedEvents: 0 };
 
   constructor(options: CloudWatchAuditSinkOptions) {
+    super();
     this.#options = options;
     this.name = `cloudwatch:${options.logGroup}/${options.logStream}`;
     this.#limits = { ...PUT_LOG_EVENTS_LIMITS, ...options.limits };
@@ -106,32 +103,7 @@ export class CloudWatchAuditSink implements AuditSink {
     return { ...this.#stats };
   }
 
-  async lastEventId(): Promise<string | undefined> {
-    await this.#init();
-    return this.#lastId;
-  }
-
-  /** The hash the next event will carry as `prevHash`. */
-  async chainHead(): Promise<string> {
-    await this.#init();
-    return this.#lastHash;
-  }
-
-  append(events: readonly AuditEvent[]): Promise<void> {
-    if (this.#closed) return Promise.reject(new AuditClosedError());
-    const run = this.#queue.then(() => this.#put(events));
-    this.#queue = run.catch(() => undefined);
-    return run;
-  }
-
-  async flush(): Promise<void> {
-    await this.#queue;
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#queue;
+  protected async release(): Promise<void> {
     if (this.#ownsClient) this.#client.destroy();
   }
 
@@ -142,15 +114,8 @@ export class CloudWatchAuditSink implements AuditSink {
     });
   }
 
-  #init(): Promise<void> {
-    this.#ready ??= this.#prepare().catch((error: unknown) => {
-      this.#ready = undefined;
-      throw error;
-    });
-    return this.#ready;
-  }
-
-  async #prepare(): Promise<void> {
+  /** Creates the group and stream when asked to, and continues the chain from the stream's last event. */
+  protected async openStore(): Promise<void> {
     if (this.#options.createIfMissing ?? true) await this.#ensureStream();
     const { logGroup, logStream } = this.#options;
     const tail = await this.#call((abortSignal) =>
@@ -166,20 +131,14 @@ export class CloudWatchAuditSink implements AuditSink {
     );
     const last = tail.events?.at(-1)?.message;
     if (last === undefined) return;
-    let parsed: ReturnType<typeof parseStoredEvent>;
-    try {
-      parsed = parseStoredEvent(JSON.parse(last));
-    } catch (error) {
-      parsed = { ok: false, problem: (error as Error).message };
-    }
-    if (!parsed.ok || !parsed.event.hash) {
+    const head = parseChainHead(last);
+    if (!head) {
       throw new AuditSourceError(
         `the last event of ${this.name} is not a chained audit event, so the chain cannot continue; ` +
           "write to a new log stream and investigate this one with `repogate audit verify --cloudwatch`.",
       );
     }
-    this.#lastHash = parsed.event.hash;
-    this.#lastId = parsed.event.id;
+    this.chain = head;
   }
 
   async #ensureStream(): Promise<void> {
@@ -197,10 +156,8 @@ export class CloudWatchAuditSink implements AuditSink {
     ).catch(tolerate);
   }
 
-  async #put(events: readonly AuditEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    await this.#init();
-    let prevHash = this.#lastHash;
+  protected async writeBatch(events: readonly AuditEvent[]): Promise<void> {
+    let prevHash = this.chain.hash;
     const drafts: (LogEventDraft & { hash: string })[] = events.map((event) => {
       const chained = chainEvent(event, prevHash);
       prevHash = chained.hash;
@@ -232,8 +189,7 @@ export class CloudWatchAuditSink implements AuditSink {
       });
       // The chain moves past rejected events too: the gap stays visible to `verify` instead of being hidden.
       const last = batch.at(-1) as LogEventDraft & { hash: string };
-      this.#lastHash = last.hash;
-      this.#lastId = last.id;
+      this.chain = { hash: last.hash, id: last.id };
     }
     this.#stats.events += delivered.length;
     if (rejected.length > 0) {
