@@ -1,12 +1,11 @@
 import { z } from "zod";
-import { describeTarget, withRepositoryAccess } from "../access.ts";
+import { defineRepositoryTool } from "../repository-tool.ts";
 import { jsonResult } from "../results.ts";
 import { ownerArg, repoArg, requiredRefArg } from "./arguments.ts";
 import { commitSummary, filesWithPatches, type GitHubCommit, type GitHubFile } from "./commit-format.ts";
-import { defineTool } from "./definition.ts";
 
 /** compare_refs: how head differs from base (needs `diff`; both refs must pass the branch rules). */
-export const compareRefsTool = defineTool({
+export const compareRefsTool = defineRepositoryTool({
   name: "compare_refs",
   title: "Compare two refs",
   operation: "diff",
@@ -22,60 +21,49 @@ export const compareRefsTool = defineTool({
     head: requiredRefArg("Head of the comparison (the newer side)"),
     include_patch: z.boolean().optional().describe("Include each file's patch (default true)."),
   },
-  repositoryOf: (args) => `${args.owner}/${args.repo}`,
-  target: (args) => describeTarget(args.owner, args.repo, { base: args.base, head: args.head }),
-  run: (ctx, args) =>
-    withRepositoryAccess(
-      ctx,
+  targetDetails: (args) => ({ base: args.base, head: args.head }),
+  refs: (args) => ({ base: args.base, head: args.head }),
+  run: async (access, args, ctx) => {
+    const base = access.refs.base?.pinned ?? args.base;
+    const head = access.refs.head?.pinned ?? args.head;
+    const { data } = await access.octokit.request("GET /repos/{owner}/{repo}/compare/{basehead}", {
+      owner: args.owner,
+      repo: args.repo,
+      basehead: `${base}...${head}`,
+    });
+    const compared = data as unknown as {
+      status: string;
+      ahead_by: number;
+      behind_by: number;
+      total_commits: number;
+      merge_base_commit?: { sha: string };
+      commits: GitHubCommit[];
+      files?: GitHubFile[];
+    };
+    const { files, notices } = filesWithPatches(compared.files ?? [], {
+      includePatches: args.include_patch ?? true,
+      maxBytes: access.decision.maxFileSize,
+      maxFiles: ctx.limits.changedFiles,
+      decision: access.decision,
+    });
+    const cap = ctx.limits.compareCommits;
+    if (compared.commits.length > cap) {
+      notices.push(`[TRUNCATED: ${compared.commits.length} commits; only the first ${cap} are listed.]`);
+    }
+    return jsonResult(
       {
-        tool: "compare_refs",
-        owner: args.owner,
-        repo: args.repo,
-        operation: "diff",
-        refs: { base: args.base, head: args.head },
+        repository: `${args.owner}/${args.repo}`,
+        base: args.base,
+        head: args.head,
+        status: compared.status,
+        ahead_by: compared.ahead_by,
+        behind_by: compared.behind_by,
+        total_commits: compared.total_commits,
+        merge_base: compared.merge_base_commit?.sha ?? null,
+        commits: compared.commits.slice(0, cap).map(commitSummary),
+        files,
       },
-      async (access) => {
-        const base = access.refs.base?.pinned ?? args.base;
-        const head = access.refs.head?.pinned ?? args.head;
-        const { data } = await access.octokit.request("GET /repos/{owner}/{repo}/compare/{basehead}", {
-          owner: args.owner,
-          repo: args.repo,
-          basehead: `${base}...${head}`,
-        });
-        const compared = data as unknown as {
-          status: string;
-          ahead_by: number;
-          behind_by: number;
-          total_commits: number;
-          merge_base_commit?: { sha: string };
-          commits: GitHubCommit[];
-          files?: GitHubFile[];
-        };
-        const { files, notices } = filesWithPatches(compared.files ?? [], {
-          includePatches: args.include_patch ?? true,
-          maxBytes: access.decision.maxFileSize,
-          maxFiles: ctx.limits.changedFiles,
-          decision: access.decision,
-        });
-        const cap = ctx.limits.compareCommits;
-        if (compared.commits.length > cap) {
-          notices.push(`[TRUNCATED: ${compared.commits.length} commits; only the first ${cap} are listed.]`);
-        }
-        return jsonResult(
-          {
-            repository: `${args.owner}/${args.repo}`,
-            base: args.base,
-            head: args.head,
-            status: compared.status,
-            ahead_by: compared.ahead_by,
-            behind_by: compared.behind_by,
-            total_commits: compared.total_commits,
-            merge_base: compared.merge_base_commit?.sha ?? null,
-            commits: compared.commits.slice(0, cap).map(commitSummary),
-            files,
-          },
-          ...notices,
-        );
-      },
-    ),
+      ...notices,
+    );
+  },
 });

@@ -1,12 +1,11 @@
 import { z } from "zod";
-import { describeTarget, withRepositoryAccess } from "../access.ts";
+import { defineRepositoryTool } from "../repository-tool.ts";
 import { jsonResult } from "../results.ts";
 import { ownerArg, repoArg, requiredRefArg } from "./arguments.ts";
 import { commitDetails, filesWithPatches, type GitHubCommit, noDiffNotice } from "./commit-format.ts";
-import { defineTool } from "./definition.ts";
 
 /** get_commit: one commit's message, author, stats and changed files; patches only with `diff`. */
-export const getCommitTool = defineTool({
+export const getCommitTool = defineRepositoryTool({
   name: "get_commit",
   title: "Get one commit",
   operation: "read",
@@ -26,51 +25,46 @@ export const getCommitTool = defineTool({
         "Include each file's patch (default true; needs the diff operation, otherwise patches are left out).",
       ),
   },
-  repositoryOf: (args) => `${args.owner}/${args.repo}`,
-  target: (args) => describeTarget(args.owner, args.repo, { commit: args.ref }),
-  run: (ctx, args) =>
-    withRepositoryAccess(
-      ctx,
-      { tool: "get_commit", owner: args.owner, repo: args.repo, operation: "read", refs: { ref: args.ref } },
-      async (access) => {
-        const ref = access.refs.ref?.pinned ?? args.ref;
-        const wantPatch = args.include_patch ?? true;
-        // The same rule decides every operation on a repository, so the ref check above covers diff too.
-        const diff = ctx.policy().decide({
-          principal: ctx.principal,
-          repository: `${args.owner}/${args.repo}`,
-          operation: "diff",
-        });
-        if (wantPatch) {
-          await ctx.events.onDecision?.({
-            principal: ctx.principal,
-            requestId: ctx.requestId,
-            tool: "get_commit",
-            repository: diff.repository,
-            operation: "diff",
-            ref: args.ref,
-            decision: diff,
-          });
-        }
-        const { data } = await access.octokit.request("GET /repos/{owner}/{repo}/commits/{ref}", {
-          owner: args.owner,
-          repo: args.repo,
-          ref,
-          per_page: ctx.limits.changedFiles,
-        });
-        const commit = data as unknown as GitHubCommit;
-        const includePatches = wantPatch && diff.allowed;
-        const { files, notices } = filesWithPatches(commit.files ?? [], {
-          includePatches,
-          maxBytes: diff.allowed ? diff.maxFileSize : 0,
-          maxFiles: ctx.limits.changedFiles,
-          decision: diff,
-        });
-        if (wantPatch && !diff.allowed) notices.unshift(noDiffNotice(diff));
-        return jsonResult(
-          { repository: `${args.owner}/${args.repo}`, ...commitDetails(commit), files },
-          ...notices,
-        );
-      },
-    ),
+  targetDetails: (args) => ({ commit: args.ref }),
+  refs: (args) => ({ ref: args.ref }),
+  run: async (access, args, ctx) => {
+    const ref = access.refs.ref?.pinned ?? args.ref;
+    const wantPatch = args.include_patch ?? true;
+    // The same rule decides every operation on a repository, so the ref check above covers diff too.
+    const diff = ctx.policy().decide({
+      principal: ctx.principal,
+      repository: `${args.owner}/${args.repo}`,
+      operation: "diff",
+    });
+    if (wantPatch) {
+      await ctx.events.onDecision?.({
+        principal: ctx.principal,
+        requestId: ctx.requestId,
+        tool: "get_commit",
+        repository: diff.repository,
+        operation: "diff",
+        ref: args.ref,
+        decision: diff,
+      });
+    }
+    const { data } = await access.octokit.request("GET /repos/{owner}/{repo}/commits/{ref}", {
+      owner: args.owner,
+      repo: args.repo,
+      ref,
+      per_page: ctx.limits.changedFiles,
+    });
+    const commit = data as unknown as GitHubCommit;
+    const includePatches = wantPatch && diff.allowed;
+    const { files, notices } = filesWithPatches(commit.files ?? [], {
+      includePatches,
+      maxBytes: diff.allowed ? diff.maxFileSize : 0,
+      maxFiles: ctx.limits.changedFiles,
+      decision: diff,
+    });
+    if (wantPatch && !diff.allowed) notices.unshift(noDiffNotice(diff));
+    return jsonResult(
+      { repository: `${args.owner}/${args.repo}`, ...commitDetails(commit), files },
+      ...notices,
+    );
+  },
 });

@@ -1,10 +1,10 @@
 import { formatBytes } from "../../policy/index.ts";
-import { describeTarget, type RepositoryAccess, withRepositoryAccess } from "../access.ts";
+import type { RepositoryAccess } from "../access.ts";
 import { decodeBase64Content, decodeContent, readAtMost } from "../content.ts";
 import { normalizePath } from "../paths.ts";
+import { defineRepositoryTool } from "../repository-tool.ts";
 import { jsonResult, ruleName, textResult } from "../results.ts";
 import { optionalRefArg, ownerArg, pathArg, repoArg } from "./arguments.ts";
-import { defineTool } from "./definition.ts";
 
 interface ContentEntry {
   type?: string;
@@ -50,7 +50,7 @@ async function fileBytes(
 }
 
 /** get_file_contents: a file's text (capped), a binary file's description, or a directory listing. */
-export const getFileContentsTool = defineTool({
+export const getFileContentsTool = defineRepositoryTool({
   name: "get_file_contents",
   title: "Get file or directory contents",
   operation: "read",
@@ -68,66 +68,55 @@ export const getFileContentsTool = defineTool({
     ).optional(),
     ref: optionalRefArg,
   },
-  repositoryOf: (args) => `${args.owner}/${args.repo}`,
-  target: (args) => describeTarget(args.owner, args.repo, { path: args.path, ref: args.ref }),
-  run: (ctx, args) =>
-    withRepositoryAccess(
-      ctx,
-      {
-        tool: "get_file_contents",
-        owner: args.owner,
-        repo: args.repo,
-        operation: "read",
-        refs: { ref: args.ref },
-      },
-      async (access) => {
-        const path = normalizePath(args.path);
-        // Without a ref restriction the default branch needs no lookup: GitHub reads it when ref is omitted.
-        const ref = access.refs.ref?.pinned;
-        const { data } = await access.octokit.request("GET /repos/{owner}/{repo}/contents/{path}", {
-          owner: args.owner,
-          repo: args.repo,
-          path,
-          ...(ref ? { ref } : {}),
-        });
-        const where = `${args.owner}/${args.repo}:${path || "/"} at ${ref ?? "the default branch"}`;
-        if (Array.isArray(data)) {
-          const entries = (data as ContentEntry[]).map((e) => ({
-            name: e.name,
-            path: e.path,
-            type: e.type,
-            size: e.size ?? 0,
-          }));
-          return jsonResult({
-            repository: `${args.owner}/${args.repo}`,
-            path: path || "/",
-            ref: ref ?? "(default branch)",
-            entries,
-          });
-        }
-        const entry = data as ContentEntry;
-        if (entry.type === "symlink") {
-          return textResult(`${where} is a symbolic link to ${JSON.stringify(entry.target ?? "")}.`);
-        }
-        if (entry.type === "submodule") {
-          return textResult(
-            `${where} is a git submodule pinned at commit ${entry.sha}; its contents live in another repository.`,
-          );
-        }
-        if (entry.type !== "file") {
-          return textResult(`${where} is a ${entry.type ?? "thing of unknown type"}; nothing to show.`);
-        }
-        const declared = typeof entry.size === "number" ? entry.size : null;
-        const { bytes, truncatedUpstream } = await fileBytes(access, path, ref, entry);
-        const decoded = decodeContent(bytes, access.decision.maxFileSize, truncatedUpstream);
-        if (decoded.kind === "binary") {
-          return textResult(
-            `${where} is a binary file (${decoded.type}${declared === null ? "" : `, ${formatBytes(declared)}`}, blob ${entry.sha}). Its content is not returned: repogate returns text files only.`,
-          );
-        }
-        const header = `File ${where} (${declared === null ? "size unknown" : formatBytes(declared)}, blob ${entry.sha}):`;
-        const notice = decoded.truncated ? truncationNotice(access, decoded.returnedBytes, declared) : "";
-        return textResult(header, decoded.text, notice);
-      },
-    ),
+  targetDetails: (args) => ({ path: args.path, ref: args.ref }),
+  refs: (args) => ({ ref: args.ref }),
+  run: async (access, args) => {
+    const path = normalizePath(args.path);
+    // Without a ref restriction the default branch needs no lookup: GitHub reads it when ref is omitted.
+    const ref = access.refs.ref?.pinned;
+    const { data } = await access.octokit.request("GET /repos/{owner}/{repo}/contents/{path}", {
+      owner: args.owner,
+      repo: args.repo,
+      path,
+      ...(ref ? { ref } : {}),
+    });
+    const where = `${args.owner}/${args.repo}:${path || "/"} at ${ref ?? "the default branch"}`;
+    if (Array.isArray(data)) {
+      const entries = (data as ContentEntry[]).map((e) => ({
+        name: e.name,
+        path: e.path,
+        type: e.type,
+        size: e.size ?? 0,
+      }));
+      return jsonResult({
+        repository: `${args.owner}/${args.repo}`,
+        path: path || "/",
+        ref: ref ?? "(default branch)",
+        entries,
+      });
+    }
+    const entry = data as ContentEntry;
+    if (entry.type === "symlink") {
+      return textResult(`${where} is a symbolic link to ${JSON.stringify(entry.target ?? "")}.`);
+    }
+    if (entry.type === "submodule") {
+      return textResult(
+        `${where} is a git submodule pinned at commit ${entry.sha}; its contents live in another repository.`,
+      );
+    }
+    if (entry.type !== "file") {
+      return textResult(`${where} is a ${entry.type ?? "thing of unknown type"}; nothing to show.`);
+    }
+    const declared = typeof entry.size === "number" ? entry.size : null;
+    const { bytes, truncatedUpstream } = await fileBytes(access, path, ref, entry);
+    const decoded = decodeContent(bytes, access.decision.maxFileSize, truncatedUpstream);
+    if (decoded.kind === "binary") {
+      return textResult(
+        `${where} is a binary file (${decoded.type}${declared === null ? "" : `, ${formatBytes(declared)}`}, blob ${entry.sha}). Its content is not returned: repogate returns text files only.`,
+      );
+    }
+    const header = `File ${where} (${declared === null ? "size unknown" : formatBytes(declared)}, blob ${entry.sha}):`;
+    const notice = decoded.truncated ? truncationNotice(access, decoded.returnedBytes, declared) : "";
+    return textResult(header, decoded.text, notice);
+  },
 });

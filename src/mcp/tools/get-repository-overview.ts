@@ -1,9 +1,9 @@
 import { formatBytes } from "../../policy/index.ts";
-import { describeTarget, type RepositoryAccess, withRepositoryAccess } from "../access.ts";
+import type { RepositoryAccess } from "../access.ts";
 import { decodeBase64Content, decodeContent, readAtMost } from "../content.ts";
+import { defineRepositoryTool } from "../repository-tool.ts";
 import { jsonResult, textResult } from "../results.ts";
 import { ownerArg, repoArg } from "./arguments.ts";
-import { defineTool } from "./definition.ts";
 
 interface TreeItem {
   path?: string;
@@ -90,7 +90,7 @@ async function readme(
 }
 
 /** get_repository_overview: what a repository is, at a glance, for orientation before reading files. */
-export const getRepositoryOverviewTool = defineTool({
+export const getRepositoryOverviewTool = defineRepositoryTool({
   name: "get_repository_overview",
   title: "Get repository overview",
   operation: "analyze",
@@ -99,61 +99,47 @@ export const getRepositoryOverviewTool = defineTool({
     "Needs the analyze operation. Only repositories the policy allows work (see list_repositories); a denial names the policy rule and what it allows.",
   ].join(" "),
   inputSchema: { owner: ownerArg, repo: repoArg },
-  repositoryOf: (args) => `${args.owner}/${args.repo}`,
-  target: (args) => describeTarget(args.owner, args.repo, {}),
-  run: (ctx, args) =>
-    withRepositoryAccess(
-      ctx,
-      // No ref argument, but the README and tree are read at the default branch, which must be allowed.
-      {
-        tool: "get_repository_overview",
-        owner: args.owner,
-        repo: args.repo,
-        operation: "analyze",
-        refs: { ref: undefined },
-      },
-      async (access) => {
-        const { data: repository } = await access.octokit.request("GET /repos/{owner}/{repo}", {
-          owner: args.owner,
-          repo: args.repo,
-        });
-        const ref = access.refs.ref?.pinned ?? repository.default_branch;
-        const { data: languages } = await access.octokit.request("GET /repos/{owner}/{repo}/languages", {
-          owner: args.owner,
-          repo: args.repo,
-        });
-        const { data: tree } = await access.octokit.request(
-          "GET /repos/{owner}/{repo}/git/trees/{tree_sha}",
-          {
-            owner: args.owner,
-            repo: args.repo,
-            tree_sha: ref,
-            recursive: "1",
-          },
-        );
-        const cap = Math.min(ctx.limits.readmeBytes, access.decision.maxFileSize);
-        const readmeInfo = await readme(access, ref, cap);
-        const overview = {
-          repository: repository.full_name,
-          description: repository.description ?? null,
-          homepage: repository.homepage || null,
-          default_branch: repository.default_branch,
-          read_at: ref,
-          visibility: repository.visibility ?? (repository.private ? "private" : "public"),
-          archived: repository.archived,
-          topics: repository.topics ?? [],
-          license: repository.license?.spdx_id ?? null,
-          created_at: repository.created_at,
-          pushed_at: repository.pushed_at,
-          languages,
-          tree: treeStats(tree.tree as TreeItem[], tree.truncated),
-        };
-        if (!readmeInfo) return jsonResult({ ...overview, readme: null });
-        const { text, ...readmeMeta } = readmeInfo;
-        return textResult(
-          JSON.stringify({ ...overview, readme: readmeMeta }, null, 2),
-          typeof text === "string" ? `README (${String(readmeMeta.path)}):\n${text}` : "",
-        );
-      },
-    ),
+  targetDetails: () => ({}),
+  // No ref argument, but the README and tree are read at the default branch, which must be allowed.
+  refs: () => ({ ref: undefined }),
+  run: async (access, args, ctx) => {
+    const { data: repository } = await access.octokit.request("GET /repos/{owner}/{repo}", {
+      owner: args.owner,
+      repo: args.repo,
+    });
+    const ref = access.refs.ref?.pinned ?? repository.default_branch;
+    const { data: languages } = await access.octokit.request("GET /repos/{owner}/{repo}/languages", {
+      owner: args.owner,
+      repo: args.repo,
+    });
+    const { data: tree } = await access.octokit.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", {
+      owner: args.owner,
+      repo: args.repo,
+      tree_sha: ref,
+      recursive: "1",
+    });
+    const cap = Math.min(ctx.limits.readmeBytes, access.decision.maxFileSize);
+    const readmeInfo = await readme(access, ref, cap);
+    const overview = {
+      repository: repository.full_name,
+      description: repository.description ?? null,
+      homepage: repository.homepage || null,
+      default_branch: repository.default_branch,
+      read_at: ref,
+      visibility: repository.visibility ?? (repository.private ? "private" : "public"),
+      archived: repository.archived,
+      topics: repository.topics ?? [],
+      license: repository.license?.spdx_id ?? null,
+      created_at: repository.created_at,
+      pushed_at: repository.pushed_at,
+      languages,
+      tree: treeStats(tree.tree as TreeItem[], tree.truncated),
+    };
+    if (!readmeInfo) return jsonResult({ ...overview, readme: null });
+    const { text, ...readmeMeta } = readmeInfo;
+    return textResult(
+      JSON.stringify({ ...overview, readme: readmeMeta }, null, 2),
+      typeof text === "string" ? `README (${String(readmeMeta.path)}):\n${text}` : "",
+    );
+  },
 });

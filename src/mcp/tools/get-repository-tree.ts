@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { describeTarget, readAt, withRepositoryAccess } from "../access.ts";
+import { readAt } from "../access.ts";
 import { normalizePath } from "../paths.ts";
+import { defineRepositoryTool } from "../repository-tool.ts";
 import { jsonResult } from "../results.ts";
 import { optionalRefArg, ownerArg, pathArg, repoArg } from "./arguments.ts";
-import { defineTool } from "./definition.ts";
 
 interface TreeItem {
   path?: string;
@@ -12,7 +12,7 @@ interface TreeItem {
 }
 
 /** get_repository_tree: the file tree at a ref, optionally under a path prefix, capped in entries. */
-export const getRepositoryTreeTool = defineTool({
+export const getRepositoryTreeTool = defineRepositoryTool({
   name: "get_repository_tree",
   title: "Get repository file tree",
   operation: "read",
@@ -33,64 +33,53 @@ export const getRepositoryTreeTool = defineTool({
       .optional()
       .describe("true (default): every entry below the directory; false: its direct children only."),
   },
-  repositoryOf: (args) => `${args.owner}/${args.repo}`,
-  target: (args) => describeTarget(args.owner, args.repo, { path: args.path, ref: args.ref }),
-  run: (ctx, args) =>
-    withRepositoryAccess(
-      ctx,
+  targetDetails: (args) => ({ path: args.path, ref: args.ref }),
+  refs: (args) => ({ ref: args.ref }),
+  run: async (access, args, ctx) => {
+    const prefix = normalizePath(args.path);
+    const recursive = args.recursive ?? true;
+    const ref = await readAt(access, "ref");
+    const fetchRecursive = recursive || prefix !== "";
+    const { data } = await access.octokit.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", {
+      owner: args.owner,
+      repo: args.repo,
+      tree_sha: ref,
+      ...(fetchRecursive ? { recursive: "1" } : {}),
+    });
+    const under = prefix === "" ? "" : `${prefix}/`;
+    const depth = under === "" ? 0 : under.split("/").length - 1;
+    const matching = (data.tree as TreeItem[]).filter((item) => {
+      const path = item.path ?? "";
+      if (!path.startsWith(under)) return false;
+      return recursive || path.split("/").length === depth + 1;
+    });
+    const cap = ctx.limits.treeEntries;
+    const notices: string[] = [];
+    if (matching.length > cap) {
+      notices.push(
+        `[TRUNCATED: ${matching.length} entries match; only the first ${cap} are returned. Pass a narrower path.]`,
+      );
+    }
+    if (data.truncated) {
+      notices.push("[INCOMPLETE: GitHub truncated the tree (too many entries); pass a narrower path.]");
+    }
+    if (prefix !== "" && matching.length === 0) {
+      notices.push(`No entries under "${prefix}" at ${ref}: check the path (paths are case-sensitive).`);
+    }
+    return jsonResult(
       {
-        tool: "get_repository_tree",
-        owner: args.owner,
-        repo: args.repo,
-        operation: "read",
-        refs: { ref: args.ref },
+        repository: `${args.owner}/${args.repo}`,
+        ref,
+        path: prefix || "/",
+        recursive,
+        total_entries: matching.length,
+        entries: matching.slice(0, cap).map((item) => ({
+          path: item.path,
+          type: item.type,
+          ...(item.type === "blob" ? { size: item.size ?? 0 } : {}),
+        })),
       },
-      async (access) => {
-        const prefix = normalizePath(args.path);
-        const recursive = args.recursive ?? true;
-        const ref = await readAt(access, "ref");
-        const fetchRecursive = recursive || prefix !== "";
-        const { data } = await access.octokit.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", {
-          owner: args.owner,
-          repo: args.repo,
-          tree_sha: ref,
-          ...(fetchRecursive ? { recursive: "1" } : {}),
-        });
-        const under = prefix === "" ? "" : `${prefix}/`;
-        const depth = under === "" ? 0 : under.split("/").length - 1;
-        const matching = (data.tree as TreeItem[]).filter((item) => {
-          const path = item.path ?? "";
-          if (!path.startsWith(under)) return false;
-          return recursive || path.split("/").length === depth + 1;
-        });
-        const cap = ctx.limits.treeEntries;
-        const notices: string[] = [];
-        if (matching.length > cap) {
-          notices.push(
-            `[TRUNCATED: ${matching.length} entries match; only the first ${cap} are returned. Pass a narrower path.]`,
-          );
-        }
-        if (data.truncated) {
-          notices.push("[INCOMPLETE: GitHub truncated the tree (too many entries); pass a narrower path.]");
-        }
-        if (prefix !== "" && matching.length === 0) {
-          notices.push(`No entries under "${prefix}" at ${ref}: check the path (paths are case-sensitive).`);
-        }
-        return jsonResult(
-          {
-            repository: `${args.owner}/${args.repo}`,
-            ref,
-            path: prefix || "/",
-            recursive,
-            total_entries: matching.length,
-            entries: matching.slice(0, cap).map((item) => ({
-              path: item.path,
-              type: item.type,
-              ...(item.type === "blob" ? { size: item.size ?? 0 } : {}),
-            })),
-          },
-          ...notices,
-        );
-      },
-    ),
+      ...notices,
+    );
+  },
 });

@@ -1,11 +1,10 @@
 import { branchAllowed } from "../../policy/index.ts";
-import { describeTarget, withRepositoryAccess } from "../access.ts";
+import { defineRepositoryTool } from "../repository-tool.ts";
 import { jsonResult, ruleName } from "../results.ts";
 import { ownerArg, pageArg, perPageArg, repoArg } from "./arguments.ts";
-import { defineTool } from "./definition.ts";
 
 /** list_branches: the repository's branches the policy allows, with their head commits. */
-export const listBranchesTool = defineTool({
+export const listBranchesTool = defineRepositoryTool({
   name: "list_branches",
   title: "List branches",
   operation: "read",
@@ -15,51 +14,44 @@ export const listBranchesTool = defineTool({
     "Only repositories the policy allows you to read work (see list_repositories); a denial names the policy rule and what it allows.",
   ].join(" "),
   inputSchema: { owner: ownerArg, repo: repoArg, per_page: perPageArg, page: pageArg },
-  repositoryOf: (args) => `${args.owner}/${args.repo}`,
-  target: (args) => describeTarget(args.owner, args.repo, {}),
-  run: (ctx, args) =>
-    withRepositoryAccess(
-      ctx,
-      { tool: "list_branches", owner: args.owner, repo: args.repo, operation: "read" },
-      async (access) => {
-        const scanned: Array<{ name: string; commit: { sha: string }; protected?: boolean }> = [];
-        const limit = ctx.limits.branchesScanned;
-        for (let page = 1; scanned.length < limit; page++) {
-          const { data } = await access.octokit.request("GET /repos/{owner}/{repo}/branches", {
-            owner: args.owner,
-            repo: args.repo,
-            per_page: 100,
-            page,
-          });
-          scanned.push(...data);
-          if (data.length < 100) break;
-        }
-        const allowed = scanned.filter((b) => branchAllowed(access.decision, b.name));
-        const perPage = args.per_page ?? 30;
-        const page = args.page ?? 1;
-        const shown = allowed.slice((page - 1) * perPage, page * perPage);
-        const notices: string[] = [];
-        if (access.decision.allowedBranches) {
-          notices.push(
-            `Only the branches allowed by ${ruleName(access.decision)} are listed (allowed: ${access.decision.allowedBranches.join(", ")}).`,
-          );
-        }
-        if (scanned.length >= limit)
-          notices.push(`[INCOMPLETE: only the first ${limit} branches were scanned.]`);
-        return jsonResult(
-          {
-            repository: `${args.owner}/${args.repo}`,
-            total_allowed_branches: allowed.length,
-            page,
-            per_page: perPage,
-            branches: shown.map((b) => ({
-              name: b.name,
-              sha: b.commit.sha,
-              protected: b.protected ?? false,
-            })),
-          },
-          ...notices,
-        );
+  targetDetails: () => ({}),
+  run: async (access, args, ctx) => {
+    const scanned: Array<{ name: string; commit: { sha: string }; protected?: boolean }> = [];
+    const limit = ctx.limits.branchesScanned;
+    for (let page = 1; scanned.length < limit; page++) {
+      const { data } = await access.octokit.request("GET /repos/{owner}/{repo}/branches", {
+        owner: args.owner,
+        repo: args.repo,
+        per_page: 100,
+        page,
+      });
+      scanned.push(...data);
+      if (data.length < 100) break;
+    }
+    const allowed = scanned.filter((b) => branchAllowed(access.decision, b.name));
+    const perPage = args.per_page ?? 30;
+    const page = args.page ?? 1;
+    const shown = allowed.slice((page - 1) * perPage, page * perPage);
+    const notices: string[] = [];
+    if (access.decision.allowedBranches) {
+      notices.push(
+        `Only the branches allowed by ${ruleName(access.decision)} are listed (allowed: ${access.decision.allowedBranches.join(", ")}).`,
+      );
+    }
+    if (scanned.length >= limit) notices.push(`[INCOMPLETE: only the first ${limit} branches were scanned.]`);
+    return jsonResult(
+      {
+        repository: `${args.owner}/${args.repo}`,
+        total_allowed_branches: allowed.length,
+        page,
+        per_page: perPage,
+        branches: shown.map((b) => ({
+          name: b.name,
+          sha: b.commit.sha,
+          protected: b.protected ?? false,
+        })),
       },
-    ),
+      ...notices,
+    );
+  },
 });

@@ -1,10 +1,9 @@
 import { z } from "zod";
-import { describeTarget, withRepositoryAccess } from "../access.ts";
 import { normalizePath } from "../paths.ts";
+import { defineRepositoryTool } from "../repository-tool.ts";
 import { jsonResult } from "../results.ts";
 import { optionalRefArg, ownerArg, pageArg, pathArg, perPageArg, repoArg } from "./arguments.ts";
 import { commitSummary, type GitHubCommit } from "./commit-format.ts";
-import { defineTool } from "./definition.ts";
 
 const isoDate = (what: string) =>
   z.iso
@@ -13,7 +12,7 @@ const isoDate = (what: string) =>
     .describe(`${what}, ISO 8601 with time zone, e.g. "2024-01-31T00:00:00Z".`);
 
 /** list_commits: the history reachable from a ref, newest first, optionally for one path and a time window. */
-export const listCommitsTool = defineTool({
+export const listCommitsTool = defineRepositoryTool({
   name: "list_commits",
   title: "List commits",
   operation: "read",
@@ -32,47 +31,36 @@ export const listCommitsTool = defineTool({
     per_page: perPageArg,
     page: pageArg,
   },
-  repositoryOf: (args) => `${args.owner}/${args.repo}`,
-  target: (args) => describeTarget(args.owner, args.repo, { ref: args.ref, path: args.path }),
-  run: (ctx, args) =>
-    withRepositoryAccess(
-      ctx,
+  targetDetails: (args) => ({ ref: args.ref, path: args.path }),
+  refs: (args) => ({ ref: args.ref }),
+  run: async (access, args) => {
+    const path = normalizePath(args.path);
+    const ref = access.refs.ref?.pinned;
+    const perPage = args.per_page ?? 30;
+    const page = args.page ?? 1;
+    const { data } = await access.octokit.request("GET /repos/{owner}/{repo}/commits", {
+      owner: args.owner,
+      repo: args.repo,
+      ...(ref ? { sha: ref } : {}),
+      per_page: perPage,
+      page,
+      ...(path ? { path } : {}),
+      ...(args.since ? { since: args.since } : {}),
+      ...(args.until ? { until: args.until } : {}),
+    });
+    const commits = (data as unknown as GitHubCommit[]).map(commitSummary);
+    const notices =
+      commits.length === perPage ? [`More commits may follow: call again with page ${page + 1}.`] : [];
+    return jsonResult(
       {
-        tool: "list_commits",
-        owner: args.owner,
-        repo: args.repo,
-        operation: "read",
-        refs: { ref: args.ref },
+        repository: `${args.owner}/${args.repo}`,
+        ref,
+        ...(path ? { path } : {}),
+        page,
+        per_page: perPage,
+        commits,
       },
-      async (access) => {
-        const path = normalizePath(args.path);
-        const ref = access.refs.ref?.pinned;
-        const perPage = args.per_page ?? 30;
-        const page = args.page ?? 1;
-        const { data } = await access.octokit.request("GET /repos/{owner}/{repo}/commits", {
-          owner: args.owner,
-          repo: args.repo,
-          ...(ref ? { sha: ref } : {}),
-          per_page: perPage,
-          page,
-          ...(path ? { path } : {}),
-          ...(args.since ? { since: args.since } : {}),
-          ...(args.until ? { until: args.until } : {}),
-        });
-        const commits = (data as unknown as GitHubCommit[]).map(commitSummary);
-        const notices =
-          commits.length === perPage ? [`More commits may follow: call again with page ${page + 1}.`] : [];
-        return jsonResult(
-          {
-            repository: `${args.owner}/${args.repo}`,
-            ref,
-            ...(path ? { path } : {}),
-            page,
-            per_page: perPage,
-            commits,
-          },
-          ...notices,
-        );
-      },
-    ),
+      ...notices,
+    );
+  },
 });
