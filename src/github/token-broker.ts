@@ -225,36 +225,23 @@ export class TokenBroker {
   }
 
   async #mintVerified(installationId: number, scope: NarrowedScope): Promise<HeldToken> {
-    await this.#hooks.beforeMint?.();
-    const minted = await mintNarrowedToken(this.#appOctokit, installationId, scope);
-    this.#mints++;
-    const held: HeldToken = {
-      ...minted,
-      grant: {
+    return this.#mintChecked(
+      () => mintNarrowedToken(this.#appOctokit, installationId, scope),
+      (minted) => ({
         fingerprint: minted.token.fingerprint,
         installationId,
         repositories: Object.freeze([...minted.granted.repositories]) as string[],
         permissions: Object.freeze({ ...minted.granted.permissions }),
         expiresAt: minted.granted.expiresAt,
-      },
-      reason: "completed",
-    };
-    const mismatch = grantedScopeMismatch(scope, minted.granted);
-    if (mismatch) {
-      held.reason = "scope-mismatch";
-      this.#revoke(held);
-      throw new TokenScopeMismatchError(mismatch);
-    }
-    return held;
+      }),
+      (granted) => grantedScopeMismatch(scope, granted),
+    );
   }
 
   async #mintListingVerified(installationId: number): Promise<HeldToken> {
-    await this.#hooks.beforeMint?.();
-    const minted = await mintInstallationListingToken(this.#appOctokit, installationId);
-    this.#mints++;
-    const held: HeldToken = {
-      ...minted,
-      grant: {
+    return this.#mintChecked(
+      () => mintInstallationListingToken(this.#appOctokit, installationId),
+      (minted) => ({
         fingerprint: minted.token.fingerprint,
         installationId,
         repositories: Object.freeze([]) as unknown as string[],
@@ -262,14 +249,29 @@ export class TokenBroker {
         permissions: Object.freeze({ ...INSTALLATION_LISTING_PERMISSIONS }),
         expiresAt: minted.granted.expiresAt,
         purpose: "installation-listing",
-      },
-      reason: "completed",
-    };
-    const mismatch = installationListingMismatch(minted.granted);
-    if (mismatch) {
+      }),
+      installationListingMismatch,
+    );
+  }
+
+  /**
+   * Mints once `beforeMint` allows it, and revokes at once a token whose granted scope is not what was asked
+   * for (`mismatch` says how), so no caller ever holds it.
+   */
+  async #mintChecked(
+    mint: () => Promise<MintedToken>,
+    grantOf: (minted: MintedToken) => HeldToken["grant"],
+    mismatch: (granted: MintedToken["granted"]) => string | undefined,
+  ): Promise<HeldToken> {
+    await this.#hooks.beforeMint?.();
+    const minted = await mint();
+    this.#mints++;
+    const held: HeldToken = { ...minted, grant: grantOf(minted), reason: "completed" };
+    const problem = mismatch(minted.granted);
+    if (problem) {
       held.reason = "scope-mismatch";
       this.#revoke(held);
-      throw new TokenScopeMismatchError(mismatch);
+      throw new TokenScopeMismatchError(problem);
     }
     return held;
   }
