@@ -1,14 +1,9 @@
-import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
+import { type ListeningServer, serveFetch } from "../src/http/listen.ts";
 
 /** A local emulator listening on a port, as the stack runner and the tests see it. */
-export interface RunningService {
+export interface RunningService extends ListeningServer {
   name: string;
-  /** Base URL without a trailing slash, e.g. http://127.0.0.1:4010 */
-  url: string;
-  port: number;
-  close(): Promise<void>;
 }
 
 export interface ListenOptions {
@@ -24,24 +19,5 @@ export async function listen(
   app: Pick<Hono, "fetch">,
   options: ListenOptions = {},
 ): Promise<RunningService> {
-  const host = options.host ?? "127.0.0.1";
-  return await new Promise<RunningService>((resolve, reject) => {
-    const server = serve(
-      { fetch: app.fetch, hostname: host, port: options.port ?? 0 },
-      (info: AddressInfo) => {
-        const url = `http://${host.includes(":") ? `[${host}]` : host}:${info.port}`;
-        resolve({
-          name,
-          url,
-          port: info.port,
-          close: () =>
-            new Promise<void>((done, fail) => {
-              if ("closeAllConnections" in server) server.closeAllConnections();
-              server.close((err) => (err ? fail(err) : done()));
-            }),
-        });
-      },
-    );
-    server.once("error", reject);
-  });
+  return { name, ...(await serveFetch(app, options)) };
 }

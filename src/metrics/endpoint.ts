@@ -1,7 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
 import { type Context, Hono } from "hono";
+import { type ListeningServer, serveFetch } from "../http/listen.ts";
 import type { PrometheusMetrics } from "./prometheus.ts";
 
 /** The bearer token `/metrics` requires: a fixed value or a getter (e.g. a secret that may rotate). */
@@ -64,29 +63,11 @@ export interface MetricsServerOptions extends MetricsHandlerOptions {
 }
 
 /** A separate `/metrics` listener (not exposed through the load balancer). */
-export interface RunningMetricsServer {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+export type RunningMetricsServer = ListeningServer;
 
 /** Serves only `GET /metrics` on its own port, so the public listener need not expose it at all. */
 export async function startMetricsServer(options: MetricsServerOptions): Promise<RunningMetricsServer> {
   const app = new Hono();
   app.get("/metrics", createMetricsHandler(options));
-  const host = options.host ?? "127.0.0.1";
-  return await new Promise<RunningMetricsServer>((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname: host, port: options.port }, (info: AddressInfo) => {
-      resolve({
-        url: `http://${host.includes(":") ? `[${host}]` : host}:${info.port}`,
-        port: info.port,
-        close: () =>
-          new Promise<void>((done, fail) => {
-            if ("closeAllConnections" in server) server.closeAllConnections();
-            server.close((err) => (err ? fail(err) : done()));
-          }),
-      });
-    });
-    server.once("error", reject);
-  });
+  return serveFetch(app, { host: options.host, port: options.port });
 }
