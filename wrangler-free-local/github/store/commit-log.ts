@@ -1,6 +1,6 @@
 import { isShaLike, normalizeRepoPath } from "./ref-guard.ts";
 import type { RepoGit } from "./repo-git.ts";
-import type { CommitRecord } from "./types.ts";
+import type { CommitRecord, ListCommitsOptions } from "./types.ts";
 
 // Ten NUL-separated fields per commit; with -z, commits are NUL-separated too, so the count is fixed.
 export const LOG_FORMAT = ["%H", "%T", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%B"].join("%x00");
@@ -44,16 +44,6 @@ export async function readCommit(git: RepoGit, sha: string): Promise<CommitRecor
     full,
   ]);
   return parseLog(output)[0];
-}
-
-export interface ListCommitsOptions {
-  sha: string;
-  path?: string;
-  since?: string;
-  until?: string;
-  author?: string;
-  skip?: number;
-  limit: number;
 }
 
 function gitDateArg(name: string, value: string | undefined): string[] {

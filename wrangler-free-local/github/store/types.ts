@@ -113,6 +113,17 @@ export interface CodeSearchQuery {
   language?: string;
 }
 
+/** What `RepoStore.listCommits` lists: from which commit, filtered how, and which page. */
+export interface ListCommitsOptions {
+  sha: string;
+  path?: string;
+  since?: string;
+  until?: string;
+  author?: string;
+  skip?: number;
+  limit: number;
+}
+
 /** Read-only access to the seeded repositories. Refs are branch names, tag names or (short) commit SHAs. */
 export interface RepoStore {
   listRepositories(): RepositoryRecord[];
@@ -127,15 +138,7 @@ export interface RepoStore {
   /** Newest first, like `git log`, following first and other parents (GitHub's default order). */
   listCommits(
     repo: RepositoryRecord,
-    options: {
-      sha: string;
-      path?: string;
-      since?: string;
-      until?: string;
-      author?: string;
-      skip?: number;
-      limit: number;
-    },
+    options: ListCommitsOptions,
   ): Promise<{ commits: CommitRecord[]; hasMore: boolean }>;
   /** Files changed by a commit against its first parent (all files added for a root commit). */
   getCommitFiles(repo: RepositoryRecord, sha: string): Promise<FileChange[]>;
