@@ -2,6 +2,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { createGitHubBroker, type GitHubBrokerOptions } from "../../src/github/index.ts";
 import { PemAppJwtSigner } from "../../src/github/pem-signer.ts";
 import { startGitHubEmulator } from "../../wrangler-free-local/github/index.ts";
@@ -20,19 +21,49 @@ export async function startGitHub(dataDir: string): Promise<GitHubEmulator> {
   return startGitHubEmulator({ dataDir, port: 0 });
 }
 
-/** A broker against the emulator, signing with the emulator's generated App key. */
-export async function brokerFor(github: GitHubEmulator, overrides: Partial<GitHubBrokerOptions> = {}) {
-  const signer = new PemAppJwtSigner(await readFile(github.app.privateKeyPath, "utf8"), "emulator key");
-  return createGitHubBroker({
+/**
+ * One emulator for the whole test file in its own temp dir: started before the first test (handed to `onStart`),
+ * its faults and request log cleared after each test, stopped and removed after the last.
+ */
+export function useGitHubEmulator(prefix: string, onStart: (github: GitHubEmulator) => void): void {
+  let github: GitHubEmulator | undefined;
+  let dir: { path: string; remove: () => Promise<void> } | undefined;
+  beforeAll(async () => {
+    dir = await tempDir(prefix);
+    github = await startGitHub(dir.path);
+    onStart(github);
+  });
+  afterAll(async () => {
+    await github?.close();
+    await dir?.remove();
+  });
+  afterEach(() => {
+    github?.faults.clear();
+    github?.log.reset();
+  });
+}
+
+/** Broker options against the emulator, without a signer; retries are fast so fault tests stay quick. */
+export function emulatorBrokerOptions(github: GitHubEmulator) {
+  return {
     appId: github.app.id,
     clientId: github.app.clientId,
     baseUrl: github.url,
-    signer,
     retries: 2,
     retryAfterBaseMs: 5,
     log: silentLog,
-    ...overrides,
-  });
+  } satisfies Partial<GitHubBrokerOptions>;
+}
+
+/** A broker against the emulator, signing with the emulator's generated App key. */
+export async function brokerFor(github: GitHubEmulator, overrides: Partial<GitHubBrokerOptions> = {}) {
+  const signer = new PemAppJwtSigner(await readFile(github.app.privateKeyPath, "utf8"), "emulator key");
+  return createGitHubBroker({ ...emulatorBrokerOptions(github), signer, ...overrides });
+}
+
+/** Grabs the token value an octokit was given, only to prove the broker never leaks it. */
+export async function tokenOf(octokit: { auth: () => Promise<unknown> }): Promise<string> {
+  return ((await octokit.auth()) as { token: string }).token;
 }
 
 /** Installation tokens in any format GitHub uses, including the stateless `ghs_APPID_JWT` one. */

@@ -2,40 +2,25 @@
  * The broker's one unnarrowed token: `withInstallationListingToken` mints with `metadata: read` only
  * and no repository list, records the grant before use, and revokes through the tracked path.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { TokenGrant, TokenRevocation } from "../../src/github/index.ts";
 import { fingerprintToken } from "../../src/github/index.ts";
 import {
   brokerFor,
   type GitHubEmulator,
   serializeError,
-  startGitHub,
   TOKEN_PATTERN,
-  tempDir,
+  tokenOf,
+  useGitHubEmulator,
 } from "./harness.ts";
 
 let github: GitHubEmulator;
-let dir: { path: string; remove: () => Promise<void> };
-
-beforeAll(async () => {
-  dir = await tempDir("repogate-listing-");
-  github = await startGitHub(dir.path);
-});
-afterAll(async () => {
-  await github?.close();
-  await dir?.remove();
-});
-afterEach(() => {
-  github.faults.clear();
-  github.log.reset();
+useGitHubEmulator("repogate-listing-", (started) => {
+  github = started;
 });
 
 /** The seed's `mycompany` installation (repository_selection: all). */
 const MYCOMPANY = 2001;
-
-async function tokenOf(octokit: { auth: () => Promise<unknown> }): Promise<string> {
-  return ((await octokit.auth()) as { token: string }).token;
-}
 
 async function listNames(octokit: {
   request: (route: string, params: object) => Promise<{ data: unknown }>;

@@ -5,7 +5,13 @@ import { KmsAppJwtSigner } from "../../src/aws/kms-signer.ts";
 import { createAppJwtSigner, createGitHubBroker, type GitHubBrokerOptions } from "../../src/github/index.ts";
 import { type RunningAwsEmulator, startAwsEmulator } from "../../wrangler-free-local/aws/index.ts";
 import { importRsaKeyIntoKms } from "../../wrangler-free-local/aws/kms/import-key.ts";
-import { type GitHubEmulator, serializeError, silentLog, startGitHub, tempDir } from "./harness.ts";
+import {
+  emulatorBrokerOptions,
+  type GitHubEmulator,
+  serializeError,
+  startGitHub,
+  tempDir,
+} from "./harness.ts";
 
 let github: GitHubEmulator;
 let aws: RunningAwsEmulator;
@@ -23,16 +29,7 @@ function kmsClient(maxAttempts?: number): KMSClient {
 }
 
 function brokerWith(signer: KmsAppJwtSigner, overrides: Partial<GitHubBrokerOptions> = {}) {
-  return createGitHubBroker({
-    appId: github.app.id,
-    clientId: github.app.clientId,
-    baseUrl: github.url,
-    signer,
-    retries: 1,
-    retryAfterBaseMs: 5,
-    log: silentLog,
-    ...overrides,
-  });
+  return createGitHubBroker({ ...emulatorBrokerOptions(github), signer, retries: 1, ...overrides });
 }
 
 beforeAll(async () => {

@@ -6,21 +6,20 @@ import {
   type RefResolver as PolicyRefResolver,
   parsePolicy,
 } from "../../src/policy/index.ts";
-import { brokerFor, type GitHubEmulator, startGitHub, tempDir } from "./harness.ts";
+import { brokerFor, type GitHubEmulator, useGitHubEmulator } from "./harness.ts";
 
 let github: GitHubEmulator;
-let dir: { path: string; remove: () => Promise<void> };
 let gh: GitHubBroker;
 
+useGitHubEmulator("repogate-refs-", (started) => {
+  github = started;
+});
 beforeAll(async () => {
-  dir = await tempDir("repogate-refs-");
-  github = await startGitHub(dir.path);
   gh = await brokerFor(github);
 });
+// Registered after the emulator's own hooks, so (after-hooks running in reverse) it drains before the emulator stops.
 afterAll(async () => {
   await gh?.broker.drain();
-  await github?.close();
-  await dir?.remove();
 });
 
 /** Runs `fn` with a RefResolver for mycompany/web on a narrowed token, as the policy engine will. */

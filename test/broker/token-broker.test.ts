@@ -1,35 +1,19 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { TokenGrant, TokenRevocation } from "../../src/github/index.ts";
 import { fingerprintToken } from "../../src/github/index.ts";
 import {
   brokerFor,
   type GitHubEmulator,
   serializeError,
-  startGitHub,
   TOKEN_PATTERN,
-  tempDir,
+  tokenOf,
+  useGitHubEmulator,
 } from "./harness.ts";
 
 let github: GitHubEmulator;
-let dir: { path: string; remove: () => Promise<void> };
-
-beforeAll(async () => {
-  dir = await tempDir("repogate-broker-");
-  github = await startGitHub(dir.path);
+useGitHubEmulator("repogate-broker-", (started) => {
+  github = started;
 });
-afterAll(async () => {
-  await github?.close();
-  await dir?.remove();
-});
-afterEach(() => {
-  github.faults.clear();
-  github.log.reset();
-});
-
-/** Grabs the token value the octokit was given, only to prove the broker never leaks it. */
-async function tokenOf(octokit: { auth: () => Promise<unknown> }): Promise<string> {
-  return ((await octokit.auth()) as { token: string }).token;
-}
 
 function revokedFingerprints(): string[] {
   return github.log.revocations.map((r) => r.tokenFingerprint);

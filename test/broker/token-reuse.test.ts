@@ -1,21 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { TokenGrant } from "../../src/github/index.ts";
-import { brokerFor, type GitHubEmulator, startGitHub, tempDir } from "./harness.ts";
+import { brokerFor, type GitHubEmulator, useGitHubEmulator } from "./harness.ts";
 
 let github: GitHubEmulator;
-let dir: { path: string; remove: () => Promise<void> };
-
-beforeAll(async () => {
-  dir = await tempDir("repogate-reuse-");
-  github = await startGitHub(dir.path);
-});
-afterAll(async () => {
-  await github?.close();
-  await dir?.remove();
-});
-afterEach(() => {
-  github.faults.clear();
-  github.log.reset();
+useGitHubEmulator("repogate-reuse-", (started) => {
+  github = started;
 });
 
 describe("tokenReuse", () => {

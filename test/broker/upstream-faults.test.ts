@@ -1,34 +1,18 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { TokenRevocation } from "../../src/github/index.ts";
 import {
   brokerFor,
   type GitHubEmulator,
   serializeError,
-  startGitHub,
   TOKEN_PATTERN,
-  tempDir,
+  tokenOf,
+  useGitHubEmulator,
 } from "./harness.ts";
 
 let github: GitHubEmulator;
-let dir: { path: string; remove: () => Promise<void> };
-
-beforeAll(async () => {
-  dir = await tempDir("repogate-faults-");
-  github = await startGitHub(dir.path);
+useGitHubEmulator("repogate-faults-", (started) => {
+  github = started;
 });
-afterAll(async () => {
-  await github?.close();
-  await dir?.remove();
-});
-afterEach(() => {
-  github.faults.clear();
-  github.log.reset();
-});
-
-/** Grabs the token value the octokit was given, only to prove the broker never leaks it. */
-async function tokenOf(octokit: { auth: () => Promise<unknown> }): Promise<string> {
-  return ((await octokit.auth()) as { token: string }).token;
-}
 
 describe("upstream faults", () => {
   it("retries a 5xx on the GitHub call inside fn", async () => {
