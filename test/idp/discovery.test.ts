@@ -2,21 +2,13 @@ import {
   discoverAuthorizationServerMetadata,
   registerClient,
 } from "@modelcontextprotocol/sdk/client/auth.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RunningDevIdp } from "../../wrangler-free-local/idp/index.ts";
-import { makeDataDir, removeDataDir, startTestIdp } from "./fixture.ts";
+import { useTestIdp } from "./fixture.ts";
 
-let dataDir: string;
 let idp: RunningDevIdp;
-
-beforeAll(async () => {
-  dataDir = await makeDataDir();
-  idp = await startTestIdp(dataDir);
-});
-
-afterAll(async () => {
-  await idp?.close();
-  await removeDataDir(dataDir);
+useTestIdp((started) => {
+  idp = started;
 });
 
 describe("dev IdP discovery", () => {

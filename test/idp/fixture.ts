@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
+import { afterAll, beforeAll } from "vitest";
 import {
   type RunningDevIdp,
   type StartDevIdpOptions,
@@ -27,6 +28,62 @@ export async function startTestIdp(
   options: Partial<StartDevIdpOptions> = {},
 ): Promise<RunningDevIdp> {
   return await startDevIdp({ port: 0, dataDir, resourceUrls: [RESOURCE], ...options });
+}
+
+/** The file's dev IdP, for tests that restart it. */
+export interface TestIdpHandle {
+  /** Stops the IdP and starts a new one on the same data dir (on a new port), handing it to `onStart`. */
+  restart(): Promise<void>;
+}
+
+/**
+ * One dev IdP for the whole test file in a fresh data dir: started before the first test (handed to `onStart`
+ * with its data dir), stopped and its data dir removed after the last.
+ */
+export function useTestIdp(
+  onStart: (idp: RunningDevIdp, dataDir: string) => void | Promise<void>,
+  options: Partial<StartDevIdpOptions> = {},
+): TestIdpHandle {
+  let dataDir = "";
+  let idp: RunningDevIdp | undefined;
+  const start = async () => {
+    idp = await startTestIdp(dataDir, options);
+    await onStart(idp, dataDir);
+  };
+  beforeAll(async () => {
+    dataDir = await makeDataDir();
+    await start();
+  });
+  afterAll(async () => {
+    await idp?.close();
+    if (dataDir) await removeDataDir(dataDir);
+  });
+  return {
+    async restart() {
+      const running = idp;
+      idp = undefined;
+      await running?.close();
+      await start();
+    },
+  };
+}
+
+/** Redeems a refresh token as the `repogate-cli` client at the IdP's token endpoint (extra form fields appended). */
+export async function postRefreshGrant(
+  issuer: string,
+  refreshToken: string,
+  extra: Record<string, string> = {},
+): Promise<Response> {
+  return await fetch(`${issuer}/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "refresh_token",
+      refresh_token: refreshToken,
+      client_id: "repogate-cli",
+      ...extra,
+    }),
+  });
 }
 
 /** Verifies an access token the way the broker will: remote JWKS from discovery, pinned RS256. */

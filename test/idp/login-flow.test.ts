@@ -1,5 +1,5 @@
 import { decodeJwt, decodeProtectedHeader } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   authorizeAsDevUser,
   createPkcePair,
@@ -10,19 +10,11 @@ import {
   UnknownDevUserError,
 } from "../../wrangler-free-local/idp/dev-login-client.ts";
 import type { RunningDevIdp } from "../../wrangler-free-local/idp/index.ts";
-import { makeDataDir, RESOURCE, removeDataDir, startTestIdp, verifyAccessToken } from "./fixture.ts";
+import { postRefreshGrant, RESOURCE, useTestIdp, verifyAccessToken } from "./fixture.ts";
 
-let dataDir: string;
 let idp: RunningDevIdp;
-
-beforeAll(async () => {
-  dataDir = await makeDataDir();
-  idp = await startTestIdp(dataDir);
-});
-
-afterAll(async () => {
-  await idp?.close();
-  await removeDataDir(dataDir);
+useTestIdp((started) => {
+  idp = started;
 });
 
 /** Runs a sign-in and returns the OAuth error the IdP answered with (or fails if it succeeded). */
@@ -218,16 +210,7 @@ describe("dev login: authorization code + PKCE", () => {
       scope: "openid mcp:tools offline_access",
     });
     expect(tokens.refresh_token).toBeDefined();
-    const res = await fetch(`${idp.issuer}/token`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        grant_type: "refresh_token",
-        refresh_token: tokens.refresh_token ?? "",
-        client_id: "repogate-cli",
-        resource: RESOURCE,
-      }),
-    });
+    const res = await postRefreshGrant(idp.issuer, tokens.refresh_token ?? "", { resource: RESOURCE });
     expect(res.status).toBe(200);
     const refreshed = (await res.json()) as { access_token: string; refresh_token?: string };
     const claims = await verifyAccessToken(idp.issuer, refreshed.access_token);

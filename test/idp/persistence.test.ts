@@ -4,7 +4,14 @@ import { decodeProtectedHeader } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
 import { devLogin } from "../../wrangler-free-local/idp/dev-login-client.ts";
 import type { RunningDevIdp } from "../../wrangler-free-local/idp/index.ts";
-import { makeDataDir, RESOURCE, removeDataDir, startTestIdp, verifyAccessToken } from "./fixture.ts";
+import {
+  makeDataDir,
+  postRefreshGrant,
+  RESOURCE,
+  removeDataDir,
+  startTestIdp,
+  verifyAccessToken,
+} from "./fixture.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -93,15 +100,7 @@ describe("dev IdP keys and durable state", () => {
 
     const second = await startTestIdp(dir, { port });
     cleanups.push(() => second.close());
-    const res = await fetch(`${second.issuer}/token`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        grant_type: "refresh_token",
-        refresh_token: tokens.refresh_token ?? "",
-        client_id: "repogate-cli",
-      }),
-    });
+    const res = await postRefreshGrant(second.issuer, tokens.refresh_token ?? "");
     expect(res.status).toBe(200);
     const refreshed = (await res.json()) as { access_token: string };
     expect(await verifyAccessToken(second.issuer, refreshed.access_token)).toMatchObject({

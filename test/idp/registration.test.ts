@@ -6,22 +6,14 @@ import {
   startAuthorization,
 } from "@modelcontextprotocol/sdk/client/auth.js";
 import type { OAuthClientInformationFull } from "@modelcontextprotocol/sdk/shared/auth.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { devLogin, signInAtAuthorizationUrl } from "../../wrangler-free-local/idp/dev-login-client.ts";
 import type { RunningDevIdp } from "../../wrangler-free-local/idp/index.ts";
-import { makeDataDir, RESOURCE, removeDataDir, startTestIdp, verifyAccessToken } from "./fixture.ts";
+import { RESOURCE, useTestIdp, verifyAccessToken } from "./fixture.ts";
 
-let dataDir: string;
 let idp: RunningDevIdp;
-
-beforeAll(async () => {
-  dataDir = await makeDataDir();
-  idp = await startTestIdp(dataDir);
-});
-
-afterAll(async () => {
-  await idp?.close();
-  await removeDataDir(dataDir);
+const testIdp = useTestIdp((started) => {
+  idp = started;
 });
 
 /** What mcp-remote registers (its NodeOAuthClientProvider.clientMetadata). */
@@ -168,8 +160,7 @@ describe("dynamic client registration", () => {
 
   it("keeps registered clients across a restart on the same data directory", async () => {
     const client = (await (await register(mcpRemoteMetadata(3336))).json()) as RegisteredClient;
-    await idp.close();
-    idp = await startTestIdp(dataDir);
+    await testIdp.restart();
     const tokens = await devLogin({
       issuer: idp.issuer,
       user: "alice@mycompany.example",

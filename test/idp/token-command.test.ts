@@ -3,10 +3,10 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readLocalStackUrls } from "../../src/cli/commands/token.ts";
 import type { RunningDevIdp } from "../../wrangler-free-local/idp/index.ts";
-import { makeDataDir, RESOURCE, removeDataDir, startTestIdp, verifyAccessToken } from "./fixture.ts";
+import { makeDataDir, RESOURCE, removeDataDir, useTestIdp, verifyAccessToken } from "./fixture.ts";
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL("../../bin/repogate.js", import.meta.url));
@@ -16,19 +16,17 @@ const LOCAL_RESOURCE = "http://127.0.0.1:9700/mcp";
 let dataDir: string;
 let idp: RunningDevIdp;
 
-beforeAll(async () => {
-  dataDir = await makeDataDir();
-  idp = await startTestIdp(dataDir, { resourceUrls: [RESOURCE, LOCAL_RESOURCE] });
-  await writeFile(
-    path.join(dataDir, "local.json"),
-    JSON.stringify({ idp: { issuer: idp.issuer, url: idp.url }, broker: { resourceUrl: LOCAL_RESOURCE } }),
-  );
-});
-
-afterAll(async () => {
-  await idp?.close();
-  await removeDataDir(dataDir);
-});
+useTestIdp(
+  async (started, dir) => {
+    idp = started;
+    dataDir = dir;
+    await writeFile(
+      path.join(dataDir, "local.json"),
+      JSON.stringify({ idp: { issuer: idp.issuer, url: idp.url }, broker: { resourceUrl: LOCAL_RESOURCE } }),
+    );
+  },
+  { resourceUrls: [RESOURCE, LOCAL_RESOURCE] },
+);
 
 async function repogate(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
