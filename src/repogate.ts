@@ -1,3 +1,4 @@
+import { KMSClient } from "@aws-sdk/client-kms";
 import { Hono } from "hono";
 import pino, { type Logger } from "pino";
 import {
@@ -26,6 +27,7 @@ import {
   instrumentSigner,
   type Metrics,
   type RunningMetricsServer,
+  recordGitHubResponse,
   resolveAppKeyCreatedAt,
   startMetricsServer,
   toolEventMetrics,
@@ -57,6 +59,8 @@ export interface Repogate {
   github: GitHubBroker;
   audit: AuditLog;
   metrics: Metrics;
+  /** Where Prometheus metrics are served when they have their own port (`metrics.prometheus.port`). */
+  metricsUrl?: string;
   logger: Logger;
   /** Waits for pending revocations, flushes the audit trail and metrics, and releases connections. */
   close(): Promise<void>;
@@ -154,6 +158,7 @@ export async function createRepogate(
       retries: config.github.retries,
       tokenReuse: config.github.tokenReuse,
       userAgent: `repogate/${REPOGATE_VERSION}`,
+      onResponse: (response, installationId) => recordGitHubResponse(metrics, response, installationId),
       hooks: combineBrokerHooks(brokerAuditHooks(audit), {
         onGrant: () => metrics.recordTokenGrant(),
         onRevoke: () => metrics.recordTokenRevocation({ outcome: "ok" }),
@@ -168,7 +173,25 @@ export async function createRepogate(
     });
     cleanups.push(() => github.broker.drain());
 
-    const keyCreatedAt = await resolveAppKeyCreatedAt(config).catch(() => undefined);
+    // Key age feeds the rotation alarm; an unreadable creation date is logged, never fatal.
+    const signerConfig = config.github.signer;
+    const kmsForKeyAge =
+      signerConfig.type === "kms"
+        ? new KMSClient({
+            region: signerConfig.region ?? config.aws.region,
+            ...((signerConfig.endpoint ?? config.aws.endpoint)
+              ? { endpoint: signerConfig.endpoint ?? config.aws.endpoint }
+              : {}),
+          })
+        : undefined;
+    const keyCreatedAt = await resolveAppKeyCreatedAt(config, kmsForKeyAge).catch((error: unknown) => {
+      logger.warn(
+        { err: message(error) },
+        "could not read the App key's creation date; app_key_age_days stays unset",
+      );
+      return undefined;
+    });
+    kmsForKeyAge?.destroy();
     if (keyCreatedAt) cleanups.push(trackAppKeyAge(metrics, keyCreatedAt));
 
     const oidc = config.auth.oidc;
@@ -290,7 +313,17 @@ export async function createRepogate(
     // Without a port or a token, /metrics is not served on the public port at all: deny by default.
     app.route("/", http.app);
 
-    return { app, resourceUrl, policy, github, audit, metrics, logger, close: closeAll };
+    return {
+      app,
+      resourceUrl,
+      policy,
+      github,
+      audit,
+      metrics,
+      ...(metricsServer ? { metricsUrl: `${metricsServer.url}/metrics` } : {}),
+      logger,
+      close: closeAll,
+    };
   } catch (error) {
     await closeAll();
     throw error;

@@ -29,6 +29,9 @@ export function describeLocalStack(d: LocalStackDescription): string[] {
     ["GitHub API emulator", d.github.url, `App id ${d.github.appId}, key ${d.github.privateKeyPath}`],
     ["Dev OpenID provider", d.idp.issuer, "users: alice@mycompany.example (eng), pat@partner.example, …"],
     ["AWS API emulator", d.aws.url, `KMS, Secrets Manager, CloudWatch Logs (${d.aws.region})`],
+    ...(d.broker.metricsUrl
+      ? [["Broker metrics", d.broker.metricsUrl, "Prometheus text format"] as [string, string, string]]
+      : []),
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
   const urlWidth = Math.max(...rows.map((r) => r[1].length));

@@ -20,6 +20,8 @@ export interface LocalStackOptions {
   ports?: Partial<Record<keyof typeof DEFAULT_LOCAL_PORTS, number>>;
   /** Policy the broker enforces; defaults to the seed policy (the four rules of DESIGN.md). */
   policyFile?: string;
+  /** Serve the broker's Prometheus metrics on this port (0: any free port); not served when absent. */
+  metricsPort?: number;
   /** Broker log level (pino); logs go to stderr. */
   logLevel?: RepogateConfig["logLevel"];
   /** Where progress and the summary table go (stdout by default). */
@@ -32,7 +34,7 @@ export interface LocalStackDescription {
   github: { url: string; appId: number; clientId: string; slug: string; privateKeyPath: string };
   idp: { issuer: string; url: string };
   aws: { url: string; region: string };
-  broker: { url: string; resourceUrl: string; mcpUrl: string; policyFile: string };
+  broker: { url: string; resourceUrl: string; mcpUrl: string; policyFile: string; metricsUrl?: string };
   startedAt: string;
   pid: number;
 }
@@ -92,6 +94,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       audit: { sink: "jsonl", file: path.join(dataDir, "audit", "audit.jsonl") },
       aws: { region: aws.region, endpoint: aws.url },
       logLevel: options.logLevel ?? "info",
+      ...(options.metricsPort !== undefined
+        ? { metrics: { prometheus: { port: options.metricsPort, host } } }
+        : {}),
     });
     // stdout carries the summary table and Claude Desktop snippets; broker logs go to stderr.
     const logger = pino({ level: config.logLevel, base: { service: "repogate" } }, process.stderr);
@@ -109,7 +114,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       idp: { issuer: idp.issuer, url: idp.url },
       aws: { url: aws.url, region: aws.region },
-      broker: { url: broker.url, resourceUrl, mcpUrl: resourceUrl, policyFile: config.policy.file },
+      broker: {
+        url: broker.url,
+        resourceUrl,
+        mcpUrl: resourceUrl,
+        policyFile: config.policy.file,
+        ...(broker.repogate.metricsUrl ? { metricsUrl: broker.repogate.metricsUrl } : {}),
+      },
       startedAt: new Date().toISOString(),
       pid: process.pid,
     };

@@ -5,6 +5,7 @@ import {
   type AppOctokit,
   type ClientOptions,
   createAppOctokit,
+  type GitHubResponseObserver,
   type OctokitLog,
   type UpstreamRetryOptions,
 } from "./octokit-clients.ts";
@@ -18,7 +19,13 @@ export * from "./errors.ts";
 export type { InstallationResolverOptions, ResolvedInstallation } from "./installations.ts";
 export { InstallationResolver } from "./installations.ts";
 export { NarrowedScope, parseRepositoryFullName } from "./narrowed-scope.ts";
-export type { AppOctokit, NarrowedOctokit, OctokitLog, UpstreamRetryOptions } from "./octokit-clients.ts";
+export type {
+  AppOctokit,
+  GitHubResponseObserver,
+  NarrowedOctokit,
+  OctokitLog,
+  UpstreamRetryOptions,
+} from "./octokit-clients.ts";
 export {
   PERMISSION_CEILING,
   permissionsForOperation,
@@ -68,6 +75,8 @@ export interface GitHubBrokerOptions {
   hooks?: TokenBrokerHooks;
   userAgent?: string;
   log?: OctokitLog;
+  /** Every GitHub response's status and rate-limit headers (metrics); never the request or its token. */
+  onResponse?: GitHubResponseObserver;
 }
 
 export interface GitHubBroker {
@@ -84,6 +93,7 @@ export function createGitHubBroker(options: GitHubBrokerOptions): GitHubBroker {
     baseUrl: options.baseUrl.replace(/\/+$/, ""),
     ...(options.userAgent ? { userAgent: options.userAgent } : {}),
     ...(options.log ? { log: options.log } : {}),
+    ...(options.onResponse ? { onResponse: options.onResponse } : {}),
     ...(options.retries !== undefined ? { retries: options.retries } : {}),
     ...(options.retryAfterBaseMs !== undefined ? { retryAfterBaseMs: options.retryAfterBaseMs } : {}),
     ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),

@@ -39,7 +39,15 @@ export interface ClientOptions extends UpstreamRetryOptions {
   requestTimeoutMs?: number;
   userAgent?: string;
   log?: OctokitLog;
+  /** Told about every HTTP response from GitHub (status and headers, never the request), for metrics. */
+  onResponse?: GitHubResponseObserver;
 }
+
+/** Sees each GitHub response's status and headers (rate-limit counters); the installation when known. */
+export type GitHubResponseObserver = (
+  response: { status: number; headers: Record<string, string> },
+  installationId?: number,
+) => void;
 
 /** The octokit a `withToken` callback receives: REST methods plus throttling and retry. */
 export const NarrowedOctokit = RestOctokit.plugin(throttling, retry);
@@ -72,19 +80,35 @@ function retryOptions(options: UpstreamRetryOptions) {
   };
 }
 
-/** A fetch that gives up after `timeoutMs`, so a hung GitHub cannot hold a request (and its token) forever. */
-function fetchWithTimeout(timeoutMs: number): typeof fetch {
-  return (input, init) => {
+/**
+ * A fetch that gives up after `timeoutMs`, so a hung GitHub cannot hold a request (and its token) forever,
+ * and reports each response's status and rate-limit headers to the observer.
+ */
+function observedFetch(
+  timeoutMs: number,
+  onResponse?: GitHubResponseObserver,
+  installationId?: number,
+): typeof fetch {
+  return async (input, init) => {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    return fetch(input, { ...init, signal });
+    const response = await fetch(input, { ...init, signal });
+    if (onResponse) {
+      const headers: Record<string, string> = {};
+      for (const name of ["x-ratelimit-remaining", "x-ratelimit-limit", "x-ratelimit-resource"]) {
+        const value = response.headers.get(name);
+        if (value !== null) headers[name] = value;
+      }
+      onResponse({ status: response.status, headers }, installationId);
+    }
+    return response;
   };
 }
 
-function common(options: ClientOptions) {
+function common(options: ClientOptions, installationId?: number) {
   return {
     baseUrl: options.baseUrl,
-    request: { fetch: fetchWithTimeout(options.requestTimeoutMs ?? 30_000) },
+    request: { fetch: observedFetch(options.requestTimeoutMs ?? 30_000, options.onResponse, installationId) },
     userAgent: options.userAgent ?? "repogate",
     ...(options.log ? { log: options.log } : {}),
   };
@@ -129,7 +153,7 @@ export function createNarrowedOctokit(
   options: ClientOptions,
 ): NarrowedOctokit {
   return new NarrowedOctokit({
-    ...common(options),
+    ...common(options, installationId),
     auth: token,
     throttle: throttleOptions(options, `repogate-installation-${installationId}`),
     retry: retryOptions(options),

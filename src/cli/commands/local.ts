@@ -14,6 +14,7 @@ interface LocalOptions {
   idpPort: number;
   awsPort: number;
   policy?: string;
+  metricsPort?: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
 
@@ -33,6 +34,7 @@ export function registerLocalCommand(program: Command): void {
     .option("--github-port <port>", "GitHub API emulator port", parsePort, 8701)
     .option("--idp-port <port>", "dev OpenID provider port", parsePort, 8702)
     .option("--aws-port <port>", "AWS API emulator port", parsePort, 8703)
+    .option("--metrics-port <port>", "serve the broker's Prometheus metrics on this port", parsePort)
     .option("--policy <file>", "policy the broker enforces (default: wrangler-free-local/seed/policy.yaml)")
     .option("--log-level <level>", "broker log level (fatal, error, warn, info, debug, silent)", "info")
     .action(async (opts: LocalOptions) => {
@@ -42,6 +44,7 @@ export function registerLocalCommand(program: Command): void {
         host: opts.host,
         ports: { broker: opts.brokerPort, github: opts.githubPort, idp: opts.idpPort, aws: opts.awsPort },
         ...(opts.policy ? { policyFile: opts.policy } : {}),
+        ...(opts.metricsPort !== undefined ? { metricsPort: opts.metricsPort } : {}),
         logLevel: opts.logLevel,
       });
     });
