@@ -6,6 +6,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { Hono } from "hono";
+import { afterAll, beforeAll } from "vitest";
 import type { Principal } from "../../src/auth/principal.ts";
 import {
   createGitHubBroker,
@@ -165,6 +166,27 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One harness for the whole test file with a client connected as alice: started before the first test (both
+ * handed to `onStart`), closed after the last.
+ */
+export function useHarnessAsAlice(
+  options: HarnessOptions,
+  onStart: (harness: Harness, alice: Client) => void,
+): void {
+  let harness: Harness | undefined;
+  let alice: Client | undefined;
+  beforeAll(async () => {
+    harness = await startHarness(options);
+    alice = await harness.connect("alice");
+    onStart(harness, alice);
+  }, 30_000);
+  afterAll(async () => {
+    await alice?.close();
+    await harness?.close();
+  });
 }
 
 /** Calls a tool and returns the result with its text joined. */

@@ -1,8 +1,8 @@
 /** Tokens per call, what never leaves the process, and concurrent callers kept apart. */
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Principal } from "../../src/auth/principal.ts";
-import { call, type Harness, json, startHarness } from "./harness.ts";
+import { call, type Harness, json, useHarnessAsAlice } from "./harness.ts";
 
 let h: Harness;
 let alice: Client;
@@ -14,17 +14,15 @@ async function traced(client: Client, name: string, args: Record<string, unknown
   return r;
 }
 
-beforeAll(async () => {
-  h = await startHarness({
+useHarnessAsAlice(
+  {
     failDecisionHook: (e) => e.tool === "get_repository_tree" && e.repository === "mycompany/api-server",
-  });
-  alice = await h.connect("alice");
-}, 30_000);
-
-afterAll(async () => {
-  await alice?.close();
-  await h?.close();
-});
+  },
+  (started, client) => {
+    h = started;
+    alice = client;
+  },
+);
 
 const SINGLE_REPOSITORY_CALLS: Array<[string, Record<string, unknown>, string]> = [
   ["get_file_contents", { owner: "mycompany", repo: "web", path: "README.md" }, "mycompany/web"],

@@ -1,7 +1,7 @@
 /** Size caps and branch rules under a stricter policy than the seed one. */
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, type Harness, json, startHarness } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { call, json, useHarnessAsAlice } from "./harness.ts";
 
 const POLICY = `
 version: 1
@@ -16,17 +16,10 @@ repositories:
     operations: [read, analyze, diff]
 `;
 
-let h: Harness;
 let alice: Client;
 
-beforeAll(async () => {
-  h = await startHarness({ policyYaml: POLICY });
-  alice = await h.connect("alice");
-}, 30_000);
-
-afterAll(async () => {
-  await alice?.close();
-  await h?.close();
+useHarnessAsAlice({ policyYaml: POLICY }, (_harness, client) => {
+  alice = client;
 });
 
 function blocks(result: { content: Array<{ type: string; text?: string }> }): string[] {

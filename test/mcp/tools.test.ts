@@ -1,7 +1,7 @@
 /** What each tool returns, over the wire: SDK client → handler → real broker → GitHub emulator. */
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, type Harness, json, startHarness } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { call, type Harness, json, useHarnessAsAlice } from "./harness.ts";
 
 const TOOL_NAMES = [
   "compare_refs",
@@ -18,14 +18,9 @@ const TOOL_NAMES = [
 let h: Harness;
 let alice: Client;
 
-beforeAll(async () => {
-  h = await startHarness({ limits: { treeEntries: 10 } });
-  alice = await h.connect("alice");
-}, 30_000);
-
-afterAll(async () => {
-  await alice?.close();
-  await h?.close();
+useHarnessAsAlice({ limits: { treeEntries: 10 } }, (started, client) => {
+  h = started;
+  alice = client;
 });
 
 describe("tools/list", () => {
