@@ -2,21 +2,15 @@ import type { TokenBrokerHooks } from "./github/index.ts";
 import type { ToolEvents } from "./mcp/events.ts";
 
 /**
- * Joins broker hooks: the first set (the audit trail) decides; later sets (metrics, logs) only observe, so
- * their failures never revoke a token or refuse a request.
+ * Joins broker hooks: the first set (the audit trail) is awaited and decides; later sets (metrics, logs) are
+ * synchronous observers called after it. An observer that throws fails closed, as the audit hook would.
  */
 export function combineBrokerHooks(
   primary: TokenBrokerHooks,
   ...observers: TokenBrokerHooks[]
 ): TokenBrokerHooks {
   const observe = (call: (hooks: TokenBrokerHooks) => unknown) => {
-    for (const hooks of observers) {
-      try {
-        void call(hooks);
-      } catch {
-        // Observers are metrics and logs; the decision was already made and recorded by the primary hooks.
-      }
-    }
+    for (const hooks of observers) void call(hooks);
   };
   return {
     beforeMint: async () => {
