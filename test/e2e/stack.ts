@@ -6,6 +6,7 @@ import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { EmulatorLog } from "../../wrangler-free-local/github/http/emulator-log.ts";
 import { devLogin } from "../../wrangler-free-local/idp/dev-login-client.ts";
 import { type LocalStackDescription, startLocalStack } from "../../wrangler-free-local/stack.ts";
 
@@ -150,26 +151,8 @@ export function toolJson(outcome: ToolOutcome): Record<string, unknown> {
   throw new Error(`no JSON block in the tool result: ${outcome.text.slice(0, 200)}`);
 }
 
-export interface MintEntry {
-  requestId: string;
-  installationId: number;
-  repositories: string[];
-  narrowed: boolean;
-  permissions: Record<string, string>;
-  tokenFingerprint: string;
-}
-
-export interface EmulatorLogSnapshot {
-  requests: Array<{
-    method: string;
-    path: string;
-    status: number;
-    auth: "installation" | "app" | "anonymous";
-    tokenFingerprint?: string;
-  }>;
-  mints: MintEntry[];
-  revocations: Array<{ tokenFingerprint: string; installationId: number }>;
-}
+/** What `/_emulator/log` serves: the emulator log's JSON snapshot. */
+export type EmulatorLogSnapshot = ReturnType<EmulatorLog["snapshot"]>;
 
 /** The GitHub emulator's record of requests, mints and revocations (`/_emulator/log`). */
 export async function emulatorLog(githubUrl: string): Promise<EmulatorLogSnapshot> {

@@ -1,19 +1,8 @@
 /** What each tool returns, over the wire: SDK client → handler → real broker → GitHub emulator. */
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { describe, expect, it } from "vitest";
+import { TOOL_NAMES } from "../e2e/stack.ts";
 import { call, type Harness, json, useHarnessAsAlice } from "./harness.ts";
-
-const TOOL_NAMES = [
-  "compare_refs",
-  "get_commit",
-  "get_file_contents",
-  "get_repository_overview",
-  "get_repository_tree",
-  "list_branches",
-  "list_commits",
-  "list_repositories",
-  "search_code",
-];
 
 let h: Harness;
 let alice: Client;
