@@ -64,10 +64,12 @@ describe("RefResolver", () => {
     expect(result.main).toEqual({ kind: "branch", name: "main", sha: mainSha });
     expect(result.slashed).toMatchObject({ kind: "branch", name: "feature/dark-mode" });
     expect(result.explicit).toMatchObject({ kind: "branch", name: "stable" });
-    // The emulator does not serve GET /git/ref/{ref} yet, so tags come back "unknown" there (and "tag" on
-    // GitHub); either way a tag is never mistaken for a branch or a commit, which is what policy needs.
-    expect(["tag", "unknown"]).toContain(result.tag.kind);
-    expect(["tag", "unknown"]).toContain(result.explicitTag.kind);
+    const web = github.store.getRepository("mycompany", "web");
+    if (!web) throw new Error("seed repository mycompany/web is missing");
+    const tagSha = (await github.store.listTags(web)).find((t) => t.name === "v1.0.0")?.sha;
+    expect(tagSha).toMatch(/^[0-9a-f]{40}$/);
+    expect(result.tag).toEqual({ kind: "tag", name: "v1.0.0", sha: tagSha });
+    expect(result.explicitTag).toMatchObject({ kind: "tag", name: "v0.9.0" });
     expect(result.commit).toEqual({ kind: "commit", sha: mainSha });
     expect(result.shortCommit).toEqual({ kind: "commit", sha: mainSha });
     expect(result.missing).toEqual({ kind: "unknown", ref: "no-such-branch" });
@@ -79,8 +81,6 @@ describe("RefResolver", () => {
       false,
     );
   });
-
-  it.todo("classifies v1.0.0 as a tag (needs GET /repos/{owner}/{repo}/git/ref/{ref} in the emulator)");
 
   it("decides reachability through compare: behind or identical is reachable", async () => {
     const main = await branchSha("main");

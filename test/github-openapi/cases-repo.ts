@@ -58,6 +58,27 @@ export const repoCases: ResponseCase[] = [
     auth: "web",
   },
   {
+    operationId: "git/get-ref",
+    status: 200,
+    label: "tag",
+    path: `${WEB}/git/ref/tags%2Fv1.0.0`,
+    auth: "web",
+  },
+  {
+    operationId: "git/get-ref",
+    status: 200,
+    label: "branch with a slash",
+    path: `${WEB}/git/ref/heads/feature/x`,
+    auth: "web",
+  },
+  {
+    operationId: "git/get-ref",
+    status: 404,
+    label: "missing tag",
+    path: `${WEB}/git/ref/tags/v9.9.9`,
+    auth: "web",
+  },
+  {
     operationId: "repos/list-languages",
     status: 200,
     label: "mycompany/web",

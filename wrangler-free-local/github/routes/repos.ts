@@ -1,4 +1,7 @@
-/** Repository metadata, branches and languages: `GET /repos/{owner}/{repo}[/branches[/{branch}]|/languages]`. */
+/**
+ * Repository metadata, branches, refs and languages:
+ * `GET /repos/{owner}/{repo}[/branches[/{branch}]|/git/ref/{ref}|/languages]`.
+ */
 import { Hono } from "hono";
 import { repositoryForCaller } from "../http/access.ts";
 import type { EmulatorContext, EmulatorEnv } from "../http/context.ts";
@@ -14,6 +17,7 @@ const DOCS = {
   languages: "https://docs.github.com/rest/repos/repos#list-repository-languages",
   branches: "https://docs.github.com/rest/branches/branches#list-branches",
   branch: "https://docs.github.com/rest/branches/branches#get-a-branch",
+  ref: "https://docs.github.com/rest/git/refs#get-a-reference",
 };
 
 /** The repository named by the route's `:owner/:repo`, checked against the caller's token (contents: read). */
@@ -80,6 +84,32 @@ export function repositoryRoutes(): Hono<EmulatorEnv> {
       });
     }
     return githubJson(c, renderBranch(c.get("base"), repo, branch.name, commit));
+  });
+
+  // `heads/<branch>` or `tags/<tag>`; octokit sends the slash encoded (`tags%2Fv1.0.0`), Hono decodes it.
+  routes.get("/repos/:owner/:repo/git/ref/:ref{.+}", async (c) => {
+    const repo = contentsRepo(c, DOCS.ref);
+    const store = c.get("state").store;
+    const ref = c.req.param("ref");
+    const slash = ref.indexOf("/");
+    const namespace = slash > 0 ? ref.slice(0, slash) : "";
+    const name = ref.slice(slash + 1);
+    const candidates =
+      namespace === "heads"
+        ? await store.listBranches(repo)
+        : namespace === "tags"
+          ? await store.listTags(repo)
+          : [];
+    const found = candidates.find((r) => r.name === name);
+    if (!found) throw new GitHubApiError(404, "Not Found", { documentationUrl: DOCS.ref });
+    const base = `${c.get("base")}/repos/${repo.fullName}`;
+    return githubJson(c, {
+      ref: `refs/${ref}`,
+      node_id: Buffer.from(`04:Ref${repo.id}:refs/${ref}`).toString("base64"),
+      url: `${base}/git/refs/${ref}`,
+      // Annotated tags are peeled to their commit here; GitHub answers with the tag object (type "tag").
+      object: { type: "commit", sha: found.sha, url: `${base}/git/commits/${found.sha}` },
+    });
   });
 
   return routes;
