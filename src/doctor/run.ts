@@ -35,7 +35,10 @@ export interface DoctorOptions {
 }
 
 /** The local AWS emulator checks no signatures; any well-formed credentials do. */
-const LOCAL_EMULATOR_CREDENTIALS = { accessKeyId: "AKIAREPOGATELOCAL000", secretAccessKey: "local-emulator" };
+const LOCAL_EMULATOR_CREDENTIALS = {
+  accessKeyId: "repogate-local-emulator",
+  secretAccessKey: "local-emulator",
+};
 
 /** The checks for a production config, in the order they are printed. */
 export const CONFIG_CHECKS: DoctorCheck[] = [

@@ -88,7 +88,7 @@ describe("the real token broker with the audit hooks", () => {
         logGroup: "/repogate/broker",
         logStream: "down",
         endpoint: aws.url,
-        credentials: { accessKeyId: "AKIATEST", secretAccessKey: "test" },
+        credentials: { accessKeyId: "emulator-test-key", secretAccessKey: "test" },
         maxAttempts: 2,
         baseDelayMs: 5,
       }),
@@ -141,7 +141,7 @@ describe("the real token broker with the audit hooks", () => {
 
   it("under spool, a CloudWatch outage during 100 concurrent calls loses and duplicates no grant", async () => {
     github.log.reset();
-    const credentials = { accessKeyId: "AKIATEST", secretAccessKey: "test" };
+    const credentials = { accessKeyId: "emulator-test-key", secretAccessKey: "test" };
     const log = await AuditLog.open({
       sink: new CloudWatchAuditSink({
         logGroup: "/repogate/broker",

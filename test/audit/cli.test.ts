@@ -96,7 +96,7 @@ beforeAll(async () => {
       logGroup: "/repogate/cli",
       logStream: "replica-a",
       endpoint: emulator.url,
-      credentials: { accessKeyId: "AKIATEST", secretAccessKey: "test" },
+      credentials: { accessKeyId: "emulator-test-key", secretAccessKey: "test" },
     }),
   });
   await recordSample(cw);

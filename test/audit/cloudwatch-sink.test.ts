@@ -14,7 +14,7 @@ import { type RunningAwsEmulator, startAwsEmulator } from "../../wrangler-free-l
 import { readStream, tempDir, toolCall } from "./helpers.ts";
 
 const GROUP = "/repogate/audit";
-const credentials = { accessKeyId: "AKIAEMULATOR0000TEST", secretAccessKey: "dummy-secret-for-tests" };
+const credentials = { accessKeyId: "emulator-test-key", secretAccessKey: "dummy-secret-for-tests" };
 let emulator: RunningAwsEmulator;
 let client: CloudWatchLogsClient;
 let dataDir: { dir: string; cleanup: () => Promise<void> };

@@ -6,7 +6,7 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { type RunningAwsEmulator, startAwsEmulator } from "../../wrangler-free-local/aws/index.ts";
 
-export const credentials = { accessKeyId: "AKIAEMULATOR0000TEST", secretAccessKey: "dummy-secret-for-tests" };
+export const credentials = { accessKeyId: "emulator-test-key", secretAccessKey: "dummy-secret-for-tests" };
 
 /** A running emulator on a free port over a fresh temp data dir. */
 export interface EmulatorFixture {

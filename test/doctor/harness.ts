@@ -15,7 +15,7 @@ import { type RunningGitHubEmulator, startGitHubEmulator } from "../../wrangler-
 import { type RunningDevIdp, startDevIdp } from "../../wrangler-free-local/idp/index.ts";
 
 export const AWS_CREDENTIALS = {
-  accessKeyId: "AKIADOCTORTEST000000",
+  accessKeyId: "emulator-test-key",
   secretAccessKey: "dummy-secret-for-tests",
 };
 export const KMS_ALIAS = "alias/repogate-doctor-test";

@@ -17,7 +17,7 @@ beforeAll(async () => {
   kms = new KMSClient({
     endpoint: aws.url,
     region: "us-east-1",
-    credentials: { accessKeyId: "AKIAKEYAGETEST000000", secretAccessKey: "x" },
+    credentials: { accessKeyId: "emulator-test-key", secretAccessKey: "x" },
   });
 });
 afterAll(async () => {

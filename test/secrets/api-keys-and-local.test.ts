@@ -24,7 +24,7 @@ import {
 } from "../../src/secrets/index.ts";
 import { type RunningAwsEmulator, startAwsEmulator } from "../../wrangler-free-local/aws/index.ts";
 
-const credentials = { accessKeyId: "AKIAAPIKEYSTORETEST0", secretAccessKey: "dummy-secret-for-tests" };
+const credentials = { accessKeyId: "emulator-test-key", secretAccessKey: "dummy-secret-for-tests" };
 let aws: RunningAwsEmulator;
 let dir: string;
 let sm: SecretsManagerClient;

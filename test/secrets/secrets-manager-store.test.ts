@@ -16,7 +16,7 @@ import {
 import { SecretStoreError } from "../../src/secrets/index.ts";
 import { type RunningAwsEmulator, startAwsEmulator } from "../../wrangler-free-local/aws/index.ts";
 
-const credentials = { accessKeyId: "AKIASECRETSTORETEST0", secretAccessKey: "dummy-secret-for-tests" };
+const credentials = { accessKeyId: "emulator-test-key", secretAccessKey: "dummy-secret-for-tests" };
 let aws: RunningAwsEmulator;
 let dataDir: string;
 let sm: SecretsManagerClient;

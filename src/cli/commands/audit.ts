@@ -65,7 +65,7 @@ function cloudWatchClient(options: SourceOptions): CloudWatchLogsClient {
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     // The local AWS emulator accepts any signature; real AWS uses the default credential chain.
     ...(local && !hasCredentials
-      ? { credentials: { accessKeyId: "AKIALOCAL", secretAccessKey: "local" } }
+      ? { credentials: { accessKeyId: "repogate-local-emulator", secretAccessKey: "local" } }
       : {}),
   });
 }
