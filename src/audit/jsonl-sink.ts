@@ -75,7 +75,7 @@ export class JsonlAuditSink extends ChainedAuditSink {
     this.#file = undefined;
   }
 
-  /** Continues the chain from the newest file's last event, cutting off a torn (crash-interrupted) last line. */
+  /** Continues the chain from the newest stored event, cutting off a torn (crash-interrupted) last line. */
   protected async openStore(): Promise<void> {
     await mkdir(this.#options.dir, { recursive: true, mode: 0o700 });
     const files = await listJsonlFiles(this.#options);
@@ -93,11 +93,18 @@ export class JsonlAuditSink extends ChainedAuditSink {
           `audit file ${newest.path}: cut off a torn last line (${tail.size - tail.completeLength} bytes) left by a crash`,
         );
       }
-      if (tail.lastLine !== undefined) {
-        const head = parseChainHead(tail.lastLine);
+      // A crash right after a rotation leaves the newest file empty: the chain head is then the last event of
+      // the newest file that has one, or the new file would restart the chain from 64 zeros.
+      let last = { path: newest.path, line: tail.lastLine };
+      for (let i = files.length - 2; last.line === undefined && i >= 0; i--) {
+        const older = files[i] as (typeof files)[number];
+        last = { path: older.path, line: (await readFileTail(older.path)).lastLine };
+      }
+      if (last.line !== undefined) {
+        const head = parseChainHead(last.line);
         if (!head) {
           throw new AuditSourceError(
-            `audit file ${newest.path} ends with an event that cannot be read, so the hash chain cannot be ` +
+            `audit file ${last.path} ends with an event that cannot be read, so the hash chain cannot be ` +
               "continued; run `repogate audit verify` and move the damaged file aside after investigating.",
           );
         }

@@ -170,6 +170,23 @@ describe("hash-chained JSONL trail", () => {
     expect(await lines(file?.path as string)).toHaveLength(4);
   });
 
+  it("continues the chain after a restart whose newest file is empty (a crash right after rotation)", async () => {
+    const { dir, cleanup } = await tempDir("empty-newest");
+    cleanups.push(cleanup);
+    const first = await AuditLog.open({ sink: new JsonlAuditSink({ dir, prefix: "audit" }) });
+    for (let i = 0; i < 3; i++) await first.record(toolCall(i));
+    await first.close();
+    // The rotation created (and fsync'd the directory entry of) the next file, then the first write to it was lost.
+    await writeFile(join(dir, "audit-2026-11-30-000002.jsonl"), '{"id":"01JTORN');
+
+    const second = await AuditLog.open({ sink: new JsonlAuditSink({ dir, prefix: "audit" }) });
+    await second.record(toolCall(3));
+    await second.close();
+    const result = await verifyJsonlTrail({ dir, prefix: "audit" });
+    expect(result.problem).toBeUndefined();
+    expect(result).toMatchObject({ ok: true, events: 4 });
+  });
+
   it("keeps ids increasing across a restart when the clock stepped back, with truthful times", async () => {
     const { dir, cleanup } = await tempDir("clock");
     cleanups.push(cleanup);
