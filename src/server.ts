@@ -1,8 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import type { Logger } from "pino";
 import type { RepogateConfig } from "./config/index.ts";
-import { createRepogate, type Repogate } from "./repogate.ts";
+import { createRepogate, type Repogate, type RepogateDependencies } from "./repogate.ts";
 
 /** A broker listening on a port (ECS Fargate, `repogate serve`, `repogate local`). */
 export interface RunningServer {
@@ -16,7 +15,7 @@ export interface RunningServer {
 /** Builds the broker from settings and serves it with @hono/node-server. */
 export async function startServer(
   config: RepogateConfig,
-  deps: { logger?: Logger } = {},
+  deps: Pick<RepogateDependencies, "logger" | "env"> = {},
 ): Promise<RunningServer> {
   const repogate = await createRepogate(config, deps);
   const { host, port } = config.listen;

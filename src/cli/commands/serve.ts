@@ -17,7 +17,8 @@ export function registerServeCommand(program: Command): void {
     )
     .action(async (opts: { config?: string }) => {
       const config = await loadConfig({ file: opts.config ?? process.env.REPOGATE_CONFIG, env: process.env });
-      const server = await startServer(config);
+      // The local secret store reads REPOGATE_SECRET_* from the environment it is handed, never process.env itself.
+      const server = await startServer(config, { env: process.env });
       process.on("SIGHUP", () => void server.repogate.policy.reload("signal"));
       await new Promise<void>((resolve) => {
         const stop = () => {
