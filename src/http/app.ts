@@ -48,6 +48,8 @@ export interface HttpAppOptions {
   mcpHandler: McpHandler;
   /** Named checks for `/readyz` (policy loaded, GitHub reachable, …); `idp-jwks` is added unless given. */
   readinessChecks?: Record<string, ReadinessCheck>;
+  /** How long one `/readyz` result answers later probes (default 2 s), so probes cannot flood GitHub or the IdP. */
+  readinessCacheMs?: number;
   logger?: Logger;
   onAuthFailure?: (event: AuthFailureEvent) => void;
   onRateLimited?: (event: RateLimitedEvent) => void;
@@ -107,7 +109,10 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   mountHealthRoutes(
     app,
     { "idp-jwks": () => options.auth.verifier.checkJwks(), ...options.readinessChecks },
-    logger ? { logger } : {},
+    {
+      ...(options.readinessCacheMs !== undefined ? { cacheMs: options.readinessCacheMs } : {}),
+      ...(logger ? { logger } : {}),
+    },
   );
 
   const allowedOrigins = options.allowedOrigins ?? [];

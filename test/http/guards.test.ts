@@ -20,6 +20,8 @@ let served: ServedApp;
 let token: string;
 const ciKey = generateApiKey();
 let policyLoaded = true;
+let policyChecks = 0;
+const READINESS_CACHE_MS = 300;
 
 beforeAll(async () => {
   stub = await startStubIssuer();
@@ -39,7 +41,13 @@ beforeAll(async () => {
     },
     allowedOrigins: [BROWSER_ORIGIN],
     maxBodyBytes: 64 * 1024,
-    readinessChecks: { policy: async () => policyLoaded },
+    readinessChecks: {
+      policy: async () => {
+        policyChecks++;
+        return policyLoaded;
+      },
+    },
+    readinessCacheMs: READINESS_CACHE_MS,
   }));
   token = await stub.sign(accessTokenClaims(stub.issuer, served.mcpUrl));
 });
@@ -329,13 +337,17 @@ describe("body limit", () => {
 });
 
 describe("health", () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
   it("/healthz is always ok; /readyz names the failing check", async () => {
     expect(await (await fetch(`${served.url}/healthz`)).json()).toEqual({ status: "ok" });
+    await sleep(READINESS_CACHE_MS + 50);
     const ready = await fetch(`${served.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ checks: { "idp-jwks": "ok", policy: "ok" } });
     policyLoaded = false;
     try {
+      await sleep(READINESS_CACHE_MS + 50);
       const notReady = await fetch(`${served.url}/readyz`);
       expect(notReady.status).toBe(503);
       expect(await notReady.json()).toEqual({
@@ -346,5 +358,16 @@ describe("health", () => {
     } finally {
       policyLoaded = true;
     }
+  });
+
+  it("/readyz runs its checks once for a burst of probes (a public probe must not fan out upstream)", async () => {
+    await sleep(READINESS_CACHE_MS + 50);
+    const before = policyChecks;
+    const probes = await Promise.all(Array.from({ length: 25 }, () => fetch(`${served.url}/readyz`)));
+    expect(probes.map((r) => r.status)).toEqual(Array(25).fill(200));
+    expect(policyChecks - before).toBe(1);
+    await sleep(READINESS_CACHE_MS + 50);
+    expect((await fetch(`${served.url}/readyz`)).status).toBe(200);
+    expect(policyChecks - before).toBe(2);
   });
 });
