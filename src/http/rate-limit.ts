@@ -48,10 +48,16 @@ function retryAfter(msBeforeNext: number): number {
   return Math.max(1, Math.ceil(msBeforeNext / 1000));
 }
 
+/** Redis commands slower than this count as a store failure (a hung Redis must not hang every request). */
+const REDIS_COMMAND_TIMEOUT_MS = 1_000;
+/** After a store failure, requests count in memory for this long before Redis is tried again. */
+const STORE_RETRY_AFTER_MS = 5_000;
+
 /**
  * Redis-backed limiter with an in-memory fallback. Decision (documented): on a Redis outage we keep limiting
  * per replica in memory rather than failing closed (refusing everyone) or open (no limit at all); each
- * replica then allows up to `points` per window, and a warning is logged at most every 30 s.
+ * replica then allows up to `points` per window, and a warning is logged at most every 30 s. After a failure
+ * Redis is left alone for a few seconds, so an unresponsive Redis costs one timeout, not one per request.
  */
 function insuredLimiter(
   name: string,
@@ -60,7 +66,9 @@ function insuredLimiter(
   logger?: Logger,
 ): RateLimiter {
   let lastWarning = 0;
+  let primaryPausedUntil = 0;
   const onStoreError = (error: unknown) => {
+    primaryPausedUntil = Date.now() + STORE_RETRY_AFTER_MS;
     if (Date.now() - lastWarning > 30_000) {
       lastWarning = Date.now();
       logger?.warn(
@@ -76,7 +84,7 @@ function insuredLimiter(
     let result: RateLimiterRes | null;
     try {
       try {
-        result = await operation(primary);
+        result = await operation(Date.now() < primaryPausedUntil ? fallback : primary);
       } catch (error) {
         if (error instanceof RateLimiterRes) throw error;
         onStoreError(error);
@@ -126,6 +134,7 @@ export function createRateLimits(options: RateLimitOptions = {}): RateLimits {
           enableOfflineQueue: false,
           maxRetriesPerRequest: 1,
           connectTimeout: 2_000,
+          commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
         })
       : options.redis.client;
   if (ownsClient) {

@@ -200,6 +200,41 @@ describe.skipIf(!redisInstalled)("shared counters in a real redis-server", () =>
     }
   });
 
+  it("does not hang when Redis stops answering: one command times out, then requests count in memory", async () => {
+    const warnings: string[] = [];
+    const limits = createRateLimits({
+      points: 50,
+      durationSec: 60,
+      redis: { url: redisUrl, keyPrefix: "test-hang" },
+      logger: pino({ level: "warn" }, { write: (line: string) => warnings.push(line) }),
+    });
+    const app = await start(limits);
+    await limits.ready();
+    expect((await postMcp(app.mcpUrl, { "x-api-key": keyB.key })).status).toBe(200);
+    // A stopped process keeps its sockets open but never replies: the shape of a hung or partitioned Redis.
+    redis.kill("SIGSTOP");
+    try {
+      const timings: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const started = Date.now();
+        const response = await Promise.race([
+          postMcp(app.mcpUrl, { "x-api-key": keyB.key }),
+          new Promise<Response>((_, reject) => setTimeout(() => reject(new Error("request hung")), 5_000)),
+        ]);
+        expect(response.status).toBe(200);
+        timings.push(Date.now() - started);
+      }
+      expect(timings[0]).toBeLessThan(3_000);
+      // Redis is left alone after the first timeout, so the next requests do not pay it again.
+      expect(timings[1]).toBeLessThan(500);
+      expect(timings[2]).toBeLessThan(500);
+      expect(warnings.some((line) => line.includes("rate-limit store unavailable"))).toBe(true);
+    } finally {
+      redis.kill("SIGCONT");
+    }
+    await limits.close();
+  }, 20_000);
+
   it("falls back to in-memory counting with a logged warning when Redis goes away", async () => {
     const warnings: string[] = [];
     const limits = createRateLimits({
