@@ -158,6 +158,23 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       },
       resourceMetadataUrl,
       challengeScopes: requiredScopes,
+      onRefused: (missing, c) => {
+        const principal = c.get("principal");
+        const userAgent = c.req.header("user-agent");
+        options.onAuthFailure?.({
+          reason: "INSUFFICIENT_SCOPE",
+          status: 403,
+          credential: principal.via === "api-key" ? "api-key" : "bearer-jwt",
+          principal,
+          ip: c.get("clientIp"),
+          ...(userAgent !== undefined ? { userAgent } : {}),
+          requestId: c.get("requestId"),
+        });
+        logger?.info(
+          { requestId: c.get("requestId"), sub: principal.sub, via: principal.via, missing },
+          "request refused: insufficient scope",
+        );
+      },
     }),
     (c) => options.mcpHandler(c, c.get("principal")),
   );

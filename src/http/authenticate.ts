@@ -21,6 +21,8 @@ export interface AuthFailureEvent {
   credential?: "bearer-jwt" | "api-key";
   /** Public id of a presented API key (the `<id>` of `rg_<id>_…`), when well-formed. */
   apiKeyId?: string;
+  /** Who was refused, when the credential itself was valid (a 403 for missing scope). */
+  principal?: Principal;
   ip: string;
   userAgent?: string;
   requestId: string;

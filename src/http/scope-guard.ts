@@ -19,6 +19,8 @@ export interface ScopeGuardOptions {
   challengeScopes: string[];
   /** The SDK refuses larger batches too; refusing here keeps the guard's work bounded. */
   maxBatchSize?: number;
+  /** Told about each 403, with the scopes that were missing (for the audit trail and the log). */
+  onRefused?: (missing: string[], c: Parameters<MiddlewareHandler<HttpEnv>>[0]) => void;
 }
 
 function scopesFor(message: unknown, requirements: ScopeRequirements): string[] {
@@ -65,6 +67,7 @@ export function jsonRpcScopeGuard(options: ScopeGuardOptions): MiddlewareHandler
       for (const scope of scopesFor(message, options.requirements)) if (!held.has(scope)) missing.add(scope);
     }
     if (missing.size > 0) {
+      options.onRefused?.([...missing], c);
       const description = `the request needs the scope(s): ${[...missing].join(" ")}`;
       return c.json({ error: "insufficient_scope", error_description: description }, 403, {
         "WWW-Authenticate": bearerChallenge({

@@ -184,6 +184,15 @@ describe("scope checks before the MCP layer", () => {
     expect(res.status).toBe(403);
     expect(extractWWWAuthenticateParams(res).error).toBe("insufficient_scope");
     expect(served.calls.length).toBe(before);
+    // The refusal reaches the audit hook with who was refused and the request id (checklist item 23).
+    const requestId = res.headers.get("x-request-id");
+    expect(served.authFailures.find((e) => e.requestId === requestId)).toMatchObject({
+      reason: "INSUFFICIENT_SCOPE",
+      status: 403,
+      credential: "bearer-jwt",
+      principal: { sub: "user-123", via: "oidc" },
+    });
+    expect(served.logs.join("\n")).not.toContain(noScope.split(".")[2]);
   });
 });
 
