@@ -63,9 +63,14 @@ export class RefResolver {
     return this.#defaultBranch;
   }
 
-  /** Branch, tag, commit (hex SHA that resolves) or unknown: what the policy engine asks. */
-  async classifyRef(ref: string): Promise<RefKind> {
-    return (await this.resolveRef(ref)).kind;
+  /**
+   * Branch, tag or unknown, or a commit with its full SHA: what the policy engine asks. The full SHA lets
+   * the reachability check and the read use the commit itself rather than an abbreviation that a branch
+   * or tag of the same hex name, created in between, would take over.
+   */
+  async classifyRef(ref: string): Promise<Exclude<RefKind, "commit"> | { kind: "commit"; sha: string }> {
+    const resolved = await this.resolveRef(ref);
+    return resolved.kind === "commit" ? { kind: "commit", sha: resolved.sha } : resolved.kind;
   }
 
   /** Like `classifyRef`, with the name and SHA; tried in GitHub's order: branch, tag, commit. */

@@ -42,6 +42,7 @@ export {
   checkRef,
   evaluateRefStatically,
   explainRefWithoutGitHub,
+  type RefClassificationAnswer,
   type RefQuestion,
   type RefResolver,
   type StaticRefResult,

@@ -9,9 +9,21 @@ import { isFullSha, looksLikeSha, type RefInput, validateRef } from "./ref.ts";
  */
 export interface RefResolver {
   defaultBranch(): Promise<string>;
-  classifyRef(ref: string): Promise<"branch" | "tag" | "commit" | "unknown">;
+  classifyRef(ref: string): Promise<RefClassificationAnswer>;
   isCommitReachableFrom(sha: string, branch: string): Promise<boolean>;
 }
+
+/**
+ * What `classifyRef` answers. A commit should come with its full SHA: the reachability check and the read
+ * then use that commit, not the abbreviation, which a branch or tag created later under the same hex name
+ * would take over (git prefers ref names to abbreviated SHAs).
+ */
+export type RefClassificationAnswer =
+  | "branch"
+  | "tag"
+  | "commit"
+  | "unknown"
+  | { kind: "commit"; sha: string };
 
 /** What the static evaluation could not settle without GitHub. */
 export type RefQuestion =
@@ -142,7 +154,8 @@ export async function checkRef(
   }
   let sha: string;
   if (question.kind === "classify") {
-    const kind = await resolver.classifyRef(question.ref);
+    const answer = await resolver.classifyRef(question.ref);
+    const kind = typeof answer === "string" ? answer : answer.kind;
     if (kind !== "commit") {
       const outcome: RefOutcome = { input: question.ref, kind, branch: null, sha: null };
       if (kind === "unknown") {
@@ -160,7 +173,10 @@ export async function checkRef(
         outcome,
       );
     }
-    sha = question.ref.toLowerCase();
+    const abbreviated = question.ref.toLowerCase();
+    const full = typeof answer === "string" ? undefined : answer.sha.toLowerCase();
+    // Only a full SHA that extends the abbreviation is trusted; anything else keeps the caller's input.
+    sha = full !== undefined && isFullSha(full) && full.startsWith(abbreviated) ? full : abbreviated;
   } else {
     sha = question.sha;
   }

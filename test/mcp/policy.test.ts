@@ -201,6 +201,29 @@ describe("branch rules on every ref", () => {
     expect(r.text).toContain(`at ${initialSha}`);
   });
 
+  it("an abbreviated SHA on main is checked and read as the full commit SHA, never as the abbreviation", async () => {
+    const short = initialSha.slice(0, 10);
+    const since = h.github.log.requests.length;
+    const r = await call(alice, "get_file_contents", {
+      owner: "facebook",
+      repo: "react",
+      path: "README.md",
+      ref: short,
+    });
+    expect(r.isError).toBe(false);
+    expect(r.text).toContain(`at ${initialSha}`);
+    expect(contentReads(since, `/compare/main...${initialSha}`)).toHaveLength(1);
+    expect(contentReads(since, `/contents/README.md`)).toEqual([
+      expect.objectContaining({ query: expect.stringContaining(`ref=${initialSha}`) }),
+    ]);
+    // Neither the check nor the read sends the bare abbreviation, which a branch or tag created under that
+    // hex name in the meantime would take over.
+    const bare = new RegExp(`${short}(?![0-9a-f])`);
+    const checksAndReads = contentReads(since, "/co").filter((q) => /\/(compare|contents)\//.test(q.path));
+    expect(checksAndReads).toHaveLength(2);
+    for (const q of checksAndReads) expect(decodeURIComponent(`${q.path}?${q.query}`)).not.toMatch(bare);
+  });
+
   it("tags are denied where branches are restricted", async () => {
     const r = await call(alice, "list_commits", { owner: "facebook", repo: "react", ref: "v18.2.0" });
     expect(r.isError).toBe(true);

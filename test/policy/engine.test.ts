@@ -304,6 +304,34 @@ describe("branch rules with a resolver (checkRef)", () => {
     });
   });
 
+  it("checks and pins an abbreviated SHA as the full commit SHA the resolver found", async () => {
+    const calls: string[] = [];
+    const resolver: RefResolver = {
+      defaultBranch: async () => "main",
+      classifyRef: async (ref) => {
+        calls.push(`classify:${ref}`);
+        return { kind: "commit", sha: stableOnly };
+      },
+      isCommitReachableFrom: async (sha, branch) => {
+        calls.push(`reachable:${sha}:${branch}`);
+        return branch === "stable" && sha === stableOnly;
+      },
+    };
+    const checked = await checkRef(decideReact(), "BBBBBBB", resolver);
+    expect(checked).toMatchObject({
+      allowed: true,
+      ref: { input: "BBBBBBB", kind: "commit", branch: "stable", sha: stableOnly },
+    });
+    expect(calls).toEqual([
+      "classify:BBBBBBB",
+      `reachable:${stableOnly}:main`,
+      `reachable:${stableOnly}:stable`,
+    ]);
+    // A "full" SHA that does not extend the abbreviation is not trusted: the abbreviation is checked as given.
+    const liar: RefResolver = { ...resolver, classifyRef: async () => ({ kind: "commit", sha: main }) };
+    expect(await checkRef(decideReact(), "bbbbbbb", liar)).toMatchObject({ ref: { sha: "bbbbbbb" } });
+  });
+
   it("denies tags and other refs without asking GitHub", async () => {
     const r = repo();
     for (const [ref, code] of [
