@@ -99,6 +99,19 @@ describe("compare", () => {
     expect(unknown.status).toBe(404);
   });
 
+  it("reads `owner:ref` only for this repository's owner; another owner's ref is 404, not this repository's", async () => {
+    const own = await status("mycompany:main", "mycompany:feature/x");
+    expect(own.ahead_by).toBe((await status("main", "feature/x")).ahead_by);
+    // On GitHub `othercorp:main` is a branch of another repository in the fork network, never this one's main.
+    for (const [base, head] of [
+      ["main", "othercorp:main"],
+      ["othercorp:main", "main"],
+      ["main", "othercorp:secret:main"],
+    ] as const) {
+      expect((await failure(status(base, head))).status).toBe(404);
+    }
+  });
+
   it("answers 404 No common ancestor for unrelated histories", async () => {
     const branches = await web.rest.repos.listBranches(repo);
     const orphan = branches.data.find((b) => b.name === "gh-pages");

@@ -35,13 +35,22 @@ function isoOrUndefined(value: string | undefined, field: string): string | unde
   return value;
 }
 
-/** Splits `base...head` (or `base..head`); refs may contain `/`, and `owner:ref` names this repository's owner. */
-function splitBasehead(basehead: string): { base: string; head: string } | undefined {
+/**
+ * Splits `base...head` (or `base..head`); refs may contain `/`. `owner:ref` is accepted only when `owner` is this
+ * repository's owner: any other prefix names another repository of the fork network, which the emulator does not
+ * have and a narrowed token could not read, so it is undefined (404) rather than quietly read here.
+ */
+function splitBasehead(basehead: string, owner: string): { base: string; head: string } | undefined {
   const at = basehead.indexOf("...");
   const [base, head] = at >= 0 ? [basehead.slice(0, at), basehead.slice(at + 3)] : basehead.split("..", 2);
   if (!base || !head) return undefined;
-  const stripOwner = (ref: string) => ref.replace(/^[A-Za-z0-9-]+:/, "");
-  return { base: stripOwner(base), head: stripOwner(head) };
+  const ownRef = (ref: string): string | undefined => {
+    const colon = ref.indexOf(":");
+    if (colon < 0) return ref;
+    return ref.slice(0, colon).toLowerCase() === owner.toLowerCase() ? ref.slice(colon + 1) : undefined;
+  };
+  const [ownBase, ownHead] = [ownRef(base), ownRef(head)];
+  return ownBase && ownHead ? { base: ownBase, head: ownHead } : undefined;
 }
 
 /** History routes. */
@@ -100,7 +109,7 @@ export function commitRoutes(): Hono<EmulatorEnv> {
     const repo = contentsRepo(c, DOCS.compare);
     const store = c.get("state").store;
     const basehead = c.req.param("basehead");
-    const refs = splitBasehead(basehead);
+    const refs = splitBasehead(basehead, repo.owner);
     if (!refs) throw notFound(DOCS.compare);
     const [baseSha, headSha] = await Promise.all([
       store.resolveCommit(repo, refs.base),
