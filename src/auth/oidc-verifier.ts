@@ -42,7 +42,7 @@ export interface OidcVerifierOptions {
   audiences: string[];
   /** Default ["RS256","ES256","PS256"]; `none` and HS* are refused. */
   algorithms?: string[];
-  /** Default 30, capped at 300. */
+  /** Default 30, capped at 60 (RFC 8725 practice: skew beyond a minute is a clock to fix, not to tolerate). */
   clockToleranceSec?: number;
   /** Tokens longer than this are refused before any decoding. Default 8192. */
   maxTokenBytes?: number;
@@ -51,7 +51,10 @@ export interface OidcVerifierOptions {
   claims?: ClaimNames;
   /** Require header `typ: at+jwt` (RFC 9068). Off by default: Okta and Entra do not send it. */
   requireAccessTokenType?: boolean;
-  /** Refuse tokens whose `iat` is older than this many seconds; bounds tokens with absurd `exp`. */
+  /**
+   * Refuse tokens whose `iat` is older than this many seconds, whatever their `exp` says; bounds a mis-issued
+   * token with an absurd `exp`. Default 24 h (the longest access-token lifetime Okta or Entra allow).
+   */
   maxTokenAgeSec?: number;
   /** jose `cacheMaxAge`: how long a fetched JWKS is trusted. Default 10 minutes. */
   jwksCacheMaxAgeMs?: number;
@@ -140,15 +143,16 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
           algorithms: settings.algorithms,
           clockTolerance: settings.clockToleranceSec,
           requiredClaims: ["exp", "iat", "sub"],
-          ...(settings.maxTokenAgeSec !== undefined ? { maxTokenAge: settings.maxTokenAgeSec } : {}),
+          // Also refuses an `iat` in the future (beyond the tolerance), which is never plausible.
+          maxTokenAge: settings.maxTokenAgeSec,
           ...(settings.requireAccessTokenType ? { typ: "at+jwt" } : {}),
         }));
       } catch (error) {
         throw mapVerifyError(error);
       }
-      // jose checks `iat` only together with maxTokenAge; a token minted in the future is never plausible.
-      if (typeof payload.iat === "number" && payload.iat > Date.now() / 1000 + settings.clockToleranceSec) {
-        throw new AuthError("TOKEN_CLAIMS_INVALID", "the token is not valid yet (iat in the future)");
+      // jose accepts any JSON number; `"exp": 1e309` parses to Infinity and would never expire.
+      if (!Number.isFinite(payload.exp)) {
+        throw new AuthError("TOKEN_CLAIMS_INVALID", 'the token\'s "exp" claim is not a finite time');
       }
       rejectIdToken(header, payload);
       const principal = toPrincipal(payload, settings.claims);
@@ -198,12 +202,12 @@ function resolveSettings(options: OidcVerifierOptions) {
     audienceVariants: [...new Set(options.audiences.flatMap(audienceVariants))],
     audiences: options.audiences,
     algorithms,
-    clockToleranceSec: Math.min(tolerance, 300),
+    clockToleranceSec: Math.min(tolerance, 60),
     maxTokenBytes: options.maxTokenBytes ?? 8192,
     requiredScopes: options.requiredScopes ?? [],
     claims: { email: options.claims?.email ?? "email", groups: options.claims?.groups ?? "groups" },
     requireAccessTokenType: options.requireAccessTokenType ?? false,
-    maxTokenAgeSec: options.maxTokenAgeSec,
+    maxTokenAgeSec: options.maxTokenAgeSec ?? 86_400,
     jwksCacheMaxAgeMs: options.jwksCacheMaxAgeMs ?? 600_000,
     jwksCooldownMs: options.jwksCooldownMs ?? 30_000,
     jwksFetchTimeoutMs: options.jwksFetchTimeoutMs ?? 5_000,

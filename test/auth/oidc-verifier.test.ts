@@ -136,7 +136,7 @@ describe("createOidcVerifier against a stub issuer", () => {
     await expectCode(v.verify(await signed({ ...idToken, aud: AUDIENCE })), "TOKEN_IS_ID_TOKEN");
   });
 
-  it("bounds the clock tolerance at 300 s and honours smaller tolerances", async () => {
+  it("bounds the clock tolerance at 60 s and honours smaller tolerances", async () => {
     const now = Math.floor(Date.now() / 1000);
     const expiredTenMinutes = await stub.sign(
       accessTokenClaims(stub.issuer, AUDIENCE, { exp: now - 600, iat: now - 4000 }),
@@ -144,6 +144,15 @@ describe("createOidcVerifier against a stub issuer", () => {
     await expectCode(
       createOidcVerifier({ issuer: stub.issuer, audiences: [AUDIENCE], clockToleranceSec: 100_000 }).verify(
         expiredTenMinutes,
+      ),
+      "TOKEN_EXPIRED",
+    );
+    const expiredNinetySeconds = await stub.sign(
+      accessTokenClaims(stub.issuer, AUDIENCE, { exp: now - 90, iat: now - 3000 }),
+    );
+    await expectCode(
+      createOidcVerifier({ issuer: stub.issuer, audiences: [AUDIENCE], clockToleranceSec: 300 }).verify(
+        expiredNinetySeconds,
       ),
       "TOKEN_EXPIRED",
     );
@@ -159,6 +168,24 @@ describe("createOidcVerifier against a stub issuer", () => {
       ),
       "TOKEN_EXPIRED",
     );
+  });
+
+  it("never accepts a token for ever: exp 1e309 (Infinity) is refused, and iat older than 24 h by default", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const v = verifier();
+    const claims = JSON.stringify(accessTokenClaims(stub.issuer, AUDIENCE, { exp: 0 })).replace(
+      '"exp":0',
+      '"exp":1e309',
+    );
+    expect(claims).toContain('"exp":1e309');
+    await expectCode(v.verify(await stub.signRaw(claims)), "TOKEN_CLAIMS_INVALID");
+    const twoDaysOld = await stub.sign(accessTokenClaims(stub.issuer, AUDIENCE, { iat: now - 2 * 86_400 }));
+    await expectCode(v.verify(twoDaysOld), "TOKEN_EXPIRED");
+    await expect(
+      createOidcVerifier({ issuer: stub.issuer, audiences: [AUDIENCE], maxTokenAgeSec: 3 * 86_400 }).verify(
+        twoDaysOld,
+      ),
+    ).resolves.toMatchObject({ sub: "user-123" });
   });
 
   it("enforces requireAccessTokenType, requiredScopes and maxTokenAge when configured", async () => {

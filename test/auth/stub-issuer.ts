@@ -1,6 +1,6 @@
 import type { KeyObject, webcrypto } from "node:crypto";
 import { Hono } from "hono";
-import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
+import { CompactSign, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
 import { listen } from "../../wrangler-free-local/service.ts";
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -18,6 +18,8 @@ export interface StubIssuer {
     payload: JWTPayload,
     header?: { alg?: string; kid?: string; typ?: string; key?: CryptoKey | KeyObject },
   ): Promise<string>;
+  /** Signs a payload given as raw JSON text (claims JSON.stringify cannot produce, e.g. `1e309`). */
+  signRaw(payloadJson: string): Promise<string>;
   jwksHits(): number;
   discoveryHits(): number;
   setJwksMode(mode: JwksMode): void;
@@ -77,6 +79,11 @@ export async function startStubIssuer(): Promise<StubIssuer> {
           ...(header.typ !== undefined ? { typ: header.typ } : {}),
         })
         .sign(header.key ?? privateKey);
+    },
+    async signRaw(payloadJson) {
+      return await new CompactSign(new TextEncoder().encode(payloadJson))
+        .setProtectedHeader({ alg: "RS256", kid })
+        .sign(privateKey);
     },
     jwksHits: () => jwksHits,
     discoveryHits: () => discoveryHits,
