@@ -62,7 +62,21 @@ export function parseSearchScope(query: string): SearchScope {
       "AND/OR/NOT and parentheses cannot be combined with repo:, org: or user: qualifiers; search once per scope instead",
     );
   }
-  scope.text = kept.join(" ").trim();
+  // repogate appends its own repo: qualifiers after the caller's text: an open quote would turn them into
+  // phrase text and a trailing operator would bind the first of them, dropping the scope from the query
+  // GitHub runs (the narrowed token and the post-filter still hold, but the query must not depend on them).
+  const joined = kept.join(" ");
+  if ((joined.match(/"/g) ?? []).length % 2 !== 0) {
+    throw new InvalidToolArgumentError('the query has an unbalanced " (close every quoted phrase)');
+  }
+  if ((joined.match(/\(/g) ?? []).length !== (joined.match(/\)/g) ?? []).length) {
+    throw new InvalidToolArgumentError("the query has unbalanced parentheses");
+  }
+  const last = kept[kept.length - 1];
+  if (last !== undefined && BOOLEAN.has(last)) {
+    throw new InvalidToolArgumentError(`the query cannot end with the operator ${last}`);
+  }
+  scope.text = joined.trim();
   const terms = kept.filter((t) => !/^-?[A-Za-z]+:/.test(t) && !BOOLEAN.has(t));
   if (terms.length === 0) {
     throw new InvalidToolArgumentError(

@@ -283,6 +283,16 @@ describe("search_code scoping", () => {
     expect(decodeURIComponent(searches[0]?.query ?? "")).not.toContain("othercorp");
   });
 
+  it("an open quote or a trailing operator cannot unbind repogate's own repo: qualifiers", async () => {
+    const since = h.github.log.requests.length;
+    for (const query of ['React"', "React NOT"]) {
+      const r = await call(alice, "search_code", { query });
+      expect(r.isError, query).toBe(true);
+      expect(r.text).toMatch(/unbalanced|cannot end with the operator/);
+    }
+    expect(h.github.log.requests.slice(since).filter((q) => q.path === "/search/code")).toHaveLength(0);
+  });
+
   it("org: narrows, never widens", async () => {
     const none = await call(alice, "search_code", { query: "secret org:othercorp" });
     expect(none.isError).toBe(true);
