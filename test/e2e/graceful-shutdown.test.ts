@@ -53,6 +53,9 @@ describe("graceful shutdown", () => {
     expect(before.revocations).toHaveLength(0);
 
     const closing = stack.close();
+    // Shutdown has begun and the call is still in flight: a new request is already refused.
+    await expect(fetch(`${broker.url}/healthz`)).rejects.toThrow();
+    expect((await emulatorLog(github.url)).revocations).toHaveLength(0);
     const result = await inFlight;
     expect(result.isError).toBe(false);
     expect(result.text).toContain("# web");
