@@ -92,6 +92,15 @@ function presentedCredential(c: Context): Presented {
   return { kind: looksLikeApiKey(value) ? "api-key" : "bearer-jwt", value };
 }
 
+/**
+ * Whether a refusal counts against the caller's IP. An expired token passed signature verification, so it is
+ * a client about to refresh, not a guess; counting it would let ordinary expiry behind one NAT or one cloud
+ * egress (Claude's connector) lock out everyone else there.
+ */
+function countsAsFailedAttempt(code: AuthErrorCode): boolean {
+  return code !== "INSUFFICIENT_SCOPE" && code !== "TOKEN_EXPIRED";
+}
+
 /** A copy of the request without credential headers, so nothing downstream can forward the caller's token. */
 export function withoutCredentials(request: Request): Request {
   const headers = new Headers(request.headers);
@@ -216,7 +225,7 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler<Ht
           "Retry-After": "5",
         });
       }
-      if (options.failedAuthLimiter && error.code !== "INSUFFICIENT_SCOPE") {
+      if (options.failedAuthLimiter && countsAsFailedAttempt(error.code)) {
         await options.failedAuthLimiter.consume(ip);
       }
       return refuse(error);

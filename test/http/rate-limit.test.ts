@@ -8,7 +8,7 @@ import { type ApiKeyVerifier, createApiKeyVerifier, generateApiKey } from "../..
 import { createOidcVerifier } from "../../src/auth/oidc-verifier.ts";
 import type { HttpAppOptions } from "../../src/http/app.ts";
 import { createRateLimits, type RateLimitOptions } from "../../src/http/rate-limit.ts";
-import { type StubIssuer, startStubIssuer } from "../auth/stub-issuer.ts";
+import { accessTokenClaims, type StubIssuer, startStubIssuer } from "../auth/stub-issuer.ts";
 import { postMcp, type ServedApp, serveApp } from "./harness.ts";
 
 const SCOPE = "mcp:tools";
@@ -97,6 +97,27 @@ describe("failed authentications per client IP", () => {
     expect((await postMcp(app.mcpUrl, { "x-api-key": keyA.key })).status).toBe(429);
     expect(counting.calls()).toBe(5);
     expect(app.rateLimited.at(-1)).toMatchObject({ limiter: "failed-auth", ip: "127.0.0.1" });
+  });
+
+  it("does not count expired tokens (a client refreshing after 401 is not guessing), but counts forged ones", async () => {
+    const app = await start({ failedAuth: { points: 2, durationSec: 60 } });
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await stub.sign(
+      accessTokenClaims(stub.issuer, app.mcpUrl, { iat: now - 7200, exp: now - 3600 }),
+    );
+    for (let i = 0; i < 5; i++) {
+      expect((await postMcp(app.mcpUrl, { authorization: `Bearer ${expired}` })).status).toBe(401);
+    }
+    const fresh = await stub.sign(accessTokenClaims(stub.issuer, app.mcpUrl));
+    expect((await postMcp(app.mcpUrl, { authorization: `Bearer ${fresh}` })).status).toBe(200);
+    expect(app.authFailures.filter((e) => e.reason === "TOKEN_EXPIRED")).toHaveLength(5);
+
+    const [header, payload] = fresh.split(".");
+    const forged = `${header}.${payload}.${"A".repeat(342)}`;
+    for (let i = 0; i < 2; i++) {
+      expect((await postMcp(app.mcpUrl, { authorization: `Bearer ${forged}` })).status).toBe(401);
+    }
+    expect((await postMcp(app.mcpUrl, { authorization: `Bearer ${forged}` })).status).toBe(429);
   });
 
   it("keys on the rightmost untrusted X-Forwarded-For entry behind trusted proxies, and ignores it otherwise", async () => {
