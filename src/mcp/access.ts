@@ -1,5 +1,5 @@
 import type { NarrowedOctokit, TokenGrant } from "../github/index.ts";
-import type { Operation, PolicyDecision } from "../policy/index.ts";
+import type { Operation, PolicyDecision, PolicyEngine } from "../policy/index.ts";
 import { evaluateRefStatically } from "../policy/index.ts";
 import type { ToolContext } from "./context.ts";
 import { PolicyDeniedError } from "./errors.ts";
@@ -26,6 +26,11 @@ export interface RepositoryAccess {
   repo: string;
   /** The repository decision (after the ref checks, the last one). */
   decision: PolicyDecision;
+  /**
+   * The policy that made `decision`. Further decisions in the same call (get_commit's diff) must come from
+   * it, not from `ctx.policy()`, which a reload in between would answer from another policy.
+   */
+  policy: PolicyEngine;
   /** Checked refs by argument name; use `pinned` in GitHub calls. */
   refs: Record<string, CheckedRef>;
   /** The repository's default branch (fetched at most once per call). */
@@ -62,7 +67,8 @@ export async function withRepositoryAccess<T>(
   fn: (access: RepositoryAccess) => Promise<T>,
 ): Promise<T> {
   const repository = `${request.owner}/${request.repo}`;
-  const decision = ctx.policy().decide({
+  const policy = ctx.policy();
+  const decision = policy.decide({
     principal: ctx.principal,
     repository,
     operation: request.operation,
@@ -93,6 +99,7 @@ export async function withRepositoryAccess<T>(
       owner: request.owner,
       repo: request.repo,
       decision: last,
+      policy,
       refs: checked,
       defaultBranch: () => resolver.defaultBranch(),
     });

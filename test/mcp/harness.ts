@@ -71,6 +71,8 @@ export interface HarnessOptions {
   /** Policy YAML to use instead of wrangler-free-local/seed/policy.yaml. */
   policyYaml?: string;
   limits?: Partial<ToolLimits>;
+  /** Where the handler reads the policy in force (overrides policyYaml), e.g. to simulate reloads. */
+  policySource?: { current(): PolicyEngine };
   /** Make the onDecision hook throw when this returns true (an audit sink failing). */
   failDecisionHook?: (event: ToolDecisionEvent) => boolean;
 }
@@ -111,7 +113,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   const users: Record<string, Principal> = { ...USERS };
   const handler = createMcpHandler({
-    policy: store ?? { current: () => engine },
+    policy: options.policySource ?? store ?? { current: () => engine },
     github: broker,
     logger,
     serverInfo: { name: "repogate-test", version: "0.0.0" },

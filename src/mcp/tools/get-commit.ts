@@ -30,8 +30,9 @@ export const getCommitTool = defineRepositoryTool({
   run: async (access, args, ctx) => {
     const ref = access.refs.ref?.pinned ?? args.ref;
     const wantPatch = args.include_patch ?? true;
-    // The same rule decides every operation on a repository, so the ref check above covers diff too.
-    const diff = ctx.policy().decide({
+    // The same rule decides every operation on a repository, so the ref check above covers diff too, as
+    // long as the diff decision comes from the same policy as the checked one (not a reloaded one).
+    const diff = access.policy.decide({
       principal: ctx.principal,
       repository: `${args.owner}/${args.repo}`,
       operation: "diff",
