@@ -45,6 +45,37 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
+/** A local service could not bind its port because something else (often another `repogate local`) holds it. */
+export class LocalPortInUseError extends Error {
+  readonly code = "LOCAL_PORT_IN_USE";
+  constructor(
+    readonly service: string,
+    readonly address: string,
+    readonly port: number,
+    flag: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `the ${service} cannot listen on ${address}:${port}: the port is in use (another \`repogate local\`?). ` +
+        `Stop what holds it, or pick another port with ${flag} <port>.`,
+      options,
+    );
+    this.name = "LocalPortInUseError";
+  }
+}
+
+/** Turns Node's EADDRINUSE for one of the stack's ports into a LocalPortInUseError naming its flag. */
+function portInUse(
+  error: unknown,
+  host: string,
+  services: Map<number, { service: string; flag: string }>,
+): unknown {
+  const { code, port } = (error ?? {}) as { code?: unknown; port?: unknown };
+  const known = typeof port === "number" ? services.get(port) : undefined;
+  if (code !== "EADDRINUSE" || !known || typeof port !== "number") return error;
+  return new LocalPortInUseError(known.service, host, port, known.flag, { cause: error });
+}
+
 /** The seed policy shipped with the local stack. */
 export const SEED_POLICY_FILE = fileURLToPath(new URL("./seed/policy.yaml", import.meta.url));
 
@@ -130,7 +161,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     return { description, close: closeAll };
   } catch (error) {
     await closeAll().catch(() => undefined);
-    throw error;
+    const services = new Map<number, { service: string; flag: string }>([
+      [ports.github, { service: "GitHub API emulator", flag: "--github-port" }],
+      [ports.idp, { service: "dev OpenID provider", flag: "--idp-port" }],
+      [ports.aws, { service: "AWS API emulator", flag: "--aws-port" }],
+      [ports.broker, { service: "broker", flag: "--broker-port" }],
+      ...(options.metricsPort
+        ? [[options.metricsPort, { service: "metrics listener", flag: "--metrics-port" }] as const]
+        : []),
+    ]);
+    services.delete(0);
+    throw portInUse(error, host, services);
   }
 }
 
@@ -138,7 +179,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 export async function runLocalStack(options: LocalStackOptions): Promise<void> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   print("repogate local: starting the local stack (no cloud, no internet)…");
-  const stack = await startLocalStack(options);
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack(options);
+  } catch (error) {
+    // A busy port is a setup problem with a known fix: say it in one line instead of a stack trace.
+    if (!(error instanceof LocalPortInUseError)) throw error;
+    process.stderr.write(`repogate local: ${error.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
   for (const line of describeLocalStack(stack.description)) print(line);
   print("\nPress Ctrl-C to stop.");
 
