@@ -250,7 +250,7 @@ describe("discovery and JWKS faults", () => {
     }
   });
 
-  for (const mode of ["http-500", "hang", "redirect", "oversized", "not-json"] as const) {
+  for (const mode of ["http-500", "hang", "redirect", "oversized", "not-json", "empty-object"] as const) {
     it(`answers JWKS_UNAVAILABLE (not a token error) when the JWKS endpoint is ${mode}`, async () => {
       stub.setJwksMode(mode);
       try {

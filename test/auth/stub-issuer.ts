@@ -6,7 +6,7 @@ import { listen } from "../../wrangler-free-local/service.ts";
 type CryptoKey = webcrypto.CryptoKey;
 
 /** How the stub's JWKS endpoint misbehaves (fault injection for the verifier tests). */
-export type JwksMode = "ok" | "http-500" | "hang" | "redirect" | "oversized" | "not-json";
+export type JwksMode = "ok" | "http-500" | "hang" | "redirect" | "oversized" | "not-json" | "empty-object";
 
 /** A second, test-only OIDC issuer whose key the tests hold, to mint tokens with arbitrary claims. */
 export interface StubIssuer {
@@ -60,6 +60,8 @@ export async function startStubIssuer(): Promise<StubIssuer> {
         });
       case "not-json":
         return c.html("<html>login</html>");
+      case "empty-object":
+        return c.json({});
       default:
         return c.json({ keys: [publicJwk] });
     }

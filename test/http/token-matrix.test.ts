@@ -230,3 +230,40 @@ describe("token matrix (checklist item 13): each is 401 and the handler never ru
     }
   });
 });
+
+describe("identity provider faults (checklist item 22): 503 with Retry-After, never a 401 blamed on the caller", () => {
+  it("answers 503 while the JWKS cannot be fetched, without running the handler or counting a failed sign-in", async () => {
+    const fresh = await serveApp(async (publicUrl) => ({
+      auth: {
+        verifier: createOidcVerifier({
+          issuer: stub.issuer,
+          audiences: [`${publicUrl}/mcp`],
+          jwksFetchTimeoutMs: 300,
+        }),
+        requiredScopes: [SCOPE],
+      },
+      rateLimit: { failedAuth: { points: 1 } },
+    }));
+    try {
+      const token = await stub.sign(accessTokenClaims(stub.issuer, fresh.mcpUrl));
+      for (const mode of ["http-500", "hang", "redirect", "not-json", "empty-object"] as const) {
+        stub.setJwksMode(mode);
+        try {
+          const res = await postMcp(fresh.mcpUrl, { authorization: `Bearer ${token}` });
+          expect(res.status, mode).toBe(503);
+          expect(Number(res.headers.get("retry-after")), mode).toBeGreaterThan(0);
+          expect(res.headers.get("www-authenticate"), mode).toBeNull();
+          expect(await res.text(), mode).not.toMatch(/jwks|127\.0\.0\.1/i);
+        } finally {
+          stub.setJwksMode("ok");
+        }
+      }
+      expect(fresh.calls).toHaveLength(0);
+      expect(fresh.authFailures).toHaveLength(0);
+      // One allowed failure per IP: had the 503s counted, this would be a 429.
+      expect((await postMcp(fresh.mcpUrl, { authorization: `Bearer ${token}` })).status).toBe(200);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
