@@ -58,6 +58,14 @@ export abstract class ChainedAuditSink implements AuditSink {
     await this.release();
   }
 
+  /**
+   * Makes the next write (or `lastEventId`) read the chain head from the store again: after a write whose
+   * outcome is unknown (a timeout after the store may have taken it), the head kept in memory may be behind.
+   */
+  protected rereadHeadBeforeNextWrite(): void {
+    this.#opened = undefined;
+  }
+
   /** Opens the store once; a failed open is forgotten so the next call tries again. */
   protected ensureOpen(): Promise<void> {
     this.#opened ??= this.openStore().catch((error: unknown) => {

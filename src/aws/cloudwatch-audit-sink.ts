@@ -81,6 +81,7 @@ export class CloudWatchAuditSink extends ChainedAuditSink {
   readonly #ownsClient: boolean;
   readonly #limits: PutLogEventsLimits;
   readonly #stats: CloudWatchSinkStats = { putCalls: 0, events: 0, retries: 0, rejectedEvents: 0 };
+  #streamEnsured = false;
 
   constructor(options: CloudWatchAuditSinkOptions) {
     super();
@@ -114,9 +115,14 @@ export class CloudWatchAuditSink extends ChainedAuditSink {
     });
   }
 
-  /** Creates the group and stream when asked to, and continues the chain from the stream's last event. */
+  /**
+   * Creates the group and stream when asked to (on the first open only: a later re-read of the head after a
+   * failed write needs neither, and a deleted stream is recreated by the next put), and continues the chain
+   * from the stream's last event.
+   */
   protected async openStore(): Promise<void> {
-    if (this.#options.createIfMissing ?? true) await this.#ensureStream();
+    if (!this.#streamEnsured && (this.#options.createIfMissing ?? true)) await this.#ensureStream();
+    this.#streamEnsured = true;
     const { logGroup, logStream } = this.#options;
     const tail = await this.#call((abortSignal) =>
       this.#client.send(
@@ -175,6 +181,9 @@ export class CloudWatchAuditSink extends ChainedAuditSink {
       try {
         response = await this.#sendBatch(batch);
       } catch (error) {
+        // CloudWatch may have stored the batch before the call failed (a lost answer, a timeout): continuing
+        // from the head in memory would fork the chain, and a spool replay would send the batch twice.
+        this.rereadHeadBeforeNextWrite();
         throw new AuditDeliveryError(
           `CloudWatch Logs did not accept ${events.length - delivered.length - rejected.length} audit event(s) ` +
             `for ${this.name}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { CloudWatchLogsClient, PutLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditLog } from "../../src/audit/audit-log.ts";
 import type { AuditEvent } from "../../src/audit/event.ts";
@@ -131,6 +131,62 @@ describe("CloudWatch audit sink", () => {
       emulator.faults.clear({ id: fault.id });
     }
     await log.close();
+  });
+
+  it("a write whose answer was lost (CloudWatch stored it) neither forks the chain nor is replayed twice", async () => {
+    // CloudWatch stores the batch, then the caller sees a timeout: the outcome is unknown to the sink.
+    let loseAnswers = 0;
+    const losing = {
+      async send(command: unknown, options?: unknown) {
+        const output = await (client.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+        if (command instanceof PutLogEventsCommand && loseAnswers > 0) {
+          loseAnswers -= 1;
+          throw Object.assign(new Error("the answer never arrived"), { name: "TimeoutError" });
+        }
+        return output;
+      },
+    } as unknown as CloudWatchLogsClient;
+    const { dir, cleanup } = await tempDir("lost-answer");
+    try {
+      const deny = await AuditLog.open({
+        sink: sink("lost-deny", { client: losing, maxAttempts: 1 }),
+        onFailure: "deny",
+        retryAfterMs: 0,
+      });
+      loseAnswers = 1;
+      await expect(deny.record(toolCall(0))).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
+      await deny.record(toolCall(1));
+      await deny.close();
+      const denyVerified = await verifyCloudWatchTrail({
+        client,
+        logGroup: GROUP,
+        logStreamNames: ["lost-deny"],
+      });
+      expect(denyVerified.get("lost-deny")?.problem).toBeUndefined();
+      expect(denyVerified.get("lost-deny")).toMatchObject({ ok: true, events: 2 });
+
+      const spool = await AuditLog.open({
+        sink: sink("lost-spool", { client: losing, maxAttempts: 1 }),
+        onFailure: "spool",
+        spoolDir: join(dir, "spool"),
+        replayIntervalMs: 60_000,
+      });
+      loseAnswers = 1;
+      const a = await spool.record(toolCall(0));
+      expect(spool.status().spooled).toBe(1);
+      await spool.replayNow();
+      const b = await spool.record(toolCall(1));
+      await spool.close();
+      expect(await storedIds("lost-spool")).toEqual([a.id, b.id]);
+      const spoolVerified = await verifyCloudWatchTrail({
+        client,
+        logGroup: GROUP,
+        logStreamNames: ["lost-spool"],
+      });
+      expect(spoolVerified.get("lost-spool")).toMatchObject({ ok: true, events: 2, duplicates: 0 });
+    } finally {
+      await cleanup();
+    }
   });
 
   it("with Logs down and spool: records resolve into the spool and replay in order, once, after recovery", async () => {
