@@ -2,6 +2,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOidcVerifier } from "../../src/auth/oidc-verifier.ts";
@@ -92,5 +93,52 @@ describe("createHttpApp in front of the SDK's WebStandardStreamableHTTPServerTra
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
     });
     expect(badVersion.status).toBe(400);
+  });
+
+  it("keeps the transport's protocol answers behind the guards (checklist items 42-47, 49)", async () => {
+    const token = await stub.sign(accessTokenClaims(stub.issuer, mcpResourceUrl(service.url)));
+    const post = (body: unknown, extra: Record<string, string> = {}) =>
+      fetch(`${service.url}/mcp`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${token}`,
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          ...extra,
+        },
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      });
+
+    const init = await post({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2099-01-01", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+    });
+    expect(init.status).toBe(200);
+    expect(((await init.json()) as { result: { protocolVersion: string } }).result.protocolVersion).toBe(
+      LATEST_PROTOCOL_VERSION,
+    );
+
+    for (const version of [undefined, "2025-06-18"]) {
+      const list = await post(
+        { jsonrpc: "2.0", id: 2, method: "tools/list" },
+        version ? { "mcp-protocol-version": version } : {},
+      );
+      expect(list.status, String(version)).toBe(200);
+      expect(list.headers.get("content-type"), String(version)).toMatch(/^application\/json/);
+    }
+
+    const discover = await post({ jsonrpc: "2.0", id: 3, method: "server/discover" });
+    expect(discover.status).toBe(200);
+    expect(await discover.json()).toMatchObject({ id: 3, error: { code: -32601 } });
+
+    const unknownTool = await post({ jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: "nope" } });
+    expect(unknownTool.status).toBe(200);
+    expect(await unknownTool.json()).toMatchObject({ id: 4, result: { isError: true } });
+
+    const list = { jsonrpc: "2.0", id: 5, method: "tools/list" };
+    expect((await post(list, { "content-type": "text/plain" })).status).toBe(415);
+    expect((await post(list, { accept: "application/json" })).status).toBe(406);
   });
 });
