@@ -23,15 +23,21 @@ export interface ScopeGuardOptions {
   onRefused?: (missing: string[], c: Parameters<MiddlewareHandler<HttpEnv>>[0]) => void;
 }
 
+// Method and tool names come from the caller: only the map's own keys count, never `constructor` or `__proto__`.
+function extraScopes(requirements: ScopeRequirements, key: string): string[] {
+  const byMethod = requirements.byMethod;
+  return byMethod && Object.hasOwn(byMethod, key) ? (byMethod[key] ?? []) : [];
+}
+
 function scopesFor(message: unknown, requirements: ScopeRequirements): string[] {
   const needed = [...requirements.base];
   if (message === null || typeof message !== "object") return needed;
   const { method, params } = message as { method?: unknown; params?: unknown };
   if (typeof method !== "string") return needed;
-  needed.push(...(requirements.byMethod?.[method] ?? []));
+  needed.push(...extraScopes(requirements, method));
   if (method === "tools/call" && params !== null && typeof params === "object") {
     const name = (params as { name?: unknown }).name;
-    if (typeof name === "string") needed.push(...(requirements.byMethod?.[`tools/call:${name}`] ?? []));
+    if (typeof name === "string") needed.push(...extraScopes(requirements, `tools/call:${name}`));
   }
   return needed;
 }

@@ -177,6 +177,17 @@ describe("scope checks before the MCP layer", () => {
     expect(served.calls.length).toBe(before);
   });
 
+  it("treats method names that exist on Object.prototype as ordinary methods, not as a 500", async () => {
+    for (const method of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
+      const res = await postMcp(
+        served.mcpUrl,
+        { authorization: `Bearer ${token}` },
+        JSON.stringify({ jsonrpc: "2.0", id: 1, method }),
+      );
+      expect(res.status, method).toBe(200);
+    }
+  });
+
   it("answers 403 when the token lacks the base scope", async () => {
     const before = served.calls.length;
     const noScope = await stub.sign(accessTokenClaims(stub.issuer, served.mcpUrl, { scope: "openid email" }));
