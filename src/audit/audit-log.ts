@@ -33,7 +33,7 @@ export interface AuditLogOptions {
   maxBatch?: number;
   /** How long an idle log waits for more events before writing. Default 0 (next event-loop turn). */
   maxDelayMs?: number;
-  /** After a failure in `deny` mode, refuse at once for this long before letting a write try again. Default 2000. */
+  /** After a sink failure (`deny`) or a spool failure (`spool`), refuse at once for this long before letting a write try again. Default 2000. */
   retryAfterMs?: number;
   /** How often the spool replayer tries the sink while events wait. Default 1000. */
   replayIntervalMs?: number;
@@ -88,7 +88,8 @@ export class AuditLog {
   #lane: Promise<unknown> = Promise.resolve();
   #downUntil = 0;
   #sinkDown = false;
-  #spoolBroken = false;
+  /** Under `spool`: the spool failed a write; until then records are refused, after it the next one tries again. */
+  #spoolDownUntil = 0;
   #closed = false;
   #replayTimer: NodeJS.Timeout | undefined;
   #replaying: Promise<void> | undefined;
@@ -144,10 +145,13 @@ export class AuditLog {
     return this.record(grantEventInput(grant, extra));
   }
 
-  /** False while the sink is known to be failing (`deny`) or the spool cannot be written (`spool`). */
+  /**
+   * False while the sink is known to be failing (`deny`) or the spool could not be written (`spool`); either
+   * way only for `retryAfterMs` after the failure, so the next request probes again and the log recovers.
+   */
   healthy(): boolean {
     if (this.#closed) return false;
-    if (this.#policy === "spool") return !this.#spoolBroken;
+    if (this.#policy === "spool") return Date.now() >= this.#spoolDownUntil;
     return this.#sinkUsable();
   }
 
@@ -288,9 +292,9 @@ export class AuditLog {
     const spool = this.#spool as AuditSpool;
     try {
       await spool.append(toSpool);
-      this.#spoolBroken = false;
+      this.#spoolDownUntil = 0;
     } catch (error) {
-      this.#spoolBroken = true;
+      this.#spoolDownUntil = Date.now() + (this.#options.retryAfterMs ?? 2000);
       this.#lastError = `spool: ${describe(error)}`;
       const unavailable = new AuditUnavailableError(`the audit spool cannot be written: ${describe(error)}`, {
         cause: error,
@@ -363,6 +367,8 @@ export class AuditLog {
   #markUp(): void {
     this.#downUntil = 0;
     this.#sinkDown = false;
+    // The sink takes events directly again, so a spool that failed is not in the way of recording.
+    this.#spoolDownUntil = 0;
   }
 
   #markDown(error: unknown): void {

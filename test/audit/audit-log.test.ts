@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -211,6 +212,37 @@ describe("AuditLog", () => {
     await log.close();
     expect(await storedEvents(target)).toHaveLength(1);
   });
+
+  it.skipIf(!existsSync("/dev/full"))(
+    "recovers by itself under spool: a spool write failure does not refuse records for good",
+    async () => {
+      const { dir, cleanup } = await tempDir("spool-full");
+      cleanups.push(cleanup);
+      const { writeFile, rm, mkdir, symlink } = await import("node:fs/promises");
+      const target = join(dir, "trail");
+      await writeFile(target, "not a directory");
+      // Sink down and the spool's disk full: nothing can be recorded.
+      const spoolDir = join(dir, "spool");
+      await mkdir(spoolDir);
+      await symlink("/dev/full", join(spoolDir, "spool.jsonl"));
+      const log = await AuditLog.open({
+        sink: new JsonlAuditSink({ dir: target, prefix: "audit" }),
+        onFailure: "spool",
+        spoolDir,
+        retryAfterMs: 100,
+      });
+      await expect(log.record(toolCall(1))).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
+      expect(log.healthy()).toBe(false);
+      // The sink comes back; the spool is still unwritable but no longer needed.
+      await rm(target);
+      await new Promise((r) => setTimeout(r, 150));
+      expect(log.healthy()).toBe(true);
+      await expect(log.record(toolCall(2))).resolves.toMatchObject({ type: "tool.call" });
+      expect(log.healthy()).toBe(true);
+      await log.close();
+      expect(await storedEvents(target)).toHaveLength(1);
+    },
+  );
 
   it("opens from the config's audit section: JSONL files beside audit.file, spool in its spool/ directory", async () => {
     const { dir, cleanup } = await tempDir("config");
