@@ -1,7 +1,14 @@
+import {
+  AppJwtSigningError,
+  GitHubBrokerError,
+  GitHubUpstreamError,
+  redactSecrets,
+} from "../github/index.ts";
 import type { Operation, PolicyDecision } from "../policy/index.ts";
 import { matchSegment } from "../policy/index.ts";
 import type { ToolContext } from "./context.ts";
 import type { InstallationRepository } from "./installation-repositories.ts";
+import { upstreamText } from "./results.ts";
 
 /** A repository of the App's installations that the caller may use for one operation. */
 export interface AllowedRepository {
@@ -40,8 +47,7 @@ export async function allowedRepositories(
   listings.forEach((listing, index) => {
     const account = installations[index]?.account ?? "?";
     if (listing.status === "rejected") {
-      const reason = listing.reason instanceof Error ? listing.reason.message : String(listing.reason);
-      problems.push(`The repositories of ${account} could not be listed: ${reason}`);
+      problems.push(listingProblem(ctx, account, listing.reason));
       return;
     }
     for (const repository of listing.value) {
@@ -55,4 +61,22 @@ export async function allowedRepositories(
   });
   allowed.sort((a, b) => a.repository.fullName.localeCompare(b.repository.fullName));
   return { allowed, problems };
+}
+
+/** One sentence for the model about a failed listing; what only operators should see goes to the log. */
+function listingProblem(ctx: ToolContext, account: string, reason: unknown): string {
+  const what = `the repositories of ${account}`;
+  if (reason instanceof GitHubUpstreamError) return upstreamText(reason, what);
+  if (reason instanceof GitHubBrokerError && !(reason instanceof AppJwtSigningError)) {
+    return `The repositories of ${account} could not be listed: ${reason.message}`;
+  }
+  ctx.logger.error(
+    {
+      requestId: ctx.requestId,
+      account,
+      error: redactSecrets(reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason)),
+    },
+    "repogate mcp: listing an installation's repositories failed",
+  );
+  return `The repositories of ${account} could not be listed (request id ${ctx.requestId}; the details were logged for the operators).`;
 }

@@ -1,9 +1,4 @@
-import {
-  type GitHubBroker,
-  GitHubUpstreamError,
-  type NarrowedOctokit,
-  redactSecrets,
-} from "../github/index.ts";
+import { type GitHubBroker, type NarrowedOctokit, toUpstreamError } from "../github/index.ts";
 
 /** A repository of one of the App's installations, as list_repositories and search_code need it. */
 export interface InstallationRepository {
@@ -95,7 +90,8 @@ export class InstallationRepositoryIndex {
       const { data } = await this.#github.appOctokit
         .request("GET /app/installations", { per_page: 100, page })
         .catch((error: unknown) => {
-          throw upstream(error, "GET /app/installations");
+          // Keeps a broker error (App JWT signing) as it is: it is not GitHub being unreachable.
+          throw toUpstreamError(error);
         });
       for (const installation of data) {
         const login = (installation.account as { login?: string } | null)?.login;
@@ -115,11 +111,8 @@ export class InstallationRepositoryIndex {
   async #readAll(client: NarrowedOctokit): Promise<InstallationRepository[]> {
     const out: InstallationRepository[] = [];
     for (let page = 1; out.length < this.#max; page++) {
-      const { data } = await client
-        .request("GET /installation/repositories", { per_page: 100, page })
-        .catch((error: unknown) => {
-          throw upstream(error, "GET /installation/repositories");
-        });
+      // The broker turns a failure here into a GitHubUpstreamError without the request's headers.
+      const { data } = await client.request("GET /installation/repositories", { per_page: 100, page });
       for (const r of data.repositories) {
         out.push({
           fullName: r.full_name,
@@ -135,13 +128,4 @@ export class InstallationRepositoryIndex {
     }
     return out.slice(0, this.#max);
   }
-}
-
-// Octokit errors carry the request (headers included); keep only status, route and GitHub's message.
-function upstream(error: unknown, route: string): GitHubUpstreamError {
-  const e = error as { status?: unknown; message?: unknown; response?: { data?: { message?: unknown } } };
-  const status = typeof e?.status === "number" ? e.status : 0;
-  const message =
-    typeof e?.response?.data?.message === "string" ? e.response.data.message : String(e?.message ?? error);
-  return new GitHubUpstreamError({ status, githubMessage: redactSecrets(message).slice(0, 500), route });
 }

@@ -1,5 +1,10 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { GitHubBrokerError, GitHubUpstreamError, redactSecrets } from "../github/index.ts";
+import {
+  AppJwtSigningError,
+  GitHubBrokerError,
+  GitHubUpstreamError,
+  redactSecrets,
+} from "../github/index.ts";
 import type { PolicyDecision } from "../policy/index.ts";
 import { formatBytes } from "../policy/index.ts";
 import { PolicyDeniedError, ToolError } from "./errors.ts";
@@ -99,12 +104,22 @@ export function errorCodeOf(error: unknown): string {
 /**
  * Maps an error to a tool result: denials name the rule, upstream failures say what GitHub answered,
  * known broker errors keep their (secret-free) message; anything else is `null` (unexpected: the
- * caller logs it and answers generically).
+ * caller logs it and answers with `unexpectedErrorText`). App JWT signing failures count as unexpected:
+ * their message is for operators (key ARN, account, IAM advice), not for the model.
  */
 export function knownErrorResult(error: unknown, what: string): CallToolResult | null {
   if (error instanceof PolicyDeniedError) return errorResult(denialText(error.decision));
   if (error instanceof ToolError) return errorResult(error.message);
   if (error instanceof GitHubUpstreamError) return errorResult(upstreamText(error, what));
+  if (error instanceof AppJwtSigningError) return null;
   if (error instanceof GitHubBrokerError) return errorResult(`${error.message} [${error.code}]`);
   return null;
+}
+
+/** What the model reads for an error `knownErrorResult` does not map; the details go to the log only. */
+export function unexpectedErrorText(error: unknown, tool: string, requestId: string): string {
+  if (error instanceof AppJwtSigningError) {
+    return `repogate could not authenticate to GitHub as its App [${error.code}] (request id ${requestId}). The operators have the details in the log; nothing was read.`;
+  }
+  return `Internal error in ${tool} (request id ${requestId}). The details were logged for the operators; nothing was returned.`;
 }

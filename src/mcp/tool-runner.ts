@@ -5,7 +5,7 @@ import { redactSecrets } from "../github/index.ts";
 import type { ToolContext } from "./context.ts";
 import { PolicyDeniedError } from "./errors.ts";
 import type { ToolOutcome } from "./events.ts";
-import { errorCodeOf, errorResult, knownErrorResult } from "./results.ts";
+import { errorCodeOf, errorResult, knownErrorResult, unexpectedErrorText } from "./results.ts";
 import type { ToolArgs, ToolDefinition } from "./tools/definition.ts";
 
 /**
@@ -42,9 +42,7 @@ export async function runTool<Shape extends z.ZodRawShape>(
         },
         "repogate mcp: tool call failed unexpectedly",
       );
-      result = errorResult(
-        `Internal error in ${tool.name} (request id ${ctx.requestId}). The details were logged for the operators; nothing was returned.`,
-      );
+      result = errorResult(unexpectedErrorText(error, tool.name, ctx.requestId));
     }
   }
   try {

@@ -9,6 +9,7 @@ import { Hono } from "hono";
 import { afterAll, beforeAll } from "vitest";
 import type { Principal } from "../../src/auth/principal.ts";
 import {
+  type AppJwtSigner,
   createGitHubBroker,
   type GitHubBroker,
   PemAppJwtSigner,
@@ -73,6 +74,8 @@ export interface HarnessOptions {
   limits?: Partial<ToolLimits>;
   /** Where the handler reads the policy in force (overrides policyYaml), e.g. to simulate reloads. */
   policySource?: { current(): PolicyEngine };
+  /** Signs the App JWT instead of the emulator's PEM key (e.g. a failing KMS signer). */
+  signer?: AppJwtSigner;
   /** Make the onDecision hook throw when this returns true (an audit sink failing). */
   failDecisionHook?: (event: ToolDecisionEvent) => boolean;
 }
@@ -81,7 +84,8 @@ export interface HarnessOptions {
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), "repogate-mcp-"));
   const github = await startGitHubEmulator({ dataDir, port: 0 });
-  const signer = new PemAppJwtSigner(await readFile(github.app.privateKeyPath, "utf8"), "emulator key");
+  const signer =
+    options.signer ?? new PemAppJwtSigner(await readFile(github.app.privateKeyPath, "utf8"), "emulator key");
   const grants: TokenGrant[] = [];
   const revocations: TokenRevocation[] = [];
   const broker = createGitHubBroker({
