@@ -14,7 +14,10 @@ export class ConfigError extends Error {
   }
 }
 
-/** Environment variables that override single settings (handy in containers); the value is parsed per type. */
+/**
+ * Environment variables that override single settings (handy in containers); the value is parsed per type.
+ * `REPOGATE_KMS_KEY_ID` also selects the KMS signer.
+ */
 const ENV_OVERRIDES: Record<string, { path: string[]; type: "string" | "number" | "boolean" | "list" }> = {
   REPOGATE_PUBLIC_URL: { path: ["publicUrl"], type: "string" },
   REPOGATE_HOST: { path: ["listen", "host"], type: "string" },
@@ -74,6 +77,16 @@ export function applyEnvOverrides(
   raw: Record<string, unknown>,
   env: Record<string, string | undefined>,
 ): void {
+  // A KMS key id means the KMS signer: a file's PEM signer (or none) would otherwise end in a confusing
+  // "invalid discriminator" or "unrecognized key keyId" error.
+  if (env.REPOGATE_KMS_KEY_ID) {
+    const github = (typeof raw.github === "object" && raw.github !== null ? raw.github : {}) as Record<
+      string,
+      unknown
+    >;
+    const signer = github.signer as { type?: unknown } | undefined;
+    if (signer?.type !== "kms") raw.github = { ...github, signer: { type: "kms" } };
+  }
   for (const [name, { path, type }] of Object.entries(ENV_OVERRIDES)) {
     const value = env[name];
     if (value !== undefined && value !== "") setPath(raw, path, convert(name, value, type));

@@ -163,7 +163,16 @@ export const configSchema = z
       .prefault({}),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    if (config.audit.sink === "cloudwatch" && !config.audit.logGroup) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["audit", "logGroup"],
+        message: "required when audit.sink is cloudwatch: the log group the audit events go to",
+      });
+    }
+  });
 
 /** Validated broker settings. */
 export type RepogateConfig = z.infer<typeof configSchema>;

@@ -99,25 +99,21 @@ export const auditCheck: DoctorCheck = {
         `jsonl trail in ${location.dir} writable, ${files.length} file${files.length === 1 ? "" : "s"} (onFailure: ${audit.onFailure})`,
       );
     }
-    if (!audit.logGroup) {
-      return fail(
-        "audit.sink is cloudwatch but audit.logGroup is not set",
-        "set audit.logGroup (or REPOGATE_AUDIT_LOG_GROUP) to the log group the infrastructure created",
-      );
-    }
+    // The config schema requires audit.logGroup with the cloudwatch sink.
+    const logGroup = audit.logGroup as string;
     try {
-      await aws.logs.send(new FilterLogEventsCommand({ logGroupName: audit.logGroup, limit: 1 }), {
+      await aws.logs.send(new FilterLogEventsCommand({ logGroupName: logGroup, limit: 1 }), {
         abortSignal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       const name = (error as { name?: string }).name;
       return fail(
-        `CloudWatch log group ${audit.logGroup}: ${describeError(error)}`,
+        `CloudWatch log group ${logGroup}: ${describeError(error)}`,
         name === "ResourceNotFoundException"
-          ? `create log group ${audit.logGroup} (the infrastructure stack does), or fix audit.logGroup`
-          : `allow logs:PutLogEvents, logs:CreateLogStream and logs:FilterLogEvents on ${audit.logGroup} for repogate's role, and check network access to CloudWatch Logs (${config.aws.region})`,
+          ? `create log group ${logGroup} (the infrastructure stack does), or fix audit.logGroup`
+          : `allow logs:PutLogEvents, logs:CreateLogStream and logs:FilterLogEvents on ${logGroup} for repogate's role, and check network access to CloudWatch Logs (${config.aws.region})`,
       );
     }
-    return pass(`cloudwatch log group ${audit.logGroup} reachable (onFailure: ${audit.onFailure})`);
+    return pass(`cloudwatch log group ${logGroup} reachable (onFailure: ${audit.onFailure})`);
   },
 };

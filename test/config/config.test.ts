@@ -66,6 +66,36 @@ describe("config", () => {
     );
   });
 
+  it("switches to the KMS signer when REPOGATE_KMS_KEY_ID is set, whatever signer the file names", async () => {
+    const file = path.join(dir, "pem.yaml");
+    await writeFile(
+      file,
+      `publicUrl: https://a.example.com\nauth: {oidc: {issuer: "https://sso.example.com"}}\ngithub: {appId: 1, signer: {type: pem, privateKeyPath: k.pem}}\npolicy: {file: p.yaml}\n`,
+    );
+    const fromFile = await loadConfig({ file, env: { REPOGATE_KMS_KEY_ID: "alias/repogate-app" } });
+    expect(fromFile.github.signer).toEqual({ type: "kms", keyId: "alias/repogate-app" });
+    const envOnly = await loadConfig({
+      env: {
+        REPOGATE_PUBLIC_URL: "https://a.example.com",
+        REPOGATE_OIDC_ISSUER: "https://sso.example.com",
+        REPOGATE_GITHUB_APP_ID: "7",
+        REPOGATE_KMS_KEY_ID: "alias/repogate-app",
+        REPOGATE_POLICY_FILE: "p.yaml",
+      },
+    });
+    expect(envOnly.github.signer).toEqual({ type: "kms", keyId: "alias/repogate-app" });
+  });
+
+  it("refuses the CloudWatch audit sink without a log group when the config is read, not later", () => {
+    expect(() => parseConfig({ ...minimal, audit: { sink: "cloudwatch" } })).toThrow(/audit\.logGroup/);
+    expect(
+      parseConfig({ ...minimal, audit: { sink: "cloudwatch", logGroup: "/repogate/audit" } }).audit,
+    ).toMatchObject({
+      sink: "cloudwatch",
+      logGroup: "/repogate/audit",
+    });
+  });
+
   it("says which file it could not read", async () => {
     await expect(loadConfig({ file: path.join(dir, "missing.yaml") })).rejects.toThrow(
       /cannot read config file .*missing\.yaml: ENOENT/,
