@@ -307,6 +307,9 @@ export async function createRepogate(
         createMetricsHandler({
           metrics: prometheus,
           token: async () => secretText(await secrets.get(tokenSecret)),
+          // Scrapes get a bare 503; the reason (a secret name, never its value) belongs in the log.
+          onTokenError: (error) =>
+            logger.error({ err: message(error), secret: tokenSecret }, "metrics token cannot be read"),
         }),
       );
     }
