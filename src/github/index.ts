@@ -47,7 +47,7 @@ export type {
 } from "./token-broker.ts";
 export { TokenBroker } from "./token-broker.ts";
 export { fingerprintToken, INSTALLATION_LISTING_PERMISSIONS } from "./token-mint.ts";
-export { redactSecrets, toUpstreamError } from "./upstream-error.ts";
+export { redactErrorText, redactSecrets, toUpstreamError } from "./upstream-error.ts";
 
 export interface GitHubBrokerOptions {
   appId: number | string;

@@ -5,9 +5,24 @@ const TOKEN_PATTERN = /\b(?:ghs|ghp|gho|ghu|ghr|github_pat)_[A-Za-z0-9_.\-=]+/g;
 /** A compact JWS (an App JWT) anywhere in a string. */
 const JWT_PATTERN = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g;
 
+/**
+ * The user-information part of a URL (`https://user:password@host`). fetch refuses such URLs with an
+ * error that quotes the whole URL, so a GitHub base URL or proxy configured with credentials would
+ * otherwise reach error messages verbatim.
+ */
+const URL_CREDENTIALS_PATTERN = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi;
+
 /** Replaces anything shaped like a GitHub token or a JWT with a placeholder. */
 export function redactSecrets(text: string): string {
   return text.replace(TOKEN_PATTERN, "[REDACTED]").replace(JWT_PATTERN, "[REDACTED]");
+}
+
+/**
+ * `redactSecrets` plus URL credentials, for error and log text (not for file contents, where a
+ * `ssh://git@host` is data the caller asked for).
+ */
+export function redactErrorText(text: string): string {
+  return redactSecrets(text).replace(URL_CREDENTIALS_PATTERN, "$1[REDACTED]@");
 }
 
 interface OctokitLikeError {
@@ -37,7 +52,7 @@ function routeOf(error: OctokitLikeError): string | undefined {
     // Not absolute: keep what precedes any query string.
     path = url.split("?")[0] ?? "";
   }
-  return `${method} ${redactSecrets(path)}`;
+  return `${method} ${redactErrorText(path)}`;
 }
 
 /**
@@ -55,16 +70,16 @@ export function toUpstreamError(error: unknown): unknown {
     const reachedGitHub = error.response !== undefined;
     return new GitHubUpstreamError({
       status: reachedGitHub ? (error.status as number) : 0,
-      githubMessage: redactSecrets(githubMessage).slice(0, 500),
+      githubMessage: redactErrorText(githubMessage).slice(0, 500),
       route: routeOf(error),
       documentationUrl: typeof data?.documentation_url === "string" ? data.documentation_url : undefined,
     });
   }
   if (
     error instanceof Error &&
-    redactSecrets(`${error.message}\n${error.stack ?? ""}`) !== `${error.message}\n${error.stack ?? ""}`
+    redactErrorText(`${error.message}\n${error.stack ?? ""}`) !== `${error.message}\n${error.stack ?? ""}`
   ) {
-    const safe = new Error(redactSecrets(error.message));
+    const safe = new Error(redactErrorText(error.message));
     safe.name = error.name;
     return safe;
   }

@@ -2,7 +2,7 @@ import {
   AppJwtSigningError,
   GitHubBrokerError,
   GitHubUpstreamError,
-  redactSecrets,
+  redactErrorText,
 } from "../github/index.ts";
 import type { Operation, PolicyDecision } from "../policy/index.ts";
 import { matchSegment } from "../policy/index.ts";
@@ -74,7 +74,7 @@ function listingProblem(ctx: ToolContext, account: string, reason: unknown): str
     {
       requestId: ctx.requestId,
       account,
-      error: redactSecrets(reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason)),
+      error: redactErrorText(reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason)),
     },
     "repogate mcp: listing an installation's repositories failed",
   );

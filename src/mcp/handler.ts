@@ -2,7 +2,7 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { Principal } from "../auth/principal.ts";
 import type { GitHubBroker } from "../github/index.ts";
-import { redactSecrets } from "../github/index.ts";
+import { redactErrorText } from "../github/index.ts";
 import type { PolicyEngine } from "../policy/index.ts";
 import { DEFAULT_TOOL_LIMITS, type ToolContext, type ToolLimits } from "./context.ts";
 import { noopToolEvents, type ToolEvents } from "./events.ts";
@@ -103,7 +103,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpRequestHandler 
       );
     } catch (error) {
       logger.error(
-        { requestId, error: redactSecrets(error instanceof Error ? error.message : String(error)) },
+        { requestId, error: redactErrorText(error instanceof Error ? error.message : String(error)) },
         "repogate mcp: request failed",
       );
       return Response.json(

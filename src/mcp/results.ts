@@ -3,6 +3,7 @@ import {
   AppJwtSigningError,
   GitHubBrokerError,
   GitHubUpstreamError,
+  redactErrorText,
   redactSecrets,
 } from "../github/index.ts";
 import type { PolicyDecision } from "../policy/index.ts";
@@ -28,7 +29,7 @@ export function jsonResult(value: unknown, ...notices: string[]): CallToolResult
 
 /** A tool error the model can read and act on. */
 export function errorResult(text: string): CallToolResult {
-  return { isError: true, content: [{ type: "text", text: safe(text) }] };
+  return { isError: true, content: [{ type: "text", text: redactErrorText(text) }] };
 }
 
 /** `rule #3 "facebook/react"`: the deciding rule, 1-based as people count, plus its position in the file. */

@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
-import { redactSecrets } from "../github/index.ts";
+import { redactErrorText } from "../github/index.ts";
 import type { ToolContext } from "./context.ts";
 import { PolicyDeniedError } from "./errors.ts";
 import type { ToolOutcome } from "./events.ts";
@@ -37,8 +37,8 @@ export async function runTool<Shape extends z.ZodRawShape>(
           requestId: ctx.requestId,
           tool: tool.name,
           principal: ctx.principal.sub,
-          error: redactSecrets(error instanceof Error ? `${error.name}: ${error.message}` : String(error)),
-          stack: error instanceof Error ? redactSecrets(error.stack ?? "") : undefined,
+          error: redactErrorText(error instanceof Error ? `${error.name}: ${error.message}` : String(error)),
+          stack: error instanceof Error ? redactErrorText(error.stack ?? "") : undefined,
         },
         "repogate mcp: tool call failed unexpectedly",
       );
@@ -58,7 +58,11 @@ export async function runTool<Shape extends z.ZodRawShape>(
   } catch (error) {
     // The result is already decided; an audit hook failure must be visible but cannot undo the call.
     ctx.logger.error(
-      { requestId: ctx.requestId, tool: tool.name, error: redactSecrets(String((error as Error)?.message)) },
+      {
+        requestId: ctx.requestId,
+        tool: tool.name,
+        error: redactErrorText(String((error as Error)?.message)),
+      },
       "repogate mcp: onToolResult hook failed",
     );
   }

@@ -155,6 +155,21 @@ describe("upstream faults", () => {
     ).rejects.toMatchObject({ code: "GITHUB_UNREACHABLE", status: 0 });
   });
 
+  it("never repeats credentials embedded in the GitHub base URL in an error", async () => {
+    // Assembled at run time so no credential-shaped literal sits in the repository.
+    const password = ["s3cret", "pass"].join("-");
+    const withCredentials = github.url.replace("://", `://proxy-user:${password}@`);
+    const { broker } = await brokerFor(github, { baseUrl: withCredentials, retries: 0 });
+    const error = await broker
+      .withToken({ repository: "mycompany/web", operation: "read" }, async () => "never")
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "GITHUB_UNREACHABLE", status: 0 });
+    const exposed = serializeError(error);
+    expect(exposed).toContain("[REDACTED]@");
+    expect(exposed).not.toContain(password);
+    expect(exposed).not.toContain("proxy-user");
+  });
+
   it("waits for x-ratelimit-reset on a primary rate limit, once", async () => {
     const { broker } = await brokerFor(github);
     github.faults.add({
