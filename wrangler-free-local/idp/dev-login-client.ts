@@ -59,12 +59,24 @@ export interface AuthorizeOptions {
   resource?: string;
   scope?: string;
   fetch?: typeof fetch;
+  /** Deadline per HTTP request to the IdP (default DEV_LOGIN_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
 
 /** What the authorization endpoint sent back to the client's redirect URI. */
 export interface AuthorizationResult {
   code: string;
   redirectUri: string;
+}
+
+/** Deadline per HTTP request: an IdP that accepts the connection but never answers must not hang `repogate token`. */
+export const DEV_LOGIN_TIMEOUT_MS = 10_000;
+
+/** The caller's fetch (or the global one) with a deadline on every request that does not bring its own signal. */
+function timedFetch(options: { fetch?: typeof fetch; timeoutMs?: number }): typeof fetch {
+  const fetchFn = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? DEV_LOGIN_TIMEOUT_MS;
+  return (input, init) => fetchFn(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
 }
 
 interface Endpoints {
@@ -100,7 +112,7 @@ async function send(fetchFn: typeof fetch, url: string, init: RequestInit): Prom
  * sends to the redirect URI.
  */
 export async function authorizeAsDevUser(options: AuthorizeOptions): Promise<AuthorizationResult> {
-  const fetchFn = options.fetch ?? fetch;
+  const fetchFn = timedFetch(options);
   const { authorization_endpoint } = await discover(options.issuer, fetchFn);
   const redirectUri = options.redirectUri ?? `http://127.0.0.1:${randomInt(49152, 65535)}/callback`;
   const state = randomBytes(16).toString("base64url");
@@ -139,6 +151,8 @@ export interface SignInOptions {
   /** When given, the redirect must carry exactly this state. */
   state?: string;
   fetch?: typeof fetch;
+  /** Deadline per HTTP request to the IdP (default DEV_LOGIN_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
 
 /**
@@ -150,7 +164,7 @@ export async function signInAtAuthorizationUrl(
   authorizationUrl: string,
   options: SignInOptions,
 ): Promise<AuthorizationResult> {
-  const fetchFn = options.fetch ?? fetch;
+  const fetchFn = timedFetch(options);
   const { redirectUri } = options;
   const cookies = new Map<string, string>();
   const cookieHeader = () => [...cookies].map(([k, v]) => `${k}=${v}`).join("; ");
@@ -205,11 +219,13 @@ export interface RedeemCodeOptions {
   clientId?: string;
   resource?: string;
   fetch?: typeof fetch;
+  /** Deadline per HTTP request to the IdP (default DEV_LOGIN_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
 
 /** Exchanges an authorization code at the token endpoint (public client: no secret, PKCE verifier). */
 export async function redeemAuthorizationCode(options: RedeemCodeOptions): Promise<TokenResponse> {
-  const fetchFn = options.fetch ?? fetch;
+  const fetchFn = timedFetch(options);
   const { token_endpoint } = await discover(options.issuer, fetchFn);
   const form = new URLSearchParams({
     grant_type: "authorization_code",
@@ -246,6 +262,8 @@ export interface DevLoginOptions {
   clientId?: string;
   redirectUri?: string;
   fetch?: typeof fetch;
+  /** Deadline per HTTP request to the IdP (default DEV_LOGIN_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
 
 /** Signs `user` in at the dev IdP through the full authorization-code + PKCE flow and returns the tokens. */
@@ -260,6 +278,7 @@ export async function devLogin(options: DevLoginOptions): Promise<TokenResponse>
     ...(options.clientId ? { clientId: options.clientId } : {}),
     ...(options.resource ? { resource: options.resource } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
 }
 
