@@ -59,7 +59,8 @@ function cellText(value: unknown): string {
 /** RFC 4180 quoting, plus a leading `'` on text a spreadsheet would run as a formula (CSV injection). */
 export function csvCell(value: unknown): string {
   let text = cellText(value);
-  if (/^[=+\-@\t\r]/.test(text) && typeof value === "string") text = `'${text}`;
+  // Lists and maps are rendered as text too (IdP groups, repositories): only numbers and booleans are exempt.
+  if (/^[=+\-@\t\r]/.test(text) && typeof value !== "number" && typeof value !== "boolean") text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
