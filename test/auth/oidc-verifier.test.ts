@@ -295,6 +295,44 @@ describe("discovery and JWKS faults", () => {
     expect(stub.jwksHits() - before).toBeLessThanOrEqual(1);
   });
 
+  it("follows key rotation: a new kid is accepted after one cooldown, a retired key is refused after cacheMaxAge", async () => {
+    const rotating = await startStubIssuer();
+    try {
+      const cooldownMs = 500;
+      const cacheMaxAgeMs = 1_000;
+      const v = createOidcVerifier({
+        issuer: rotating.issuer,
+        audiences: [AUDIENCE],
+        jwksCooldownMs: cooldownMs,
+        jwksCacheMaxAgeMs: cacheMaxAgeMs,
+      });
+      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      const claims = accessTokenClaims(rotating.issuer, AUDIENCE);
+      const oldToken = await rotating.sign(claims);
+      const k2 = await rotating.generateKey();
+      await expect(v.verify(oldToken)).resolves.toMatchObject({ sub: "user-123" });
+
+      // (a) The IdP publishes K2 next to K1 and signs with K2; within the cooldown the new kid is unknown.
+      rotating.rotateKey(k2, { keepOld: true });
+      const newToken = await rotating.sign(claims);
+      await expectCode(v.verify(newToken), "TOKEN_INVALID_SIGNATURE");
+      await sleep(cooldownMs + 50);
+      await expect(v.verify(newToken)).resolves.toMatchObject({ sub: "user-123" });
+      await expect(v.verify(oldToken)).resolves.toMatchObject({ sub: "user-123" });
+
+      // (b) K1 is retired: tokens under it stop verifying once the cached set is older than cacheMaxAge.
+      rotating.retireOldKeys();
+      const hits = rotating.jwksHits();
+      await expect(v.verify(oldToken)).resolves.toMatchObject({ sub: "user-123" });
+      expect(rotating.jwksHits()).toBe(hits);
+      await sleep(cacheMaxAgeMs + 50);
+      await expectCode(v.verify(oldToken), "TOKEN_INVALID_SIGNATURE");
+      await expect(v.verify(newToken)).resolves.toMatchObject({ sub: "user-123" });
+    } finally {
+      await rotating.close();
+    }
+  });
+
   it("recovers after the IdP comes back (discovery is retried after discoveryRetryMs)", async () => {
     stub.setDiscoveryIssuer("https://evil.example");
     const v = createOidcVerifier({ issuer: stub.issuer, audiences: [AUDIENCE], discoveryRetryMs: 50 });

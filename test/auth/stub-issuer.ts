@@ -8,6 +8,13 @@ type CryptoKey = webcrypto.CryptoKey;
 /** How the stub's JWKS endpoint misbehaves (fault injection for the verifier tests). */
 export type JwksMode = "ok" | "http-500" | "hang" | "redirect" | "oversized" | "not-json" | "empty-object";
 
+/** A signing key of the stub issuer. */
+export interface StubKey {
+  kid: string;
+  privateKey: CryptoKey | KeyObject;
+  jwk: JWK;
+}
+
 /** A second, test-only OIDC issuer whose key the tests hold, to mint tokens with arbitrary claims. */
 export interface StubIssuer {
   issuer: string;
@@ -25,14 +32,28 @@ export interface StubIssuer {
   setJwksMode(mode: JwksMode): void;
   /** Makes the discovery document name another issuer. */
   setDiscoveryIssuer(issuer: string | undefined): void;
+  /** A fresh signing key under a new kid, not yet in use (generating one takes a while; rotating does not). */
+  generateKey(): Promise<StubKey>;
+  /** Signs from now on with `key`; the JWKS lists it, and the previous keys too when `keepOld`. */
+  rotateKey(key: StubKey, options: { keepOld: boolean }): void;
+  /** Drops every key but the current one from the JWKS. */
+  retireOldKeys(): void;
   close(): Promise<void>;
 }
 
 /** Starts the stub issuer on 127.0.0.1 with a fresh RS256 key. */
 export async function startStubIssuer(): Promise<StubIssuer> {
-  const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
-  const kid = `stub-${Math.random().toString(36).slice(2, 10)}`;
-  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "RS256", use: "sig" };
+  const newKey = async (): Promise<StubKey> => {
+    const pair = await generateKeyPair("RS256", { extractable: true });
+    const kid = `stub-${Math.random().toString(36).slice(2, 10)}`;
+    return {
+      kid,
+      privateKey: pair.privateKey,
+      jwk: { ...(await exportJWK(pair.publicKey)), kid, alg: "RS256", use: "sig" },
+    };
+  };
+  let current = await newKey();
+  let published: JWK[] = [current.jwk];
   let mode: JwksMode = "ok";
   let jwksHits = 0;
   let discoveryHits = 0;
@@ -51,11 +72,11 @@ export async function startStubIssuer(): Promise<StubIssuer> {
         return c.text("boom", 500);
       case "hang":
         await new Promise((resolve) => setTimeout(resolve, 3_000));
-        return c.json({ keys: [publicJwk] });
+        return c.json({ keys: published });
       case "redirect":
         return c.redirect("http://127.0.0.1:1/internal", 302);
       case "oversized":
-        return c.body(JSON.stringify({ keys: [publicJwk], pad: "x".repeat(200_000) }), 200, {
+        return c.body(JSON.stringify({ keys: published, pad: "x".repeat(200_000) }), 200, {
           "content-type": "application/json",
         });
       case "not-json":
@@ -63,7 +84,7 @@ export async function startStubIssuer(): Promise<StubIssuer> {
       case "empty-object":
         return c.json({});
       default:
-        return c.json({ keys: [publicJwk] });
+        return c.json({ keys: published });
     }
   });
   const service = await listen("stub-issuer", app);
@@ -71,21 +92,25 @@ export async function startStubIssuer(): Promise<StubIssuer> {
 
   return {
     issuer,
-    kid,
-    publicJwk,
+    get kid() {
+      return current.kid;
+    },
+    get publicJwk() {
+      return current.jwk;
+    },
     async sign(payload, header = {}) {
       return await new SignJWT(payload)
         .setProtectedHeader({
           alg: header.alg ?? "RS256",
-          kid: header.kid ?? kid,
+          kid: header.kid ?? current.kid,
           ...(header.typ !== undefined ? { typ: header.typ } : {}),
         })
-        .sign(header.key ?? privateKey);
+        .sign(header.key ?? current.privateKey);
     },
     async signRaw(payloadJson) {
       return await new CompactSign(new TextEncoder().encode(payloadJson))
-        .setProtectedHeader({ alg: "RS256", kid })
-        .sign(privateKey);
+        .setProtectedHeader({ alg: "RS256", kid: current.kid })
+        .sign(current.privateKey);
     },
     jwksHits: () => jwksHits,
     discoveryHits: () => discoveryHits,
@@ -94,6 +119,14 @@ export async function startStubIssuer(): Promise<StubIssuer> {
     },
     setDiscoveryIssuer: (next) => {
       discoveryIssuer = next;
+    },
+    generateKey: newKey,
+    rotateKey(key, { keepOld }) {
+      current = key;
+      published = keepOld ? [...published, key.jwk] : [key.jwk];
+    },
+    retireOldKeys() {
+      published = [current.jwk];
     },
     close: () => service.close(),
   };
