@@ -60,9 +60,11 @@ export class InstallationRepositoryIndex {
     const now = this.#clock();
     if (this.#installations && this.#installations.expiresAt > now) return this.#installations.value;
     const value = this.#listInstallations();
-    this.#installations = { value, expiresAt: now + this.#ttlMs };
+    const entry = { value, expiresAt: now + this.#ttlMs };
+    this.#installations = entry;
+    // A failed listing is forgotten, but only if no newer listing has replaced it meanwhile.
     value.catch(() => {
-      this.#installations = undefined;
+      if (this.#installations === entry) this.#installations = undefined;
     });
     return value;
   }
@@ -73,8 +75,11 @@ export class InstallationRepositoryIndex {
     const cached = this.#repositories.get(installation.id);
     if (cached && cached.expiresAt > now) return cached.value;
     const value = this.#listRepositories(installation);
-    this.#repositories.set(installation.id, { value, expiresAt: now + this.#ttlMs });
-    value.catch(() => this.#repositories.delete(installation.id));
+    const entry = { value, expiresAt: now + this.#ttlMs };
+    this.#repositories.set(installation.id, entry);
+    value.catch(() => {
+      if (this.#repositories.get(installation.id) === entry) this.#repositories.delete(installation.id);
+    });
     return value;
   }
 
