@@ -78,8 +78,17 @@ export async function* queryEvents(
   }
 }
 
+/** Control characters shown as `\uXXXX`: an IdP claim or a tool name must not drive the reader's terminal. */
+function printable(text: string): string {
+  return text.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /** One line of the human table: time, type, who, repository, what, result. */
 export function formatTableRow(event: AuditEvent): string[] {
+  return tableCells(event).map(printable);
+}
+
+function tableCells(event: AuditEvent): string[] {
   const who = event.principal?.email ?? event.principal?.sub ?? "-";
   const repo = event.resource?.repo ?? event.token?.repositories?.join(",") ?? "-";
   const what = event.request?.tool ?? event.operation ?? "-";
