@@ -76,8 +76,10 @@ describe("one narrowed token per call", () => {
   it("list_repositories never mints a contents token", async () => {
     const mints = h.github.log.mints.length;
     await traced(alice, "list_repositories", {});
-    for (const mint of h.github.log.mints.slice(mints))
-      expect(mint.permissions).toEqual({ metadata: "read" });
+    const minted = h.github.log.mints.slice(mints);
+    // Nothing earlier in this file lists installations, so the listing is not cached yet: the loop has work.
+    expect(minted.length).toBeGreaterThan(0);
+    for (const mint of minted) expect(mint.permissions).toEqual({ metadata: "read" });
   });
 });
 
