@@ -1,6 +1,6 @@
 import { Octokit } from "@octokit/rest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tokenFingerprint } from "../../wrangler-free-local/github/index.ts";
+import { createGitHubEmulatorApp, tokenFingerprint } from "../../wrangler-free-local/github/index.ts";
 import { type EmulatorFixture, failure, INSTALLATIONS, quietLog, startFixture } from "./harness.ts";
 
 let fx: EmulatorFixture;
@@ -43,6 +43,59 @@ describe("installation access tokens", () => {
     expect(other.data.message).toBe("Not Found");
     const listed = await octokit.rest.apps.listReposAccessibleToInstallation();
     expect(listed.data.repositories.map((r) => r.full_name)).toEqual(["mycompany/web"]);
+  });
+
+  it("refuses a repository it was not minted for on every repository route (404), search included", async () => {
+    const { token, octokit } = await fx.installationOctokit(INSTALLATIONS.mycompany, {
+      repositories: ["web"],
+    });
+    // Every route the emulator registers under /repos/{owner}/{repo}, so a route added without the check fails here.
+    const { state } = fx.github;
+    const { app } = createGitHubEmulatorApp({
+      config: state.config,
+      publicKey: state.publicKey,
+      store: state.store,
+    });
+    const sample: Record<string, string> = {
+      owner: "mycompany",
+      repo: "api-server",
+      path: "README.md",
+      ref: "heads/main", // `/git/ref/{ref}` wants `heads/…`; `/commits/{ref}` accepts it too
+      branch: "main",
+      sha: "main",
+      dir: "src", // no README there in web: the positive check below skips `/readme/{dir}`
+      basehead: "main...main",
+    };
+    const routes = app.routes
+      // `/installation` is an App endpoint: an installation token gets 401 there, tested in app-auth.
+      .filter((r) => r.path.startsWith("/repos/:owner/:repo/") || r.path === "/repos/:owner/:repo")
+      .filter((r) => r.method !== "ALL" && r.path !== "/repos/:owner/:repo/installation")
+      .map((r) => ({
+        method: r.method,
+        path: r.path.replace(/:([a-z]+)(\{[^}]*\})?/gi, (_, name: string) => sample[name] ?? "x"),
+      }));
+    expect(routes.length).toBeGreaterThan(20);
+    for (const route of routes) {
+      const res = await fetch(`${fx.github.url}${route.path}`, {
+        method: route.method,
+        headers: { authorization: `token ${token}` },
+      });
+      expect({ ...route, status: res.status }).toEqual({ ...route, status: 404 });
+      // The same path on the repository the token covers is not a 404 (the sample values exist there).
+      if (route.method === "GET" && !route.path.includes("/readme/")) {
+        const own = await fetch(`${fx.github.url}${route.path.replace("/api-server", "/web")}`, {
+          headers: { authorization: `token ${token}` },
+        });
+        expect({ ...route, own: own.status === 404 }).toEqual({ ...route, own: false });
+      }
+    }
+    const search = await failure(octokit.rest.search.code({ q: "func repo:mycompany/api-server" }));
+    expect(search.status).toBe(422);
+    const orgWide = await octokit.rest.search.code({ q: "func org:mycompany", per_page: 100 });
+    expect(orgWide.data.total_count).toBeGreaterThan(0);
+    expect(new Set(orgWide.data.items.map((i) => i.repository.full_name))).toEqual(
+      new Set(["mycompany/web"]),
+    );
   });
 
   it("narrows by repository_ids too", async () => {
