@@ -1,6 +1,6 @@
-import type { KeyObject, webcrypto } from "node:crypto";
+import { KeyObject, sign as rsaSign, type webcrypto } from "node:crypto";
 import { Hono } from "hono";
-import { CompactSign, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
+import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
 import { listen } from "../../wrangler-free-local/service.ts";
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -25,8 +25,11 @@ export interface StubIssuer {
     payload: JWTPayload,
     header?: { alg?: string; kid?: string; typ?: string; key?: CryptoKey | KeyObject },
   ): Promise<string>;
-  /** Signs a payload given as raw JSON text (claims JSON.stringify cannot produce, e.g. `1e309`). */
-  signRaw(payloadJson: string): Promise<string>;
+  /**
+   * RS256-signs a payload given as raw text (claims JSON.stringify cannot produce, e.g. `1e309`) under any
+   * protected header (`crit`, `b64`, `jku`, … that jose would refuse to produce); header defaults to the stub's.
+   */
+  signRaw(payloadJson: string, header?: Record<string, unknown>): string;
   jwksHits(): number;
   discoveryHits(): number;
   setJwksMode(mode: JwksMode): void;
@@ -107,10 +110,11 @@ export async function startStubIssuer(): Promise<StubIssuer> {
         })
         .sign(header.key ?? current.privateKey);
     },
-    async signRaw(payloadJson) {
-      return await new CompactSign(new TextEncoder().encode(payloadJson))
-        .setProtectedHeader({ alg: "RS256", kid: current.kid })
-        .sign(current.privateKey);
+    signRaw(payloadJson, header = { alg: "RS256", kid: current.kid }) {
+      const input = `${Buffer.from(JSON.stringify(header)).toString("base64url")}.${Buffer.from(payloadJson).toString("base64url")}`;
+      const key =
+        current.privateKey instanceof KeyObject ? current.privateKey : KeyObject.from(current.privateKey);
+      return `${input}.${rsaSign("sha256", Buffer.from(input), key).toString("base64url")}`;
     },
     jwksHits: () => jwksHits,
     discoveryHits: () => discoveryHits,
