@@ -41,6 +41,8 @@ export interface ApiKeyVerifierOptions {
   store: ApiKeyStore;
   /** Records are reloaded from the store when older than this. Default 60 s. */
   refreshTtlMs?: number;
+  /** While nothing has loaded yet, a failed load is not retried for this long (requests get 503). Default 5 s. */
+  retryAfterFailureMs?: number;
   /** Scopes given to a key whose record lists none (normally the endpoint's required scopes). */
   defaultScopes?: string[];
   /** Told when a reload fails and the previous records stay in use; gets no key material. */
@@ -58,9 +60,11 @@ export interface ApiKeyVerifier {
 /** Creates an API key verifier over a store, reloading its records at most once per TTL. */
 export function createApiKeyVerifier(options: ApiKeyVerifierOptions): ApiKeyVerifier {
   const ttl = options.refreshTtlMs ?? 60_000;
+  const retryAfterFailureMs = options.retryAfterFailureMs ?? 5_000;
   let records: Map<string, ApiKeyRecord> | undefined;
   let loadedAt = 0;
   let pending: Promise<void> | undefined;
+  let lastFailure: { at: number; error: AuthError } | undefined;
 
   const reload = () => {
     pending ??= options.store
@@ -77,6 +81,8 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions): ApiKeyVeri
 
   const current = async (): Promise<Map<string, ApiKeyRecord>> => {
     if (records && Date.now() - loadedAt < ttl) return records;
+    // Without this pause, every request carrying an `rg_` key would call the store again during an outage.
+    if (!records && lastFailure && Date.now() - lastFailure.at < retryAfterFailureMs) throw lastFailure.error;
     try {
       await reload();
     } catch (cause) {
@@ -86,9 +92,13 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions): ApiKeyVeri
         loadedAt = Date.now();
         return records;
       }
-      throw new AuthError("API_KEYS_UNAVAILABLE", "API keys cannot be checked right now, try again later", {
-        cause,
-      });
+      const error = new AuthError(
+        "API_KEYS_UNAVAILABLE",
+        "API keys cannot be checked right now, try again later",
+        { cause },
+      );
+      lastFailure = { at: Date.now(), error };
+      throw error;
     }
     return records ?? new Map();
   };

@@ -111,6 +111,32 @@ describe("createApiKeyVerifier", () => {
   });
 });
 
+describe("API key store outages", () => {
+  it("does not call a failing store on every request before the first load, and recovers after the pause", async () => {
+    const key = generateApiKey();
+    let loads = 0;
+    let failing = true;
+    const verifier = createApiKeyVerifier({
+      store: {
+        loadApiKeys: async () => {
+          loads++;
+          if (failing) throw new Error("secrets manager unreachable");
+          return [{ id: key.id, hash: key.hash, principal: { sub: "svc:late", groups: [] } }];
+        },
+      },
+      retryAfterFailureMs: 100,
+    });
+    for (let i = 0; i < 20; i++) {
+      await expect(verifier.verify(key.key)).rejects.toMatchObject({ code: "API_KEYS_UNAVAILABLE" });
+    }
+    expect(loads).toBe(1);
+    failing = false;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await expect(verifier.verify(key.key)).resolves.toMatchObject({ sub: "svc:late" });
+    expect(loads).toBe(2);
+  });
+});
+
 describe("API key records", () => {
   it("rejects invalid records naming the field but not the hash", () => {
     const key = generateApiKey();
