@@ -133,10 +133,10 @@ async function requestAccessToken(
   } catch (error) {
     throw toUpstreamError(error);
   }
-  if (typeof data.token !== "string" || data.token.length === 0 || typeof data.expires_at !== "string") {
+  if (typeof data.token !== "string" || data.token.length === 0) {
     throw new GitHubBrokerError(
       "GITHUB_MALFORMED_RESPONSE",
-      "GitHub's answer to the installation token request had no token or expiry.",
+      "GitHub's answer to the installation token request had no token.",
     );
   }
   const repositories = Array.isArray(data.repositories)
@@ -158,13 +158,22 @@ async function requestAccessToken(
       permissions,
       repositorySelection:
         typeof data.repository_selection === "string" ? data.repository_selection : undefined,
-      expiresAt: data.expires_at,
+      // A token without an expiry is still a live token: it is returned so that the broker's scope check
+      // (expiryProblem) refuses it and revokes it, rather than dropping it here unrevoked.
+      expiresAt: typeof data.expires_at === "string" ? data.expires_at : "",
     },
   };
 }
 
-/** Why GitHub's grant differs from the request, or undefined when it is exactly the repositories asked for and no more permission. */
+/** Why a grant's expiry is unusable, or undefined when GitHub reported one. */
+function expiryProblem(granted: GrantedScope): string | undefined {
+  return granted.expiresAt === "" ? "no expiry reported" : undefined;
+}
+
+/** Why GitHub's grant differs from the request (or has no expiry), or undefined when it is exactly the repositories asked for and no more permission. */
 export function grantedScopeMismatch(scope: NarrowedScope, granted: GrantedScope): string | undefined {
+  const expiry = expiryProblem(granted);
+  if (expiry) return expiry;
   if (granted.repositorySelection !== undefined && granted.repositorySelection !== "selected") {
     return `repository_selection is "${granted.repositorySelection}"`;
   }
@@ -179,8 +188,10 @@ export function grantedScopeMismatch(scope: NarrowedScope, granted: GrantedScope
   return undefined;
 }
 
-/** Why a listing token's grant is not exactly `metadata: read`, or undefined when it is. */
+/** Why a listing token's grant is not exactly `metadata: read` (or has no expiry), or undefined when it is fine. */
 export function installationListingMismatch(granted: GrantedScope): string | undefined {
+  const expiry = expiryProblem(granted);
+  if (expiry) return expiry;
   const entries = Object.entries(granted.permissions);
   if (entries.length === 0) return "no permissions reported";
   const exact = entries.length === 1 && granted.permissions.metadata === "read";

@@ -91,6 +91,15 @@ const cases: Array<[string, MintAnswer, RegExp]> = [
     { repositories: [repo("api")], permissions: { contents: "read", issues: "read" } },
     /exceed/,
   ],
+  [
+    "no expiry (a live token all the same)",
+    {
+      expires_at: undefined,
+      repositories: [repo("api")],
+      permissions: { contents: "read", metadata: "read" },
+    },
+    /no expiry reported/,
+  ],
 ];
 
 describe("mint response checks", () => {
