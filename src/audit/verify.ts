@@ -12,6 +12,7 @@ export type ChainProblemKind =
   | "not-genesis"
   | "id-order"
   | "head-mismatch"
+  | "anchor-missing"
   | "empty";
 
 /** The first broken or missing link, with where it is. */
@@ -45,6 +46,12 @@ export interface ChainWalkOptions {
   allowDuplicateDeliveries?: boolean;
   /** The hash the last event must have (an anchor kept elsewhere); detects a tail cut at a line boundary. */
   expectLastHash?: string;
+  /**
+   * Hashes some event of the chain must have (anchors noted elsewhere while the trail kept growing). The chain
+   * has no secret key, so only an anchor shows a cut, or a rewrite with every later hash recomputed, at or
+   * before the anchored event.
+   */
+  anchors?: readonly string[];
 }
 
 /** Walks records in order and stops at the first broken or missing link. */
@@ -57,6 +64,7 @@ export class ChainWalker {
   #duplicates = 0;
   #last: StoredRecord | undefined;
   #problem: ChainProblem | undefined;
+  readonly #anchorsSeen = new Set<string>();
 
   constructor(options: ChainWalkOptions = {}) {
     this.#options = options;
@@ -114,11 +122,21 @@ export class ChainWalker {
     this.#prevHash = event.hash;
     this.#prevId = event.id;
     this.#events += 1;
+    if (this.#options.anchors?.includes(event.hash)) this.#anchorsSeen.add(event.hash);
     return true;
   }
 
-  /** Ends the walk (applies the `expectLastHash` anchor) and reports. */
+  /** Ends the walk (applies the `expectLastHash` and `anchors` checks) and reports. */
   finish(): VerifyResult {
+    const missing = this.#options.anchors?.find((anchor) => !this.#anchorsSeen.has(anchor));
+    if (!this.#problem && missing !== undefined) {
+      this.#fail(
+        "anchor-missing",
+        this.#last ?? { source: "(none)", line: 0, text: "" },
+        `no event has the anchored hash ${missing.slice(0, 16)}…: the trail was cut, or rewritten with ` +
+          "recomputed hashes, at or before the anchored event",
+      );
+    }
     const expected = this.#options.expectLastHash;
     if (!this.#problem && expected !== undefined && (this.#prevHash ?? GENESIS_HASH) !== expected) {
       const last = this.#last ?? { source: "(none)", line: 0, text: "" };

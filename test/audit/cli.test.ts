@@ -132,6 +132,19 @@ describe("repogate audit (spawned)", () => {
     }
   });
 
+  it("verify --anchor: passes while the anchored event is in the chain, fails (exit 1) when it is not", async () => {
+    const files = await listJsonlFiles({ dir: auditDir, prefix: "audit" });
+    const anchor = JSON.parse((await readFile(files[0]?.path as string, "utf8")).split("\n")[1] as string)
+      .hash as string;
+    expect((await repogate(["verify", "--dir", auditDir, "--anchor", anchor])).code).toBe(0);
+    const missing = await repogate(["verify", "--dir", auditDir, "--anchor", "f".repeat(64)]);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toMatch(/BROKEN: .*no event has the anchored hash ffffffffffffffff/);
+    const cloudwatch = await repogate(["verify", "--cloudwatch", "--log-group", "/x", "--anchor", anchor]);
+    expect(cloudwatch.code).toBe(2);
+    expect(cloudwatch.stderr).toMatch(/do not apply to --cloudwatch/);
+  });
+
   it("query: --user matches email case-insensitively, --json prints one event per line", async () => {
     const result = await repogate(["query", "--dir", auditDir, "--user", "bob@mycompany.example", "--json"]);
     expect(result.code).toBe(0);

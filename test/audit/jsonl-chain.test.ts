@@ -113,6 +113,35 @@ describe("hash-chained JSONL trail", () => {
     expect(anchored.problem).toMatchObject({ kind: "head-mismatch", line: 3 });
   });
 
+  it("detects a cut or a rewrite with recomputed hashes before an anchor, while the trail may grow after it", async () => {
+    const { dir, files } = await trail(5);
+    const file = files[0]?.path as string;
+    const anchor = JSON.parse((await lines(file))[2] as string).hash as string;
+    // The trail grew after the anchor was noted: still fine.
+    expect(await verifyJsonlFiles(files, { anchors: [anchor] })).toMatchObject({ ok: true, events: 5 });
+
+    // A forger edits the second event and recomputes every later hash: the chain alone cannot tell.
+    const original = await lines(file);
+    let prevHash = GENESIS_HASH;
+    const forged = original.map((line, i) => {
+      const { hash: _h, ...event } = JSON.parse(line);
+      if (i === 1) event.outcome = "denied";
+      const linked = { ...event, prevHash };
+      prevHash = computeEventHash(linked);
+      return JSON.stringify({ ...linked, hash: prevHash });
+    });
+    await rewrite(file, () => forged);
+    expect((await verifyJsonlTrail({ dir, prefix: "audit" })).ok).toBe(true);
+    const rewritten = await verifyJsonlFiles(files, { anchors: [anchor] });
+    expect(rewritten.problem).toMatchObject({ kind: "anchor-missing" });
+
+    // A cut before the anchor.
+    await rewrite(file, () => original.slice(0, 2));
+    expect((await verifyJsonlFiles(files, { anchors: [anchor] })).problem).toMatchObject({
+      kind: "anchor-missing",
+    });
+  });
+
   it("rotates by size and continues the chain into the next file", async () => {
     const { dir, files } = await trail(30, { maxFileBytes: 2000 });
     expect(files.length).toBeGreaterThan(3);

@@ -194,10 +194,16 @@ function reportVerify(label: string, result: VerifyResult, json: boolean, out: (
 
 /** `audit verify`: walks the chain; exit 0 intact, 1 broken (first bad position printed), 2 bad input. */
 export async function runAuditVerify(
-  options: SourceOptions & { json?: boolean; expectLastHash?: string },
+  options: SourceOptions & { json?: boolean; expectLastHash?: string; anchor?: string[] },
   print: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
 ): Promise<number> {
   if (options.cloudwatch) {
+    if (options.expectLastHash || (options.anchor && options.anchor.length > 0)) {
+      // Silently ignoring an anchor would report OK without the check the caller asked for.
+      throw new UsageError(
+        "--expect-last-hash and --anchor check JSONL trails; they do not apply to --cloudwatch",
+      );
+    }
     const client = cloudWatchClient(options);
     try {
       const results = await verifyCloudWatchTrail(cloudWatchSource(options, client));
@@ -217,6 +223,7 @@ export async function runAuditVerify(
     // A single --file may be a later rotation: its first link points into a file not given.
     requireGenesis: options.file === undefined,
     ...(options.expectLastHash ? { expectLastHash: options.expectLastHash } : {}),
+    ...(options.anchor && options.anchor.length > 0 ? { anchors: options.anchor } : {}),
   });
   const label =
     options.file ?? `${options.dir ?? DEFAULT_DIR} (${files.length} file${files.length === 1 ? "" : "s"})`;
@@ -287,12 +294,16 @@ export function registerAuditCommand(program: Command): void {
     .description("walk the hash chain and report the first broken or missing link with its file and line")
     .option("--json", "print the result as JSON")
     .option("--expect-last-hash <hash>", "the hash the last event must have (an anchor kept elsewhere)")
+    .option(
+      "--anchor <hash...>",
+      "hashes some event must have (noted elsewhere earlier; the trail may have grown since)",
+    )
     .addHelpText(
       "after",
       "\nExit codes: 0 chain intact, 1 chain broken (position printed), 2 bad input or no events.",
     )
     .exitOverride(exitWith(EXIT_BAD_INPUT))
-    .action((options: SourceOptions & { json?: boolean; expectLastHash?: string }) =>
+    .action((options: SourceOptions & { json?: boolean; expectLastHash?: string; anchor?: string[] }) =>
       guarded(() => runAuditVerify(options)),
     );
 
