@@ -6,6 +6,7 @@ import {
   GetLogEventsCommand,
   InvalidParameterException,
   PutLogEventsCommand,
+  PutRetentionPolicyCommand,
   ResourceAlreadyExistsException,
   ResourceNotFoundException,
   ThrottlingException,
@@ -149,6 +150,45 @@ describe("PutLogEvents and GetLogEvents", () => {
       new GetLogEventsCommand({ logGroupName: GROUP, logStreamName: "replica-b", startFromHead: true }),
     );
     expect(stored.events?.map((e) => e.message)).toEqual(["kept old", "kept now"]);
+  });
+});
+
+describe("retention", () => {
+  it("reports events older than the group's retention in expiredLogEventEndIndex and does not store them", async () => {
+    const group = "/repogate/retention";
+    await logs.send(new CreateLogGroupCommand({ logGroupName: group }));
+    await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: "s" }));
+    await expect(
+      logs.send(new PutRetentionPolicyCommand({ logGroupName: group, retentionInDays: 2 })),
+    ).rejects.toBeInstanceOf(InvalidParameterException);
+    await expect(
+      logs.send(new PutRetentionPolicyCommand({ logGroupName: "/nope", retentionInDays: 1 })),
+    ).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await logs.send(new PutRetentionPolicyCommand({ logGroupName: group, retentionInDays: 1 }));
+    const now = Date.now();
+    // A batch may span 24 hours at most, so each batch straddles one boundary.
+    const expired = await put(
+      "s",
+      [
+        { timestamp: now - DAY - HOUR, message: "older than the retention" },
+        { timestamp: now - HOUR, message: "kept" },
+      ],
+      group,
+    );
+    expect(expired.rejectedLogEventsInfo).toEqual({ expiredLogEventEndIndex: 1 });
+    const both = await put(
+      "s",
+      [
+        { timestamp: now - 14 * DAY - HOUR, message: "older than 14 days" },
+        { timestamp: now - 14 * DAY + HOUR, message: "older than the retention too" },
+      ],
+      group,
+    );
+    expect(both.rejectedLogEventsInfo).toEqual({ tooOldLogEventEndIndex: 1, expiredLogEventEndIndex: 2 });
+    const stored = await logs.send(
+      new GetLogEventsCommand({ logGroupName: group, logStreamName: "s", startFromHead: true }),
+    );
+    expect(stored.events?.map((e) => e.message)).toEqual(["kept"]);
   });
 });
 

@@ -43,8 +43,29 @@ function createLogStream(input: RequestInput, context: OperationContext): undefi
   return undefined;
 }
 
+/** The retention periods (days) PutRetentionPolicy accepts, as the CloudWatch Logs API model lists them. */
+const RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/** PutRetentionPolicy: from then on PutLogEvents reports events older than the period as expired (not stored). */
+function putRetentionPolicy(input: RequestInput, context: OperationContext): undefined {
+  const groupName = input.string("logGroupName", GROUP_NAME_RULE);
+  const days = input.number("retentionInDays");
+  if (!RETENTION_DAYS.includes(days)) {
+    throw new AwsServiceError(
+      "InvalidParameterException",
+      `1 validation error detected: Value '${days}' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [${RETENTION_DAYS.join(", ")}]`,
+    );
+  }
+  findGroup(context, groupName).retentionInDays = days;
+  context.changed();
+  return undefined;
+}
+
 export const logsOperations: Record<string, OperationHandler> = {
   CreateLogGroup: createLogGroup,
+  PutRetentionPolicy: putRetentionPolicy,
   CreateLogStream: createLogStream,
   PutLogEvents: putLogEvents,
   GetLogEvents: getLogEvents,
