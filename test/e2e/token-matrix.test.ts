@@ -7,7 +7,15 @@ import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { extractWWWAuthenticateParams } from "@modelcontextprotocol/sdk/client/auth.js";
-import { decodeJwt, decodeProtectedHeader, importJWK, type JWK, type JWTPayload, SignJWT } from "jose";
+import {
+  CompactSign,
+  decodeJwt,
+  decodeProtectedHeader,
+  importJWK,
+  type JWK,
+  type JWTPayload,
+  SignJWT,
+} from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devLogin } from "../../wrangler-free-local/idp/dev-login-client.ts";
 import { type E2eStack, emulatorLog, startE2eStack, USERS } from "./stack.ts";
@@ -192,6 +200,31 @@ const CASES: Case[] = [
           typ: "at+jwt",
         }),
       ),
+    status: 401,
+    error: "invalid_token",
+  },
+  {
+    name: "a kid the IdP does not publish (IdP's key, claims valid)",
+    headers: async () =>
+      bearer(await signWith(idpKey, claimsWith({}), { alg: "RS256", kid: "retired-key", typ: "at+jwt" })),
+    status: 401,
+    error: "invalid_token",
+  },
+  {
+    name: "exp 1e309, which JSON parses to Infinity (IdP's key)",
+    headers: async () => {
+      const payload = JSON.stringify(claimsWith({ exp: 0 })).replace('"exp":0', '"exp":1e309');
+      return bearer(
+        await new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader(ATTACKER()).sign(idpKey),
+      );
+    },
+    status: 401,
+    error: "invalid_token",
+  },
+  {
+    name: "issued more than 24 h ago, exp still ahead (IdP's key)",
+    headers: async () =>
+      bearer(await signWith(idpKey, claimsWith({ iat: now() - 25 * 3600, exp: now() + 600 }), ATTACKER())),
     status: 401,
     error: "invalid_token",
   },
