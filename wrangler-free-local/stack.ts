@@ -183,8 +183,9 @@ export async function runLocalStack(options: LocalStackOptions): Promise<void> {
   try {
     stack = await startLocalStack(options);
   } catch (error) {
-    // A busy port is a setup problem with a known fix: say it in one line instead of a stack trace.
-    if (!(error instanceof LocalPortInUseError)) throw error;
+    // A busy port, a bad setting or policy file: errors with a stable code carry an actionable message, so one
+    // line says it; anything else is a bug and keeps its stack trace.
+    if (!(error instanceof Error) || typeof (error as { code?: unknown }).code !== "string") throw error;
     process.stderr.write(`repogate local: ${error.message}\n`);
     process.exitCode = 1;
     return;

@@ -1,6 +1,6 @@
 /**
- * `repogate local` when one of its ports is taken (most often by another `repogate local`): a one-line error
- * naming the service and the flag that moves it, exit status 1, no stack trace, and nothing left listening.
+ * `repogate local` when it cannot start: a port taken (most often by another `repogate local`), a bad option or
+ * setting. One line naming the problem and its fix, exit status 1, no stack trace, nothing left listening.
  */
 import { execFile } from "node:child_process";
 import { rm } from "node:fs/promises";
@@ -74,5 +74,39 @@ describe("a port of the local stack is already in use", () => {
     );
     expect(run.stderr).toContain("--idp-port <port>");
     expect(run.stderr).not.toMatch(/^\s+at /m);
+  }, 60_000);
+});
+
+describe("bad options", () => {
+  async function local(args: string[]): Promise<{ code: number | null; stderr: string }> {
+    return await new Promise((resolve) => {
+      const child = execFile(
+        process.execPath,
+        [BIN, "local", "--data-dir", dataDir, ...args],
+        { timeout: 60_000 },
+        (_error, _stdout, stderr) => resolve({ code: child.exitCode, stderr }),
+      );
+    });
+  }
+
+  it("a port that is not a number is a usage error naming the option", async () => {
+    const run = await local(["--broker-port", "abc"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      "error: option '--broker-port <port>' argument 'abc' is invalid. not a TCP port",
+    );
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it("an invalid setting is one line naming it", async () => {
+    const ports = await freePorts();
+    const run = await local([
+      ...["--broker-port", String(ports.broker), "--github-port", String(ports.github)],
+      ...["--idp-port", String(ports.idp), "--aws-port", String(ports.aws), "--log-level", "loud"],
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^repogate local: invalid configuration:\n\s+logLevel: /m);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+    for (const port of Object.values(ports)) expect(await portIsFree(port)).toBe(true);
   }, 60_000);
 });
