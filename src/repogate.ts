@@ -146,7 +146,9 @@ export async function createRepogate(
       },
     });
     cleanups.push(() => policy.close());
-    policyHooks.onReload({ policy: policy.engine.policy, previousDigest: "", trigger: "manual" });
+    // Awaited: under audit.onFailure=deny a broker whose audit trail cannot be written (read-only directory,
+    // missing CloudWatch permission) must fail at start, not start and refuse every tool call.
+    await policyHooks.recordLoad({ policy: policy.engine.policy, previousDigest: "", trigger: "manual" });
 
     const signer = instrumentSigner(await createAppJwtSigner(config.github.signer), metrics);
     const github = createGitHubBroker({

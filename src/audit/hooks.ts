@@ -156,32 +156,40 @@ export function httpAuditHooks(
   };
 }
 
-/** Policy store hooks: `policy.load` on every applied (re)load, `policy.load.fail` when a new file is refused. */
+/** What a policy (re)load event says: the policy applied, the digest it replaced and what triggered it. */
+type PolicyLoadEvent = { policy: Policy; previousDigest: string; trigger: ReloadTrigger };
+
+/**
+ * Policy store hooks: `policy.load` on every applied (re)load, `policy.load.fail` when a new file is refused.
+ * `recordLoad` is the awaitable form, for the load at start-up.
+ */
 export function policyAuditHooks(
   log: AuditLog,
   onError: AuditHookErrorHandler,
 ): {
-  onReload: (event: { policy: Policy; previousDigest: string; trigger: ReloadTrigger }) => void;
+  recordLoad: (event: PolicyLoadEvent) => Promise<AuditEvent>;
+  onReload: (event: PolicyLoadEvent) => void;
   onReloadError: (
     error: Error,
     event: { path: string; trigger: ReloadTrigger; digestInForce: string },
   ) => void;
 } {
+  const recordLoad = (event: PolicyLoadEvent) =>
+    log.record({
+      type: "policy.load",
+      outcome: "ok",
+      details: {
+        digest: event.policy.digest,
+        previousDigest: event.previousDigest,
+        rules: event.policy.rules.length,
+        trigger: event.trigger,
+        source: event.policy.source,
+      },
+    });
   return {
+    recordLoad,
     onReload: (event) => {
-      log
-        .record({
-          type: "policy.load",
-          outcome: "ok",
-          details: {
-            digest: event.policy.digest,
-            previousDigest: event.previousDigest,
-            rules: event.policy.rules.length,
-            trigger: event.trigger,
-            source: event.policy.source,
-          },
-        })
-        .catch((error: unknown) => onError(error, "policy.load"));
+      recordLoad(event).catch((error: unknown) => onError(error, "policy.load"));
     },
     onReloadError: (error, event) => {
       log
