@@ -89,6 +89,14 @@ export function decodeContent(bytes: Uint8Array, max: number, moreUpstream = fal
   return { kind: "text", text, returnedBytes: end, truncated: moreUpstream || end < bytes.byteLength };
 }
 
+/** `text` cut to at most `maxBytes` UTF-8 bytes, never in the middle of a character. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text, "utf8");
+  if (bytes.byteLength <= maxBytes) return text;
+  const end = trimIncomplete(bytes, Math.max(0, maxBytes));
+  return bytes.subarray(0, end).toString("utf8");
+}
+
 // A cut at `end` may leave a lead byte whose continuation bytes were cut off; drop that partial character.
 function trimIncomplete(bytes: Uint8Array, end: number): number {
   for (let i = end - 1; i >= 0 && i >= end - 4; i--) {

@@ -1,7 +1,7 @@
 /** Pure helpers of the MCP layer: text/binary decoding with byte caps, capped stream reads, search scoping. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeContent, describeBinaryType, readAtMost } from "../../src/mcp/content.ts";
+import { decodeContent, describeBinaryType, readAtMost, truncateUtf8 } from "../../src/mcp/content.ts";
 import { isExcluded, parseSearchScope } from "../../src/mcp/search-scope.ts";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -97,5 +97,18 @@ describe("parseSearchScope", () => {
     expect(() => parseSearchScope("x OR repo:othercorp/secret")).toThrow(/cannot be combined/);
     expect(parseSearchScope("x OR y").text).toBe("x OR y");
     expect(parseSearchScope('"see repo:docs" x').text).toBe('"see repo:docs" x');
+  });
+});
+
+describe("truncateUtf8", () => {
+  it("never exceeds the byte cap and never splits a character (property)", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme" }), fc.nat(64), (text, max) => {
+        const cut = truncateUtf8(text, max);
+        expect(Buffer.byteLength(cut, "utf8")).toBeLessThanOrEqual(Math.max(max, 0));
+        expect(text.startsWith(cut)).toBe(true);
+        if (Buffer.byteLength(text, "utf8") <= max) expect(cut).toBe(text);
+      }),
+    );
   });
 });

@@ -85,6 +85,24 @@ describe("maxFileSize on the bytes returned", () => {
   });
 });
 
+describe("maxFileSize on search results", () => {
+  it("caps each result's fragments at 100 bytes in total and says so", async () => {
+    // "import" matches several lines per file, so one result's fragments add up to more than 100 bytes.
+    const r = await call(alice, "search_code", { query: "import repo:mycompany/web" });
+    expect(r.isError, r.text).toBe(false);
+    const s = json(r.result) as { items: Array<{ fragments: string[] }> };
+    expect(s.items.length).toBeGreaterThan(0);
+    for (const item of s.items) {
+      const bytes = item.fragments.reduce((sum, f) => sum + Buffer.byteLength(f, "utf8"), 0);
+      expect(bytes).toBeLessThanOrEqual(100);
+      for (const f of item.fragments) expect(f).not.toContain("\uFFFD");
+    }
+    expect(r.text).toMatch(
+      /TRUNCATED: the fragments of \d+ result\(s\) were cut to their repository's maxFileSize/,
+    );
+  });
+});
+
 describe("branch rules on both refs and on the default branch", () => {
   it("compare_refs denies a disallowed head and a disallowed base", async () => {
     const head = await call(alice, "compare_refs", {

@@ -7,6 +7,7 @@ import {
 } from "../../github/index.ts";
 import type { PolicyDecision } from "../../policy/index.ts";
 import { allowedRepositories } from "../allowed-repositories.ts";
+import { truncateUtf8 } from "../content.ts";
 import type { ToolContext } from "../context.ts";
 import { PolicyDeniedError, ToolError } from "../errors.ts";
 import { checkAndPinRef, policyRefResolver } from "../ref-resolution.ts";
@@ -157,6 +158,24 @@ export const searchCodeTool = defineTool({
 });
 
 /**
+ * A result's text fragments, each at most FRAGMENT_LIMIT characters and all together at most the
+ * rule's maxFileSize bytes: the cap on content returned applies to search results as to files.
+ */
+function cappedFragments(item: SearchItem, maxBytes: number): { fragments: string[]; cut: boolean } {
+  let budget = maxBytes;
+  let cut = false;
+  const fragments: string[] = [];
+  for (const match of item.text_matches ?? []) {
+    const limited = (match.fragment ?? "").slice(0, FRAGMENT_LIMIT);
+    const fragment = truncateUtf8(limited, budget);
+    if (fragment.length < limited.length) cut = true;
+    if (fragment.length > 0) fragments.push(fragment);
+    budget -= Buffer.byteLength(fragment, "utf8");
+  }
+  return { fragments, cut };
+}
+
+/**
  * One owner's allowed repositories are searched with one token narrowed to exactly those repositories
  * and one query carrying their `repo:` qualifiers. Each repository's default branch must pass the
  * branch rules (code search only covers default branches); results from anywhere else are dropped.
@@ -193,24 +212,27 @@ async function searchOwner(
       page,
       mediaType: { format: "text-match" },
     });
-    const allowed = new Set(searchable.map((c) => c.fullName.toLowerCase()));
+    const allowed = new Map(searchable.map((c) => [c.fullName.toLowerCase(), c.decision]));
     let dropped = 0;
+    let capped = 0;
     const items: Array<Record<string, unknown>> = [];
     for (const item of data.items as SearchItem[]) {
       const repository = item.repository?.full_name ?? "";
-      if (!allowed.has(repository.toLowerCase())) {
+      const decision = allowed.get(repository.toLowerCase());
+      if (!decision) {
         dropped++;
         continue;
       }
-      items.push({
-        repository,
-        path: item.path,
-        sha: item.sha,
-        fragments: (item.text_matches ?? []).map((m) => (m.fragment ?? "").slice(0, FRAGMENT_LIMIT)),
-      });
+      const { fragments, cut } = cappedFragments(item, decision.maxFileSize);
+      if (cut) capped++;
+      items.push({ repository, path: item.path, sha: item.sha, fragments });
     }
     if (dropped > 0)
       notices.push(`${dropped} result(s) from repositories outside your allowed set were removed.`);
+    if (capped > 0)
+      notices.push(
+        `[TRUNCATED: the fragments of ${capped} result(s) were cut to their repository's maxFileSize; read the file with get_file_contents.]`,
+      );
     return { items, searched: searchable.map((c) => c.fullName), notices, total: data.total_count };
   });
 }
