@@ -15,7 +15,7 @@ export interface ScopeRequirements {
 export interface ScopeGuardOptions {
   requirements: ScopeRequirements;
   resourceMetadataUrl: string;
-  /** Scopes named in the 403 challenge besides the missing ones (the connect-time scopes). */
+  /** Scopes named in the 403 challenge besides the held and the missing ones (the connect-time scopes). */
   challengeScopes: string[];
   /** The SDK refuses larger batches too; refusing here keeps the guard's work bounded. */
   maxBatchSize?: number;
@@ -78,7 +78,8 @@ export function jsonRpcScopeGuard(options: ScopeGuardOptions): MiddlewareHandler
       return c.json({ error: "insufficient_scope", error_description: description }, 403, {
         "WWW-Authenticate": bearerChallenge({
           resourceMetadataUrl: options.resourceMetadataUrl,
-          scopes: [...new Set([...options.challengeScopes, ...missing])],
+          // Held + needed (checklist 15): a client that re-authorizes with this list keeps what it had.
+          scopes: [...new Set([...options.challengeScopes, ...held, ...missing])],
           error: "insufficient_scope",
           errorDescription: description,
         }),

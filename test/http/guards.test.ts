@@ -188,6 +188,23 @@ describe("scope checks before the MCP layer", () => {
     }
   });
 
+  it("names held and needed scopes in the 403 challenge, so re-authorizing does not drop what the client had", async () => {
+    const wider = await stub.sign(
+      accessTokenClaims(stub.issuer, served.mcpUrl, { scope: `${SCOPE} repo:extra` }),
+    );
+    const call = {
+      jsonrpc: "2.0",
+      id: 2,
+      method: "tools/call",
+      params: { name: "admin_thing", arguments: {} },
+    };
+    const res = await postMcp(served.mcpUrl, { authorization: `Bearer ${wider}` }, JSON.stringify(call));
+    expect(res.status).toBe(403);
+    expect(extractWWWAuthenticateParams(res).scope?.split(" ").sort()).toEqual(
+      ["mcp:admin", SCOPE, "repo:extra"].sort(),
+    );
+  });
+
   it("answers 403 when the token lacks the base scope", async () => {
     const before = served.calls.length;
     const noScope = await stub.sign(accessTokenClaims(stub.issuer, served.mcpUrl, { scope: "openid email" }));
