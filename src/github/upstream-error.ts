@@ -10,7 +10,7 @@ const JWT_PATTERN = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g;
  * error that quotes the whole URL, so a GitHub base URL or proxy configured with credentials would
  * otherwise reach error messages verbatim.
  */
-const URL_CREDENTIALS_PATTERN = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi;
+const URL_CREDENTIALS_PATTERN = /\b([a-z][a-z0-9+.-]{0,31}:\/\/)[^\s/?#@]+@/gi;
 
 /** Replaces anything shaped like a GitHub token or a JWT with a placeholder. */
 export function redactSecrets(text: string): string {

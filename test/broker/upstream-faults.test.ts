@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import type { TokenRevocation } from "../../src/github/index.ts";
+import { redactErrorText, type TokenRevocation } from "../../src/github/index.ts";
 import {
   brokerFor,
   type GitHubEmulator,
@@ -168,6 +168,14 @@ describe("upstream faults", () => {
     expect(exposed).toContain("[REDACTED]@");
     expect(exposed).not.toContain(password);
     expect(exposed).not.toContain("proxy-user");
+  });
+
+  it("redacts error text in linear time, whatever GitHub's message looks like", () => {
+    const started = performance.now();
+    // Many word boundaries followed by scheme-like characters and no "://": the shape that made an
+    // unbounded scheme pattern quadratic (seconds for 200 KB).
+    expect(redactErrorText("a.".repeat(100_000))).toHaveLength(200_000);
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it("waits for x-ratelimit-reset on a primary rate limit, once", async () => {
