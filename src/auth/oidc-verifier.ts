@@ -32,7 +32,7 @@ const ACCEPTABLE_ALGORITHMS = new Set([
 ]);
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const ID_TOKEN_CLAIMS = ["nonce", "at_hash", "c_hash", "s_hash"];
-const ACCESS_TOKEN_MARKERS = ["scope", "scp", "roles", "client_id", "cid"];
+const ACCESS_TOKEN_MARKERS = ["scope", "scp", "client_id", "cid"];
 
 /** How to verify access tokens of one OIDC issuer. */
 export interface OidcVerifierOptions {
@@ -307,8 +307,17 @@ function looksLikeIdToken(payload: JWTPayload): boolean {
   if (ID_TOKEN_CLAIMS.some((claim) => Object.hasOwn(payload, claim))) return true;
   const azp = typeof payload.azp === "string" ? payload.azp : undefined;
   const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  return azp !== undefined && aud.includes(azp) && !hasAccessTokenMarker(payload);
+}
+
+/**
+ * Whether the payload carries a claim only access tokens have. `roles` alone does not count: Entra puts app
+ * roles in ID tokens too, and its app-only access tokens also name the client (`azp`, or `appid` in v1).
+ */
+function hasAccessTokenMarker(payload: JWTPayload): boolean {
+  if (ACCESS_TOKEN_MARKERS.some((claim) => Object.hasOwn(payload, claim))) return true;
   return (
-    azp !== undefined && aud.includes(azp) && !ACCESS_TOKEN_MARKERS.some((c) => Object.hasOwn(payload, c))
+    Object.hasOwn(payload, "roles") && (typeof payload.azp === "string" || typeof payload.appid === "string")
   );
 }
 
@@ -317,9 +326,9 @@ function rejectIdToken(header: JWSHeaderParameters, payload: JWTPayload): void {
   const typ =
     typeof header.typ === "string" ? header.typ.toLowerCase().replace(/^application\//, "") : undefined;
   if (typ === "at+jwt") return;
-  const hasIdTokenClaim = ID_TOKEN_CLAIMS.some((claim) => Object.hasOwn(payload, claim));
-  const hasAccessMarker = ACCESS_TOKEN_MARKERS.some((claim) => Object.hasOwn(payload, claim));
-  if (hasIdTokenClaim || !hasAccessMarker) {
+  const hasIdTokenClaim =
+    ID_TOKEN_CLAIMS.some((claim) => Object.hasOwn(payload, claim)) || payload.typ === "ID";
+  if (hasIdTokenClaim || !hasAccessTokenMarker(payload)) {
     throw new AuthError("TOKEN_IS_ID_TOKEN", "an ID token was presented where an access token is required");
   }
 }

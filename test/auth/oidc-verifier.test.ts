@@ -134,6 +134,18 @@ describe("createOidcVerifier against a stub issuer", () => {
       "TOKEN_IS_ID_TOKEN",
     );
     await expectCode(v.verify(await signed({ ...idToken, aud: AUDIENCE })), "TOKEN_IS_ID_TOKEN");
+    // Entra with one app registration for client and API: the ID token's aud is the API's id, and it carries
+    // the user's app roles. Without a client claim (azp/appid) roles do not make it an access token.
+    const entraIdToken = { iss: stub.issuer, sub: "user-123", aud: AUDIENCE, iat: now, exp: now + 3600 };
+    await expectCode(
+      v.verify(await signed({ ...entraIdToken, roles: ["Reader"], ver: "2.0" })),
+      "TOKEN_IS_ID_TOKEN",
+    );
+    await expect(
+      v.verify(await signed({ ...entraIdToken, roles: ["Reader"], azp: "daemon-app", ver: "2.0" })),
+    ).resolves.toMatchObject({ clientId: "daemon-app" });
+    // Keycloak marks its ID tokens in the payload.
+    await expectCode(v.verify(await signed({ ...good, typ: "ID" })), "TOKEN_IS_ID_TOKEN");
   });
 
   it("bounds the clock tolerance at 60 s and honours smaller tolerances", async () => {
