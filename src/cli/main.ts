@@ -22,7 +22,19 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** CLI entry point: parses argv and runs the chosen command. */
+/**
+ * CLI entry point: parses argv and runs the chosen command. A repogate error (one with a stable `code`, such as
+ * an invalid config) or a system error (EADDRINUSE …) is printed as one line and exits 1; only unexpected
+ * errors get Node's stack dump, which would bury the message and print every property of the error.
+ */
 export async function main(argv: string[]): Promise<void> {
-  await buildProgram().parseAsync(argv);
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (!(error instanceof Error) || typeof code !== "string") throw error;
+    process.stderr.write(`repogate: ${error.message}${error.message.includes(code) ? "" : ` (${code})`}
+`);
+    process.exitCode = 1;
+  }
 }

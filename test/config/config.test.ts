@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -94,6 +95,25 @@ describe("config", () => {
       sink: "cloudwatch",
       logGroup: "/repogate/audit",
     });
+  });
+
+  it("repogate serve prints an invalid config as one clear message and exits 1, without a stack dump", async () => {
+    const file = path.join(dir, "broken.yaml");
+    await writeFile(file, "publicUrl: ftp://x\n");
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = execFile(process.execPath, [path.resolve("bin/repogate.js"), "serve", "--config", file], {
+        env: { PATH: process.env.PATH ?? "" },
+      });
+      let err = "";
+      child.stderr?.on("data", (chunk: Buffer) => {
+        err += chunk.toString();
+      });
+      child.on("close", (exitCode) => done({ code: exitCode, stderr: err }));
+    });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^repogate: invalid configuration:\n {2}publicUrl: Invalid URL\n/);
+    expect(stderr).toMatch(/github: Invalid input/);
+    expect(stderr).not.toMatch(/\bat parseConfig\b|node:internal|Node\.js v/);
   });
 
   it("says which file it could not read", async () => {
