@@ -2,8 +2,14 @@ import { GitHubBrokerError, GitHubUpstreamError } from "./errors.ts";
 
 /** Installation tokens, classic and the stateless `ghs_APPID_JWT` format: no fixed length assumed. */
 const TOKEN_PATTERN = /\b(?:ghs|ghp|gho|ghu|ghr|github_pat)_[A-Za-z0-9_.\-=]+/g;
-/** A compact JWS (an App JWT) anywhere in a string. */
-const JWT_PATTERN = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g;
+/**
+ * A compact JWS (an App JWT) anywhere in a string, found in two steps so the scan stays linear: the
+ * candidate pattern always succeeds greedily (nothing to backtrack into), then the candidate is checked.
+ * The one-step pattern /\beyJ[…]+\.[…]+\.[…]+/ is quadratic on input like "eyJ-eyJ-…" (seconds for
+ * 160 KB), and redactSecrets runs over every file a tool returns.
+ */
+const JWT_CANDIDATE = /\beyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){0,2}/g;
+const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
  * The user-information part of a URL (`https://user:password@host`). fetch refuses such URLs with an
@@ -14,7 +20,9 @@ const URL_CREDENTIALS_PATTERN = /\b([a-z][a-z0-9+.-]{0,31}:\/\/)[^\s/?#@]+@/gi;
 
 /** Replaces anything shaped like a GitHub token or a JWT with a placeholder. */
 export function redactSecrets(text: string): string {
-  return text.replace(TOKEN_PATTERN, "[REDACTED]").replace(JWT_PATTERN, "[REDACTED]");
+  return text
+    .replace(TOKEN_PATTERN, "[REDACTED]")
+    .replace(JWT_CANDIDATE, (candidate) => (JWT_SHAPE.test(candidate) ? "[REDACTED]" : candidate));
 }
 
 /**

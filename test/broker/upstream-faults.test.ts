@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
-import { redactErrorText, type TokenRevocation } from "../../src/github/index.ts";
+import { redactErrorText, redactSecrets, type TokenRevocation } from "../../src/github/index.ts";
 import {
   brokerFor,
   type GitHubEmulator,
@@ -168,6 +169,24 @@ describe("upstream faults", () => {
     expect(exposed).toContain("[REDACTED]@");
     expect(exposed).not.toContain(password);
     expect(exposed).not.toContain("proxy-user");
+  });
+
+  it("redacts JWTs in linear time (it runs over every file a tool returns) and as the one-step pattern did", () => {
+    const started = performance.now();
+    expect(redactSecrets("eyJ-".repeat(64_000))).toHaveLength(256_000);
+    expect(performance.now() - started).toBeLessThan(1000);
+    const oneStep = (text: string) =>
+      text.replace(/\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g, "[REDACTED]");
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom("eyJ", "a", "-", "_", ".", " ", "Z9", "ghs_x", "/"), { maxLength: 40 }),
+        (parts) => {
+          const text = parts.join("");
+          expect(redactSecrets(text)).toBe(oneStep(text.replace(/\bghs_[A-Za-z0-9_.\-=]+/g, "[REDACTED]")));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   it("redacts error text in linear time, whatever GitHub's message looks like", () => {
