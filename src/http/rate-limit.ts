@@ -21,6 +21,8 @@ export interface RateLimitOptions {
   failedAuth?: { points?: number; durationSec?: number };
   /** Shared counters; on Redis errors each limiter falls back to its in-memory twin and logs a warning. */
   redis?: { url: string; keyPrefix?: string } | { client: Redis; keyPrefix?: string };
+  /** How long `ready()` waits for Redis before giving up and counting in memory. Default 5 s. */
+  readyTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -39,7 +41,10 @@ export interface RateLimiter {
 export interface RateLimits {
   principal: RateLimiter;
   failedAuth: RateLimiter;
-  /** Resolves once the Redis connection is ready (immediately for memory). */
+  /**
+   * Resolves once the Redis connection is ready (immediately for memory), or after `readyTimeoutMs` with a
+   * warning: an unreachable Redis must not keep the server from starting, the limiters count in memory meanwhile.
+   */
   ready(): Promise<void>;
   close(): Promise<void>;
 }
@@ -163,13 +168,27 @@ export function createRateLimits(options: RateLimitOptions = {}): RateLimits {
       new RateLimiterMemory({ ...failedOpts, keyPrefix: "authfail" }),
       options.logger,
     ),
-    ready: () =>
-      client.status === "ready"
-        ? Promise.resolve()
-        : new Promise<void>((resolve, reject) => {
-            client.once("ready", () => resolve());
-            client.once("end", () => reject(new Error("redis connection ended before it was ready")));
-          }),
+    ready: () => {
+      if (client.status === "ready") return Promise.resolve();
+      const timeoutMs = options.readyTimeoutMs ?? 5_000;
+      return new Promise<void>((resolve) => {
+        const done = (warning?: string) => {
+          clearTimeout(timer);
+          client.off("ready", onReady);
+          client.off("end", onEnd);
+          if (warning) options.logger?.warn({ timeoutMs }, warning);
+          resolve();
+        };
+        const onReady = () => done();
+        const onEnd = () => done("redis connection ended before it was ready; rate limits count in memory");
+        const timer = setTimeout(
+          () => done("redis is not reachable yet; rate limits count in memory on this replica until it is"),
+          timeoutMs,
+        );
+        client.once("ready", onReady);
+        client.once("end", onEnd);
+      });
+    },
     close: async () => {
       if (ownsClient) await client.quit().catch(() => client.disconnect());
     },

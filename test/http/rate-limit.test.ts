@@ -139,6 +139,30 @@ describe("failed authentications per client IP", () => {
   });
 });
 
+describe("Redis unreachable at start-up", () => {
+  it("ready() gives up after readyTimeoutMs with a warning instead of blocking start-up, and requests count in memory", async () => {
+    const port = await freePort();
+    const warnings: string[] = [];
+    const limits = createRateLimits({
+      points: 1,
+      durationSec: 60,
+      redis: { url: `redis://127.0.0.1:${port}`, keyPrefix: "test-down" },
+      readyTimeoutMs: 300,
+      logger: pino({ level: "warn" }, { write: (line: string) => warnings.push(line) }),
+    });
+    const outcome = await Promise.race([
+      limits.ready().then(() => "ready-returned"),
+      new Promise((resolve) => setTimeout(() => resolve("still-waiting"), 3_000)),
+    ]);
+    expect(outcome).toBe("ready-returned");
+    expect(warnings.some((line) => line.includes("rate limits count in memory"))).toBe(true);
+    const app = await start(limits);
+    expect((await postMcp(app.mcpUrl, { "x-api-key": keyA.key })).status).toBe(200);
+    expect((await postMcp(app.mcpUrl, { "x-api-key": keyA.key })).status).toBe(429);
+    await limits.close();
+  });
+});
+
 const redisInstalled = (() => {
   try {
     execFileSync("which", ["redis-server"], { stdio: "ignore" });
