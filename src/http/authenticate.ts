@@ -133,8 +133,7 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler<Ht
           : presented.kind;
     const keyId = presented.kind === "api-key" ? apiKeyId(presented.value) : undefined;
 
-    const refuse = (error: AuthError) => {
-      const status = error.code === "INSUFFICIENT_SCOPE" ? 403 : 401;
+    const report = (error: AuthError, status: number) =>
       options.onAuthFailure?.({
         reason: error.code,
         status,
@@ -144,6 +143,10 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler<Ht
         ...(userAgent !== undefined ? { userAgent } : {}),
         requestId,
       });
+
+    const refuse = (error: AuthError) => {
+      const status = error.code === "INSUFFICIENT_SCOPE" ? 403 : 401;
+      report(error, status);
       options.logger?.info(
         { requestId, ip, reason: error.code, credential: credentialKind, apiKeyId: keyId },
         "authentication refused",
@@ -213,6 +216,9 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler<Ht
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       if (isUpstreamAuthFailure(error)) {
+        // Reported like a refusal (reason JWKS_UNAVAILABLE / API_KEYS_UNAVAILABLE, status 503), so metrics and the
+        // audit trail show an identity-provider outage and an alarm can fire; it is not counted against the IP.
+        report(error, 503);
         options.logger?.warn(
           {
             requestId,

@@ -259,7 +259,10 @@ describe("identity provider faults (checklist item 22): 503 with Retry-After, ne
         }
       }
       expect(fresh.calls).toHaveLength(0);
-      expect(fresh.authFailures).toHaveLength(0);
+      // Reported (for metrics and the audit trail) as the IdP's failure, not the caller's.
+      expect(fresh.authFailures.map((e) => `${e.reason} ${e.status}`)).toEqual(
+        Array(5).fill("JWKS_UNAVAILABLE 503"),
+      );
       // One allowed failure per IP: had the 503s counted, this would be a 429.
       expect((await postMcp(fresh.mcpUrl, { authorization: `Bearer ${token}` })).status).toBe(200);
     } finally {
