@@ -1,5 +1,6 @@
 import type { PolicyDecision } from "../../policy/index.ts";
 import { formatBytes } from "../../policy/index.ts";
+import { truncateUtf8 } from "../content.ts";
 import { allowedSummary, ruleName } from "../results.ts";
 
 /** The commit fields the tools read (a subset of GitHub's commit object). */
@@ -86,9 +87,7 @@ export function filesWithPatches(
       item.patch = f.patch;
       budget -= bytes.byteLength;
     } else {
-      const kept = Buffer.from(bytes.subarray(0, budget))
-        .toString("utf8")
-        .replace(/\uFFFD$/, "");
+      const kept = truncateUtf8(f.patch, budget);
       if (kept.length > 0) item.patch = kept;
       item.patch_truncated = true;
       budget = 0;
