@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { buildAuditEvent } from "./build-event.ts";
 import { auditContextNow } from "./context.ts";
 import {
@@ -25,7 +26,7 @@ export interface AuditLogOptions {
   sink: AuditSink;
   /** `deny` (default): the record fails with AUDIT_UNAVAILABLE. `spool`: it goes to the local spool. */
   onFailure?: AuditFailurePolicy;
-  /** Directory of the spool (required for `spool`). */
+  /** Directory of the spool (required for `spool`; under `deny`, events a previous run left there refuse the open). */
   spoolDir?: string;
   /** Events the sink refused for good (CloudWatch too old / too new) are appended here, fsync'd. */
   rejectedFile?: string;
@@ -116,6 +117,8 @@ export class AuditLog {
         throw new AuditConfigError("audit onFailure: spool needs a spool directory (spoolDir)");
       spool = new AuditSpool({ dir: options.spoolDir });
       await spool.open();
+    } else if (options.spoolDir) {
+      await refuseLeftoverSpool(options.spoolDir);
     }
     const log = new AuditLog(options, spool);
     await log.#raiseIdFloor([spool?.lastId]);
@@ -376,6 +379,30 @@ export class AuditLog {
     this.#sinkDown = true;
     this.#lastError = describe(error);
     this.#downUntil = Date.now() + (this.#options.retryAfterMs ?? 2000);
+  }
+}
+
+/**
+ * Under `deny` nothing replays a spool, so events a previous run kept there (under `spool`) would never reach
+ * the sink, silently. Refuse to open instead, saying how to get them delivered.
+ */
+async function refuseLeftoverSpool(dir: string): Promise<void> {
+  const leftover = new AuditSpool({ dir });
+  try {
+    await stat(leftover.path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return;
+    throw error;
+  }
+  await leftover.open();
+  const pending = leftover.pending;
+  await leftover.close();
+  if (pending > 0) {
+    throw new AuditConfigError(
+      `the audit spool ${leftover.path} holds ${pending} event(s) a previous run could not deliver, and ` +
+        "audit.onFailure is deny, which never replays it: start once with audit.onFailure spool to deliver them",
+    );
   }
 }
 

@@ -244,6 +244,45 @@ describe("AuditLog", () => {
     },
   );
 
+  it("refuses to open under deny while a spool holds events a previous run could not deliver", async () => {
+    const { dir, cleanup } = await tempDir("leftover");
+    cleanups.push(cleanup);
+    const { writeFile, rm } = await import("node:fs/promises");
+    const target = join(dir, "trail");
+    const spoolDir = join(dir, "spool");
+    await writeFile(target, "not a directory");
+    const spooling = await AuditLog.open({
+      sink: new JsonlAuditSink({ dir: target, prefix: "audit" }),
+      onFailure: "spool",
+      spoolDir,
+      replayIntervalMs: 60_000,
+    });
+    await spooling.record(toolCall(1));
+    await spooling.close();
+    await rm(target);
+
+    const deny = () =>
+      AuditLog.open({
+        sink: new JsonlAuditSink({ dir: target, prefix: "audit" }),
+        onFailure: "deny",
+        spoolDir,
+      });
+    await expect(deny()).rejects.toMatchObject({
+      code: "AUDIT_CONFIG_INVALID",
+      message: expect.stringMatching(/spool\.jsonl holds 1 event.*start once with audit\.onFailure spool/),
+    });
+    // Delivered by a run under spool, the spool is empty and deny opens.
+    const replaying = await AuditLog.open({
+      sink: new JsonlAuditSink({ dir: target, prefix: "audit" }),
+      onFailure: "spool",
+      spoolDir,
+    });
+    await replaying.close();
+    expect(await storedEvents(target)).toHaveLength(1);
+    const log = await deny();
+    await log.close();
+  });
+
   it("opens from the config's audit section: JSONL files beside audit.file, spool in its spool/ directory", async () => {
     const { dir, cleanup } = await tempDir("config");
     cleanups.push(cleanup);
