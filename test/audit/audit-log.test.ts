@@ -130,6 +130,29 @@ describe("AuditLog", () => {
     expect((await storedEvents(dir)).map((e) => e.type)).toEqual(["admin.key-rotate"]);
   });
 
+  it("records a failed sign-in with an over-long User-Agent or IdP claims, shortened instead of refused", async () => {
+    const { dir, log } = await openLog();
+    // Someone probing with a 5,000-character header must not keep the attempt out of the trail.
+    const userAgent = `probe/${"x".repeat(5000)}`;
+    const event = await log.record({
+      type: "auth.fail",
+      request: { ip: "203.0.113.9", userAgent },
+      outcome: "denied",
+      error: { code: "TOKEN_INVALID" },
+    });
+    expect(event.request?.userAgent).toHaveLength(512);
+    expect(event.request?.userAgent?.endsWith("…")).toBe(true);
+    const groups = Array.from({ length: 300 }, (_, i) => `g${i}`);
+    const principal = { sub: "s".repeat(600), groups, via: "oidc" as const };
+    const denial = await runWithAuditContext({ principal }, () =>
+      log.record({ type: "access.deny", outcome: "denied", resource: { repo: "othercorp/secret" } }),
+    );
+    expect(denial.principal?.sub).toHaveLength(512);
+    expect(denial.principal?.groups).toHaveLength(256);
+    await log.close();
+    expect((await storedEvents(dir)).map((e) => e.type)).toEqual(["auth.fail", "access.deny"]);
+  });
+
   it("records a grant with its repository as the resource, and the principal of the surrounding context", async () => {
     const { dir, log } = await openLog();
     await runWithAuditContext(
