@@ -68,6 +68,8 @@ export interface GitHubBrokerOptions {
   throttle?: Omit<UpstreamRetryOptions, "retries" | "retryAfterBaseMs">;
   /** Per-attempt timeout of every GitHub HTTP request. Default 30 s. */
   requestTimeoutMs?: number;
+  /** Largest GitHub response body read (bytes). Default 64 MiB. */
+  maxResponseBytes?: number;
   /** Milliseconds since the epoch (JWT claims, installation cache). */
   clock?: () => number;
   /** Off by default: see TokenReuseOptions and the README for what it trades. */
@@ -97,6 +99,7 @@ export function createGitHubBroker(options: GitHubBrokerOptions): GitHubBroker {
     ...(options.retries !== undefined ? { retries: options.retries } : {}),
     ...(options.retryAfterBaseMs !== undefined ? { retryAfterBaseMs: options.retryAfterBaseMs } : {}),
     ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    ...(options.maxResponseBytes !== undefined ? { maxResponseBytes: options.maxResponseBytes } : {}),
     ...options.throttle,
   };
   const jwt = new AppJwtProvider({

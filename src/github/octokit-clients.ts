@@ -37,6 +37,11 @@ export interface ClientOptions extends UpstreamRetryOptions {
   baseUrl: string;
   /** Each HTTP attempt to GitHub is aborted after this long (then retried like a 5xx). Default 30 s. */
   requestTimeoutMs?: number;
+  /**
+   * A response body larger than this is cut off with an error instead of being read into memory.
+   * Default 64 MiB, above anything GitHub itself sends (raw file reads stop at the policy's maxFileSize).
+   */
+  maxResponseBytes?: number;
   userAgent?: string;
   log?: OctokitLog;
   /** Told about every HTTP response from GitHub (status and headers, never the request), for metrics. */
@@ -80,19 +85,59 @@ function retryOptions(options: UpstreamRetryOptions) {
   };
 }
 
+/** The body of a GitHub response went past `maxResponseBytes`. */
+export class ResponseTooLargeError extends Error {
+  constructor(maxBytes: number) {
+    super(`GitHub's response was larger than ${maxBytes} bytes and was not read further.`);
+    this.name = "ResponseTooLargeError";
+  }
+}
+
+const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/** `response` with a body that errors once more than `maxBytes` have been read (and stops the download). */
+function capBody(response: Response, maxBytes: number): Response {
+  if (response.body === null) return response;
+  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+  if (declared > maxBytes) {
+    void response.body.cancel().catch(() => undefined);
+    throw new ResponseTooLargeError(maxBytes);
+  }
+  let seen = 0;
+  const limited = response.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > maxBytes) controller.error(new ResponseTooLargeError(maxBytes));
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+  const capped = new Response(limited, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+  // octokit reports response.url; a constructed Response has none.
+  Object.defineProperty(capped, "url", { value: response.url });
+  return capped;
+}
+
 /**
  * A fetch that gives up after `timeoutMs`, so a hung GitHub cannot hold a request (and its token) forever,
- * and reports each response's status and rate-limit headers to the observer.
+ * stops reading a body past `maxBytes`, and reports each response's status and rate-limit headers to
+ * the observer.
  */
 function observedFetch(
   timeoutMs: number,
+  maxBytes: number,
   onResponse?: GitHubResponseObserver,
   installationId?: number,
 ): typeof fetch {
   return async (input, init) => {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    const response = await fetch(input, { ...init, signal });
+    const response = capBody(await fetch(input, { ...init, signal }), maxBytes);
     if (onResponse) {
       const headers: Record<string, string> = {};
       for (const name of ["x-ratelimit-remaining", "x-ratelimit-limit", "x-ratelimit-resource"]) {
@@ -108,7 +153,14 @@ function observedFetch(
 function common(options: ClientOptions, installationId?: number) {
   return {
     baseUrl: options.baseUrl,
-    request: { fetch: observedFetch(options.requestTimeoutMs ?? 30_000, options.onResponse, installationId) },
+    request: {
+      fetch: observedFetch(
+        options.requestTimeoutMs ?? 30_000,
+        options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+        options.onResponse,
+        installationId,
+      ),
+    },
     userAgent: options.userAgent ?? "repogate",
     ...(options.log ? { log: options.log } : {}),
   };

@@ -1,0 +1,119 @@
+/**
+ * A GitHub (or proxy) that sends an endless or oversized body: the broker stops reading at
+ * maxResponseBytes instead of buffering it. The emulator cannot misbehave this way, so a stub plays it.
+ */
+import { generateKeyPairSync } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createGitHubBroker, PemAppJwtSigner } from "../../src/github/index.ts";
+import { silentLog } from "./harness.ts";
+
+const TOKEN = ["ghs", "cap-test-token"].join("_");
+let server: Server;
+let baseUrl: string;
+/** Bytes the stub managed to write for the endless route before the client hung up. */
+let endlessBytes = 0;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    res.setHeader("content-type", "application/json");
+    if (req.method === "GET" && req.url === "/orgs/acme/installation") {
+      res.end(JSON.stringify({ id: 7, account: { login: "acme" }, target_type: "Organization" }));
+    } else if (req.method === "POST" && req.url === "/app/installations/7/access_tokens") {
+      res.statusCode = 201;
+      res.end(
+        JSON.stringify({
+          token: TOKEN,
+          expires_at: "2099-01-01T00:00:00Z",
+          repository_selection: "selected",
+          repositories: [{ name: "api", full_name: "acme/api" }],
+          permissions: { contents: "read", metadata: "read" },
+        }),
+      );
+    } else if (req.method === "DELETE" && req.url === "/installation/token") {
+      res.statusCode = 204;
+      res.end();
+    } else if (req.url?.startsWith("/repos/acme/api/git/trees/endless")) {
+      // Chunked, no content-length, never ends on its own.
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk)) endlessBytes += chunk.length;
+        if (!res.destroyed) res.once("drain", pump);
+      };
+      res.write('{"tree":[');
+      pump();
+    } else if (req.url?.startsWith("/repos/acme/api/git/trees/declared")) {
+      res.setHeader("content-length", String(512 * 1024 * 1024));
+      res.write("{");
+    } else {
+      res.statusCode = 404;
+      res.end(JSON.stringify({ message: "Not Found" }));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const signer = new PemAppJwtSigner(
+  generateKeyPairSync("rsa", { modulusLength: 2048 })
+    .privateKey.export({ type: "pkcs8", format: "pem" })
+    .toString(),
+);
+
+function broker() {
+  return createGitHubBroker({
+    appId: 1,
+    baseUrl,
+    signer,
+    retries: 0,
+    log: silentLog,
+    requestTimeoutMs: 20_000,
+    maxResponseBytes: 1024 * 1024,
+  }).broker;
+}
+
+describe("maxResponseBytes", () => {
+  it("stops reading an endless body at the cap, long before the request timeout", async () => {
+    const b = broker();
+    const started = performance.now();
+    const outcome = await b
+      .withToken({ repository: "acme/api", operation: "read" }, async (octokit) => {
+        const { data } = await octokit.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", {
+          owner: "acme",
+          repo: "api",
+          tree_sha: "endless",
+        });
+        return data as unknown;
+      })
+      .then(
+        (data) => ({ data }),
+        (error: unknown) => ({ error }),
+      );
+    expect(performance.now() - started).toBeLessThan(5000);
+    // octokit turns a body that failed mid-read into empty data; either way no tree was produced.
+    expect("error" in outcome || (outcome as { data: unknown }).data === "").toBe(true);
+    // The stub could only write what the client read plus socket buffers, nowhere near 20 s of streaming.
+    expect(endlessBytes).toBeLessThan(64 * 1024 * 1024);
+    await b.drain();
+  }, 15_000);
+
+  it("refuses a declared content-length above the cap without reading the body", async () => {
+    const b = broker();
+    const error = await b
+      .withToken({ repository: "acme/api", operation: "read" }, (octokit) =>
+        octokit.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", {
+          owner: "acme",
+          repo: "api",
+          tree_sha: "declared",
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(String((error as Error).message)).toContain("larger than 1048576 bytes");
+    await b.drain();
+  });
+});
