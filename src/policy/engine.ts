@@ -33,24 +33,14 @@ export interface VisibleRule {
   maxFileSize: number;
 }
 
-// An email only identifies someone when it has exactly one "@" and no spaces: a claim like
-// "a@b.com@evil.com" must not match a subject "a@b.com" by any split.
-const PLAIN_EMAIL = /^[^@\s]+@[^@\s]+$/;
-
 function appliesTo(rule: PolicyRule, principal: PolicyPrincipal): boolean {
   if (rule.groups === null && rule.subjects === null) return true;
   const groups = Array.isArray(principal.groups) ? principal.groups : [];
   // IdP group names are compared exactly: folding case could widen a rule to a group it never named.
   if (rule.groups?.some((g) => groups.includes(g))) return true;
-  if (rule.subjects) {
-    const email =
-      typeof principal.email === "string" && PLAIN_EMAIL.test(principal.email)
-        ? principal.email.toLowerCase()
-        : null;
-    return rule.subjects.some(
-      (s) => s === principal.sub || (email !== null && s.includes("@") && s.toLowerCase() === email),
-    );
-  }
+  // Subjects match the token's `sub` only. The email claim is not proof of identity in every IdP (Entra lets
+  // users set it: the nOAuth pattern), so an email never grants a rule.
+  if (rule.subjects) return rule.subjects.includes(principal.sub);
   return false;
 }
 
