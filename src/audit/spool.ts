@@ -105,8 +105,10 @@ export class AuditSpool {
 
   /** Records that the sink holds everything up to and including this event; resets the spool when drained. */
   async acknowledge(lastId: string, endOffset: number, count: number): Promise<void> {
-    this.#pending = Math.max(0, this.#pending - count);
-    if (this.#pending === 0 && endOffset >= this.#size) {
+    // Counted down only once the cursor moved: a failed write must leave the events pending, or the replayer
+    // would stop and newer events would overtake them.
+    const pending = Math.max(0, this.#pending - count);
+    if (pending === 0 && endOffset >= this.#size) {
       const handle = this.#requireOpen();
       await handle.truncate(0);
       await handle.sync();
@@ -114,6 +116,7 @@ export class AuditSpool {
       // The cursor may outlive the truncation after a crash; it then only skips ids that can no longer occur.
       await rm(this.cursorPath, { force: true });
       this.#cursor = undefined;
+      this.#pending = pending;
       return;
     }
     const cursor: Cursor = { lastId, offset: endOffset };
@@ -127,6 +130,7 @@ export class AuditSpool {
     }
     await rename(temp, this.cursorPath);
     this.#cursor = cursor;
+    this.#pending = pending;
   }
 
   async close(): Promise<void> {
