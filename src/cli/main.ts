@@ -32,7 +32,8 @@ export async function main(argv: string[]): Promise<void> {
     await buildProgram().parseAsync(argv);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if (!(error instanceof Error) || typeof code !== "string") throw error;
+    // Node's own ERR_* codes mean a bug (a wrong argument somewhere): those keep their stack.
+    if (!(error instanceof Error) || typeof code !== "string" || code.startsWith("ERR_")) throw error;
     process.stderr.write(`repogate: ${error.message}${error.message.includes(code) ? "" : ` (${code})`}
 `);
     process.exitCode = 1;
