@@ -24,6 +24,7 @@ const ENV_OVERRIDES: Record<string, { path: string[]; type: "string" | "number" 
   REPOGATE_PORT: { path: ["listen", "port"], type: "number" },
   REPOGATE_OIDC_ISSUER: { path: ["auth", "oidc", "issuer"], type: "string" },
   REPOGATE_OIDC_AUDIENCES: { path: ["auth", "oidc", "audiences"], type: "list" },
+  REPOGATE_OIDC_SCOPES: { path: ["auth", "oidc", "requiredScopes"], type: "list" },
   REPOGATE_GITHUB_API_URL: { path: ["github", "apiUrl"], type: "string" },
   REPOGATE_GITHUB_APP_ID: { path: ["github", "appId"], type: "number" },
   REPOGATE_GITHUB_CLIENT_ID: { path: ["github", "clientId"], type: "string" },

@@ -39,8 +39,16 @@ export const configSchema = z
             algorithms: z
               .array(z.enum(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"]))
               .optional(),
-            clockToleranceSec: z.number().int().min(0).max(300).default(30),
-            requiredScopes: z.array(z.string().min(1)).default([]),
+            // The verifier caps skew at 60 s (reliability anchors §2.2); a larger value would be silently lowered.
+            clockToleranceSec: z.number().int().min(0).max(60).default(30),
+            /**
+             * Scopes every MCP message needs, as the IdP writes them into access tokens for repogate (e.g.
+             * `mcp:tools`, or Entra's `api://…/mcp.tools`). Required: without one, any token for the audience
+             * could call every tool, and clients would not know which scope to ask for.
+             */
+            requiredScopes: z
+              .array(z.string().min(1))
+              .min(1, "set the scope(s) your IdP puts in access tokens for repogate, e.g. [mcp:tools]"),
             claims: z
               .object({
                 email: z.string().min(1).default("email"),

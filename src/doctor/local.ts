@@ -36,7 +36,7 @@ export async function loadLocalStackConfig(
   const root = local.dataDir ?? dataDir;
   const config = parseConfig({
     publicUrl: local.broker.url,
-    auth: { oidc: { issuer: local.idp.issuer } },
+    auth: { oidc: { issuer: local.idp.issuer, requiredScopes: ["mcp:tools"] } },
     github: {
       apiUrl: local.github.url,
       appId: local.github.appId,

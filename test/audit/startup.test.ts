@@ -25,7 +25,7 @@ async function brokerConfig(auditFile: string, dir: string) {
   return parseConfig({
     publicUrl: "http://127.0.0.1:8700",
     // Nothing here is contacted at start-up.
-    auth: { oidc: { issuer: "http://127.0.0.1:9/issuer" } },
+    auth: { oidc: { issuer: "http://127.0.0.1:9/issuer", requiredScopes: ["mcp:tools"] } },
     github: { apiUrl: "http://127.0.0.1:9", appId: 1, signer: { type: "pem", privateKeyPath: keyPath } },
     policy: { file: resolve("wrangler-free-local/seed/policy.yaml"), watch: false },
     audit: { file: auditFile },

@@ -7,7 +7,7 @@ import { ConfigError, loadConfig, parseConfig } from "../../src/config/index.ts"
 
 const minimal = {
   publicUrl: "https://repogate.example.com",
-  auth: { oidc: { issuer: "https://sso.example.com" } },
+  auth: { oidc: { issuer: "https://sso.example.com", requiredScopes: ["mcp:tools"] } },
   github: { appId: 42, signer: { type: "kms", keyId: "alias/repogate-app" } },
   policy: { file: "policy.yaml" },
 };
@@ -44,9 +44,17 @@ describe("config", () => {
     }
   });
 
-  it("refuses a clock tolerance above five minutes", () => {
+  it("requires the scope every MCP message must carry", () => {
+    const { requiredScopes: _omitted, ...oidc } = minimal.auth.oidc;
+    expect(() => parseConfig({ ...minimal, auth: { oidc } })).toThrow(/auth\.oidc\.requiredScopes/);
+    expect(() => parseConfig({ ...minimal, auth: { oidc: { ...oidc, requiredScopes: [] } } })).toThrow(
+      /set the scope\(s\) your IdP puts in access tokens/,
+    );
+  });
+
+  it("refuses a clock tolerance above the verifier's 60 s cap", () => {
     expect(() =>
-      parseConfig({ ...minimal, auth: { oidc: { ...minimal.auth.oidc, clockToleranceSec: 3600 } } }),
+      parseConfig({ ...minimal, auth: { oidc: { ...minimal.auth.oidc, clockToleranceSec: 61 } } }),
     ).toThrow(/auth\.oidc\.clockToleranceSec/);
   });
 
@@ -54,7 +62,7 @@ describe("config", () => {
     const file = path.join(dir, "repogate.yaml");
     await writeFile(
       file,
-      `publicUrl: https://a.example.com\nauth: {oidc: {issuer: "https://sso.example.com"}}\ngithub: {appId: 1, signer: {type: pem, privateKeyPath: k.pem}}\npolicy: {file: p.yaml}\n`,
+      `publicUrl: https://a.example.com\nauth: {oidc: {issuer: "https://sso.example.com", requiredScopes: [mcp:tools]}}\ngithub: {appId: 1, signer: {type: pem, privateKeyPath: k.pem}}\npolicy: {file: p.yaml}\n`,
     );
     const config = await loadConfig({
       file,
@@ -71,7 +79,7 @@ describe("config", () => {
     const file = path.join(dir, "pem.yaml");
     await writeFile(
       file,
-      `publicUrl: https://a.example.com\nauth: {oidc: {issuer: "https://sso.example.com"}}\ngithub: {appId: 1, signer: {type: pem, privateKeyPath: k.pem}}\npolicy: {file: p.yaml}\n`,
+      `publicUrl: https://a.example.com\nauth: {oidc: {issuer: "https://sso.example.com", requiredScopes: [mcp:tools]}}\ngithub: {appId: 1, signer: {type: pem, privateKeyPath: k.pem}}\npolicy: {file: p.yaml}\n`,
     );
     const fromFile = await loadConfig({ file, env: { REPOGATE_KMS_KEY_ID: "alias/repogate-app" } });
     expect(fromFile.github.signer).toEqual({ type: "kms", keyId: "alias/repogate-app" });
@@ -79,6 +87,7 @@ describe("config", () => {
       env: {
         REPOGATE_PUBLIC_URL: "https://a.example.com",
         REPOGATE_OIDC_ISSUER: "https://sso.example.com",
+        REPOGATE_OIDC_SCOPES: "mcp:tools",
         REPOGATE_GITHUB_APP_ID: "7",
         REPOGATE_KMS_KEY_ID: "alias/repogate-app",
         REPOGATE_POLICY_FILE: "p.yaml",

@@ -64,7 +64,7 @@ describe("Lambda handler", () => {
       JSON.stringify({
         publicUrl: `https://${DOMAIN}`,
         // Only API keys are used here; the IdP is never contacted.
-        auth: { oidc: { issuer: "http://127.0.0.1:9/issuer" } },
+        auth: { oidc: { issuer: "http://127.0.0.1:9/issuer", requiredScopes: ["mcp:tools"] } },
         github: {
           apiUrl: github.url,
           appId: github.app.id,

@@ -77,7 +77,7 @@ describe("repogate doctor (in-process, against the emulators and the dev IdP)", 
   it("fails a check that cannot finish within the deadline instead of hanging", async () => {
     const started = Date.now();
     const { byName, exitCode } = await doctor(
-      { auth: { oidc: { issuer: `http://127.0.0.1:${hungPort}` } } },
+      { auth: { oidc: { issuer: `http://127.0.0.1:${hungPort}`, requiredScopes: ["mcp:tools"] } } },
       { timeoutMs: 400 },
     );
     expect(Date.now() - started).toBeLessThan(4_000);
@@ -156,7 +156,7 @@ describe("repogate doctor (the CLI, spawned)", () => {
     const file = await stack.writeConfig(
       "cli-bad.yaml",
       merge(stack.goodConfig, {
-        auth: { oidc: { issuer: idpDown } },
+        auth: { oidc: { issuer: idpDown, requiredScopes: ["mcp:tools"] } },
         github: { signer: { keyId: "alias/does-not-exist" } },
       }),
     );

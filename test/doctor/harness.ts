@@ -61,7 +61,7 @@ export async function startDoctorStack(): Promise<DoctorStack> {
   );
   const goodConfig = {
     publicUrl: "http://127.0.0.1:8700",
-    auth: { oidc: { issuer: idp.issuer } },
+    auth: { oidc: { issuer: idp.issuer, requiredScopes: ["mcp:tools"] } },
     github: {
       apiUrl: github.url,
       appId: github.app.id,

@@ -29,7 +29,7 @@ afterAll(async () => {
 function config(signer: Record<string, unknown>, metrics: Record<string, unknown> = {}) {
   return parseConfig({
     publicUrl: "http://127.0.0.1:8700",
-    auth: { oidc: { issuer: "http://127.0.0.1:8702" } },
+    auth: { oidc: { issuer: "http://127.0.0.1:8702", requiredScopes: ["mcp:tools"] } },
     github: { appId: 1, signer },
     policy: { file: "p.yaml" },
     metrics,

@@ -94,7 +94,7 @@ describe("Prometheus metrics", () => {
     const configured = createMetricsFromConfig(
       parseConfig({
         publicUrl: "http://127.0.0.1:8700",
-        auth: { oidc: { issuer: "http://127.0.0.1:8702" } },
+        auth: { oidc: { issuer: "http://127.0.0.1:8702", requiredScopes: ["mcp:tools"] } },
         github: { appId: 1, signer: { type: "pem", privateKeyPath: "x.pem" } },
         policy: { file: "p.yaml" },
       }),
@@ -110,7 +110,7 @@ describe("Prometheus metrics", () => {
 function parseMetrics() {
   return parseConfig({
     publicUrl: "http://127.0.0.1:8700",
-    auth: { oidc: { issuer: "http://127.0.0.1:8702" } },
+    auth: { oidc: { issuer: "http://127.0.0.1:8702", requiredScopes: ["mcp:tools"] } },
     github: { appId: 1, signer: { type: "pem", privateKeyPath: "x.pem" } },
     policy: { file: "p.yaml" },
   }).metrics;

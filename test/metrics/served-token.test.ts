@@ -53,7 +53,7 @@ describe("repogate serve", () => {
       publicUrl: url,
       listen: { host: "127.0.0.1", port },
       // Nothing here is contacted at start-up: the IdP and GitHub are only reached by requests.
-      auth: { oidc: { issuer: "http://127.0.0.1:9/issuer" } },
+      auth: { oidc: { issuer: "http://127.0.0.1:9/issuer", requiredScopes: ["mcp:tools"] } },
       github: { apiUrl: "http://127.0.0.1:9", appId: 1, signer: { type: "pem", privateKeyPath: keyPath } },
       policy: { file: resolve("wrangler-free-local/seed/policy.yaml"), watch: false },
       audit: { file: join(dir, "audit", "audit.jsonl") },

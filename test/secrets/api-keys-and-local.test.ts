@@ -42,7 +42,7 @@ afterAll(async () => {
 
 const baseConfig = {
   publicUrl: "http://127.0.0.1:8700",
-  auth: { oidc: { issuer: "http://127.0.0.1:8702" } },
+  auth: { oidc: { issuer: "http://127.0.0.1:8702", requiredScopes: ["mcp:tools"] } },
   github: { appId: 1, signer: { type: "pem", privateKeyPath: "x.pem" } },
   policy: { file: "policy.yaml" },
 };
