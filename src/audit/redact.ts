@@ -6,9 +6,29 @@
 const SECRET_PATTERNS: readonly { kind: string; pattern: RegExp }[] = [
   { kind: "pem", pattern: /-----BEGIN [A-Z0-9 ]*-----[\s\S]*?(?:-----END [A-Z0-9 ]*-----|$)/g },
   { kind: "github-token", pattern: /(?:gh[soupr]_|github_pat_)[A-Za-z0-9_.-]+/g },
-  { kind: "jwt", pattern: /eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g },
+  // Whole runs of base64url and dots, checked by containsJwt: a one-step pattern such as
+  // /eyJ[…]*\.eyJ[…]*\.[…]*/ backtracks quadratically on input like "eyJ-eyJ-eyJ-…".
+  { kind: "jwt", pattern: /[A-Za-z0-9_.-]+/g },
   { kind: "api-key", pattern: /rg_[a-z0-9]{6,32}_[A-Za-z0-9_-]+/g },
 ];
+
+/**
+ * True when a run holds a compact JWS: a segment containing `eyJ` (a JSON header), followed by a segment
+ * starting with `eyJ` (a JSON payload) and a third segment. Linear in the run's length; the whole run is then
+ * redacted, which may take a little more than the token and never less.
+ */
+function containsJwt(run: string): boolean {
+  if (!run.includes("eyJ")) return false;
+  const segments = run.split(".");
+  for (let i = 0; i + 2 < segments.length; i++) {
+    if ((segments[i] as string).includes("eyJ") && (segments[i + 1] as string).startsWith("eyJ")) return true;
+  }
+  return false;
+}
+
+function isSecret(kind: string, match: string): boolean {
+  return kind !== "jwt" || containsJwt(match);
+}
 
 /** What the guard did to one value. */
 export interface RedactionResult<T> {
@@ -22,7 +42,8 @@ export function redactString(input: string): RedactionResult<string> {
   let replaced = 0;
   let value = input;
   for (const { kind, pattern } of SECRET_PATTERNS) {
-    value = value.replace(pattern, () => {
+    value = value.replace(pattern, (match) => {
+      if (!isSecret(kind, match)) return match;
       replaced += 1;
       return `[REDACTED:${kind}]`;
     });
@@ -32,7 +53,9 @@ export function redactString(input: string): RedactionResult<string> {
 
 /** True when the text contains anything the guard would redact (used to assert files stay clean). */
 export function containsSecret(text: string): boolean {
-  return SECRET_PATTERNS.some(({ pattern }) => new RegExp(pattern.source).test(text));
+  return SECRET_PATTERNS.some(({ kind, pattern }) =>
+    Array.from(text.matchAll(new RegExp(pattern.source, "g")), (m) => m[0]).some((m) => isSecret(kind, m)),
+  );
 }
 
 /** Walks a JSON value and redacts every string (keys included), returning a copy and the count. */
