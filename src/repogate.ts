@@ -173,7 +173,9 @@ export async function createRepogate(
         },
       }),
     });
-    cleanups.push(() => github.broker.drain());
+    // By the time this runs the HTTP server has stopped; a call still holding a token was cut off at the
+    // shutdown deadline, so its token is revoked now instead of staying valid for up to an hour.
+    cleanups.push(() => github.broker.drain({ revokeInUse: true }));
 
     // Key age feeds the rotation alarm; an unreadable creation date is logged, never fatal.
     const signerConfig = config.github.signer;

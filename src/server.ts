@@ -15,8 +15,15 @@ export interface RunningServer {
 /** Builds the broker from settings and serves it with @hono/node-server. */
 export async function startServer(
   config: RepogateConfig,
-  deps: Pick<RepogateDependencies, "logger" | "env"> = {},
+  deps: Pick<RepogateDependencies, "logger" | "env"> & {
+    /**
+     * How long in-flight requests may run after shutdown starts before their connections are cut; the rest
+     * of shutdown (revocations, audit flush) follows. Default 20 s, inside ECS's default 30 s stopTimeout.
+     */
+    shutdownTimeoutMs?: number;
+  } = {},
 ): Promise<RunningServer> {
+  const shutdownTimeoutMs = deps.shutdownTimeoutMs ?? 20_000;
   const repogate = await createRepogate(config, deps);
   const { host, port } = config.listen;
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -33,9 +40,18 @@ export async function startServer(
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      // server.close waits for in-flight requests; idle keep-alive sockets would hold it open forever.
+      // server.close waits for in-flight requests; idle keep-alive sockets would hold it open forever, and a
+      // hung request past the deadline would let the orchestrator's SIGKILL lose pending revocations.
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        const deadline = setTimeout(() => {
+          repogate.logger.warn({ afterMs: shutdownTimeoutMs }, "in-flight requests cut off at shutdown");
+          if ("closeAllConnections" in server) server.closeAllConnections();
+        }, shutdownTimeoutMs);
+        deadline.unref();
+        server.close(() => {
+          clearTimeout(deadline);
+          resolve();
+        });
         if ("closeIdleConnections" in server) server.closeIdleConnections();
       });
       await repogate.close();

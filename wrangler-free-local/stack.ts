@@ -22,6 +22,8 @@ export interface LocalStackOptions {
   policyFile?: string;
   /** Serve the broker's Prometheus metrics on this port (0: any free port); not served when absent. */
   metricsPort?: number;
+  /** How long the broker lets in-flight requests run once stopping starts (default 20 s). */
+  shutdownTimeoutMs?: number;
   /** Broker log level (pino); logs go to stderr. */
   logLevel?: RepogateConfig["logLevel"];
   /** Where progress and the summary table go (stdout by default). */
@@ -131,7 +133,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     // stdout carries the summary table and Claude Desktop snippets; broker logs go to stderr.
     const logger = pino({ level: config.logLevel, base: { service: "repogate" } }, process.stderr);
-    const broker = await startServer(config, { logger });
+    const broker = await startServer(config, {
+      logger,
+      ...(options.shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs: options.shutdownTimeoutMs } : {}),
+    });
     started.push(broker);
 
     const description: LocalStackDescription = {

@@ -46,7 +46,12 @@ export interface TokenGrant {
 }
 
 /** Why a token was revoked. */
-export type RevocationReason = "completed" | "grant-not-recorded" | "scope-mismatch" | "reuse-window-closed";
+export type RevocationReason =
+  | "completed"
+  | "grant-not-recorded"
+  | "scope-mismatch"
+  | "reuse-window-closed"
+  | "shutdown";
 
 /** Reported to `onRevoke` / `onRevokeError`. */
 export interface TokenRevocation {
@@ -120,6 +125,8 @@ export class TokenBroker {
   readonly #log: Pick<OctokitLog, "error">;
   readonly #pool: TokenReusePool<HeldToken> | undefined;
   readonly #pendingRevocations = new Set<Promise<void>>();
+  /** Single-use leases whose callback is still running, so a shutdown past its deadline can revoke them. */
+  readonly #inUse = new Set<TokenLease<HeldToken>>();
   #mints = 0;
 
   constructor(options: TokenBrokerOptions) {
@@ -173,8 +180,19 @@ export class TokenBroker {
     return this.#use(this.#singleUse(held), installationId, fn);
   }
 
-  /** Resolves once every revocation started so far (and any they lead to) has finished; also retires idle reused tokens. */
-  async drain(): Promise<void> {
+  /**
+   * Resolves once every revocation started so far (and any they lead to) has finished; also retires idle
+   * reused tokens. With `revokeInUse` (shutdown after the in-flight deadline), tokens whose callback is still
+   * running are revoked now rather than left valid for up to an hour; that callback's GitHub calls then fail.
+   */
+  async drain(options: { revokeInUse?: boolean } = {}): Promise<void> {
+    if (options.revokeInUse) {
+      for (const lease of this.#inUse) {
+        lease.value.reason = "shutdown";
+        lease.discard();
+      }
+      this.#inUse.clear();
+    }
     this.#pool?.closeAll();
     while (this.#pendingRevocations.size > 0) {
       await Promise.allSettled([...this.#pendingRevocations]);
@@ -198,11 +216,14 @@ export class TokenBroker {
       lease.discard();
       throw scrubSecret(error, token);
     }
+    // Pooled leases are shared and reference-counted; the pool retires them itself at drain.
+    if (!lease.reused && !this.#pool) this.#inUse.add(lease);
     try {
       return await fn(createNarrowedOctokit(token, installationId, this.#client), grant);
     } catch (error) {
       throw scrubSecret(toUpstreamError(error), token);
     } finally {
+      this.#inUse.delete(lease);
       lease.release();
     }
   }

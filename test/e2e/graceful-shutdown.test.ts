@@ -88,4 +88,61 @@ describe("graceful shutdown", () => {
     );
     expect(verified.ok).toBe(true);
   }, 60_000);
+
+  it("cuts off a request still running at the shutdown deadline, and still revokes its token", async () => {
+    const dir = await makeDataDir("repogate-e2e-deadline-");
+    try {
+      const stack = await startLocalStack({
+        dataDir: dir,
+        ports: { broker: await freePort(), github: 0, idp: 0, aws: 0 },
+        shutdownTimeoutMs: 300,
+        logLevel: "silent",
+        print: () => {},
+      });
+      const { broker, idp, github } = stack.description;
+      const token = (await devLogin({ issuer: idp.issuer, user: USERS.alice, resource: broker.mcpUrl }))
+        .access_token;
+      const client = await connectWithToken(broker.mcpUrl, token);
+      await fetch(`${github.url}/_emulator/faults`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          kind: "latency",
+          latencyMs: 4000,
+          pathPrefix: "/repos/mycompany/web/contents",
+          count: 1,
+        }),
+      });
+      const hung = callTool(client, "get_file_contents", {
+        owner: "mycompany",
+        repo: "web",
+        path: "README.md",
+      }).then(
+        () => "answered",
+        () => "cut off",
+      );
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const mints = (await emulatorLog(github.url)).mints;
+      expect(mints).toHaveLength(1);
+
+      // The GitHub emulator outlives the broker in stack.close(), so the revocation can still reach it.
+      await stack.close();
+      expect(await hung).toBe("cut off");
+      const lines = (await readdir(path.join(dir, "audit")))
+        .filter((f) => f.endsWith(".jsonl"))
+        .map((f) => path.join(dir, "audit", f));
+      const events = (await Promise.all(lines.map((f) => readFile(f, "utf8"))))
+        .join("")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { type: string; token?: { fingerprint: string } });
+      const grant = events.find((e) => e.type === "token.grant");
+      expect(grant?.token?.fingerprint.startsWith(mints[0]?.tokenFingerprint ?? "-")).toBe(true);
+      expect(
+        events.some((e) => e.type === "token.revoke" && e.token?.fingerprint === grant?.token?.fingerprint),
+      ).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
