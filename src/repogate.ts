@@ -257,7 +257,7 @@ export async function createRepogate(
       },
       readinessChecks: {
         policy: async () => policy.engine.policy.digest,
-        github: async () => github.appOctokit.request("GET /app"),
+        github: async () => github.app.getApp(),
         audit: async () => audit.assertWritable(),
       },
       mcpHandler: (c, principal) => {

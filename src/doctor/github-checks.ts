@@ -36,7 +36,7 @@ export const githubAppCheck: DoctorCheck = {
     let data: { id?: number; slug?: string; name?: string } | null;
     try {
       const broker = await context.github();
-      ({ data } = await broker.appOctokit.request("GET /app"));
+      data = await broker.app.getApp();
     } catch (error) {
       return githubFailure(context, "GET /app", error);
     }
@@ -66,10 +66,8 @@ export const githubInstallationsCheck: DoctorCheck = {
     let slug: string | undefined;
     try {
       const broker = await context.github();
-      ({ data: installations } = await broker.appOctokit.request("GET /app/installations", {
-        per_page: 100,
-      }));
-      if (installations.length === 0) slug = (await broker.appOctokit.request("GET /app")).data?.slug;
+      installations = await broker.app.listInstallations();
+      if (installations.length === 0) slug = (await broker.app.getApp()).slug;
     } catch (error) {
       return githubFailure(context, "GET /app/installations", error);
     }

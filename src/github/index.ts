@@ -1,3 +1,4 @@
+import { createGitHubAppClient, type GitHubAppClient } from "./app-client.ts";
 import { AppJwtProvider } from "./app-jwt.ts";
 import type { AppJwtSigner } from "./app-jwt-signer.ts";
 import { InstallationResolver } from "./installations.ts";
@@ -12,6 +13,7 @@ import {
 import { TokenBroker, type TokenBrokerHooks, type TokenReuseOptions } from "./token-broker.ts";
 
 export { KmsAppJwtSigner, type KmsAppJwtSignerOptions, KmsSignError } from "../aws/kms-signer.ts";
+export type { GitHubAppClient, GitHubAppInfo, GitHubAppInstallation } from "./app-client.ts";
 export type { AppJwt, AppJwtProviderOptions } from "./app-jwt.ts";
 export { AppJwtProvider } from "./app-jwt.ts";
 export type { AppJwtSigner, AppJwtSignerDescription } from "./app-jwt-signer.ts";
@@ -85,8 +87,8 @@ export interface GitHubBroker {
   broker: TokenBroker;
   installations: InstallationResolver;
   jwt: AppJwtProvider;
-  /** Authenticated as the App (JWT); for App-level calls such as `GET /app`. */
-  appOctokit: AppOctokit;
+  /** The App-level (JWT) reads other layers may make; the App octokit itself never leaves `src/github/`. */
+  app: GitHubAppClient;
 }
 
 /** Wires signer → App JWT provider → App octokit → installation resolver → token broker. */
@@ -124,5 +126,5 @@ export function createGitHubBroker(options: GitHubBrokerOptions): GitHubBroker {
     ...(options.tokenReuse ? { tokenReuse: options.tokenReuse } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
-  return { broker, installations, jwt, appOctokit };
+  return { broker, installations, jwt, app: createGitHubAppClient(appOctokit) };
 }

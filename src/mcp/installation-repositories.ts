@@ -92,14 +92,12 @@ export class InstallationRepositoryIndex {
   async #listInstallations(): Promise<AppInstallation[]> {
     const out: AppInstallation[] = [];
     for (let page = 1; page <= 10; page++) {
-      const { data } = await this.#github.appOctokit
-        .request("GET /app/installations", { per_page: 100, page })
-        .catch((error: unknown) => {
-          // Keeps a broker error (App JWT signing) as it is: it is not GitHub being unreachable.
-          throw toUpstreamError(error);
-        });
+      const data = await this.#github.app.listInstallations(page).catch((error: unknown) => {
+        // Keeps a broker error (App JWT signing) as it is: it is not GitHub being unreachable.
+        throw toUpstreamError(error);
+      });
       for (const installation of data) {
-        const login = (installation.account as { login?: string } | null)?.login;
+        const login = installation.account?.login;
         if (login) out.push({ id: installation.id, account: login });
       }
       if (data.length < 100) break;

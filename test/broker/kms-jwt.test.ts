@@ -23,7 +23,7 @@ function kmsClient(maxAttempts?: number): KMSClient {
   return new KMSClient({
     region: aws.region,
     endpoint: aws.url,
-    credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local-secret" },
+    credentials: { accessKeyId: "emulator-test-key", secretAccessKey: "local-secret" },
     ...(maxAttempts ? { maxAttempts } : {}),
   });
 }
@@ -51,11 +51,10 @@ afterAll(async () => {
 describe("KmsAppJwtSigner", () => {
   it("signs an App JWT the GitHub emulator accepts on GET /app", async () => {
     const signer = new KmsAppJwtSigner({ keyId: ALIAS, client: kms });
-    const { appOctokit } = brokerWith(signer);
+    const { app } = brokerWith(signer);
     const before = aws.calls.count("kms", "Sign");
-    const { data, status } = await appOctokit.request("GET /app");
-    expect(status).toBe(200);
-    expect(data?.slug).toBe(github.app.slug);
+    const data = await app.getApp();
+    expect(data.slug).toBe(github.app.slug);
     expect(aws.calls.count("kms", "Sign")).toBe(before + 1);
     expect(signer.describe()).toMatchObject({
       kind: "kms",
@@ -69,20 +68,20 @@ describe("KmsAppJwtSigner", () => {
       keyId: ALIAS,
       region: aws.region,
       endpoint: aws.url,
-      credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local-secret" },
+      credentials: { accessKeyId: "emulator-test-key", secretAccessKey: "local-secret" },
     });
-    const { appOctokit } = brokerWith(signer);
-    await expect(appOctokit.request("GET /app")).resolves.toMatchObject({ status: 200 });
+    const { app } = brokerWith(signer);
+    await expect(app.getApp()).resolves.toMatchObject({ id: github.app.id });
   });
 
   it("is what createAppJwtSigner builds from a kms signer config", async () => {
     const signer = await createAppJwtSigner(
       { type: "kms", keyId: ALIAS, region: aws.region, endpoint: aws.url },
-      { credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local-secret" } },
+      { credentials: { accessKeyId: "emulator-test-key", secretAccessKey: "local-secret" } },
     );
     expect(signer).toBeInstanceOf(KmsAppJwtSigner);
-    const { appOctokit } = brokerWith(signer as KmsAppJwtSigner);
-    await expect(appOctokit.request("GET /app")).resolves.toMatchObject({ status: 200 });
+    const { app } = brokerWith(signer as KmsAppJwtSigner);
+    await expect(app.getApp()).resolves.toMatchObject({ id: github.app.id });
   });
 
   it("N=50 concurrent withToken calls cause exactly one KMS Sign; the next only when the JWT nears expiry", async () => {
