@@ -35,7 +35,7 @@ import {
 } from "./metrics/index.ts";
 import { PolicyStore } from "./policy/index.ts";
 import { createApiKeyStoreFromConfig, createSecretStoreFromConfig, secretText } from "./secrets/index.ts";
-import { combineBrokerHooks, combineToolEvents, toolNameOf } from "./wiring.ts";
+import { combineBrokerHooks, combineToolEvents, toolCallsIn } from "./wiring.ts";
 
 /** The broker's version, reported to MCP clients. */
 export const REPOGATE_VERSION = "0.1.0";
@@ -263,9 +263,11 @@ export async function createRepogate(
       mcpHandler: (c, principal) => {
         const parsedBody = c.get("parsedBody");
         const userAgent = c.req.header("user-agent");
-        const tool = toolNameOf(parsedBody);
+        const tools = toolCallsIn(parsedBody);
+        // The audit context names the tool when the request calls exactly one (a batch may call several).
+        const tool = tools.length === 1 ? tools[0] : undefined;
         // With audit.onFailure=deny, a tool call we could not record is refused before anything is minted.
-        if (tool && !audit.healthy()) {
+        if (tools.length > 0 && !audit.healthy()) {
           return Promise.resolve(
             jsonRpcError(
               c,

@@ -3,7 +3,8 @@ import type { ToolEvents } from "./mcp/events.ts";
 
 /**
  * Joins broker hooks: the first set (the audit trail) is awaited and decides; later sets (metrics, logs) are
- * synchronous observers called after it. An observer that throws fails closed, as the audit hook would.
+ * synchronous observers. They run after it on success paths (an observer that throws there fails closed, as
+ * the audit hook would) and, for failures, whatever the audit hook did, so a failing audit still gets logged.
  */
 export function combineBrokerHooks(
   primary: TokenBrokerHooks,
@@ -25,8 +26,11 @@ export function combineBrokerHooks(
       observe((hooks) => hooks.onRevoke?.(revocation));
     },
     onRevokeError: async (error, revocation) => {
-      observe((hooks) => hooks.onRevokeError?.(error, revocation));
-      await primary.onRevokeError?.(error, revocation);
+      try {
+        await primary.onRevokeError?.(error, revocation);
+      } finally {
+        observe((hooks) => hooks.onRevokeError?.(error, revocation));
+      }
     },
   };
 }
@@ -39,16 +43,27 @@ export function combineToolEvents(primary: ToolEvents, ...observers: ToolEvents[
       for (const events of observers) void events.onDecision?.(event);
     },
     onToolResult: async (event) => {
-      for (const events of observers) void events.onToolResult?.(event);
-      await primary.onToolResult?.(event);
+      try {
+        await primary.onToolResult?.(event);
+      } finally {
+        for (const events of observers) void events.onToolResult?.(event);
+      }
     },
   };
 }
 
-/** The tool a JSON-RPC body calls (`tools/call` → `params.name`), or undefined for other methods and batches. */
-export function toolNameOf(body: unknown): string | undefined {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
-  const { method, params } = body as { method?: unknown; params?: { name?: unknown } };
-  if (method !== "tools/call") return undefined;
-  return typeof params?.name === "string" ? params.name.slice(0, 100) : "unknown";
+/**
+ * The tools a JSON-RPC body calls (`tools/call` → `params.name`), one per message, batches included; the
+ * audit-health check must see a tool call hidden in a batch as well as a single one.
+ */
+export function toolCallsIn(body: unknown): string[] {
+  const messages = Array.isArray(body) ? body : [body];
+  const tools: string[] = [];
+  for (const message of messages) {
+    if (typeof message !== "object" || message === null) continue;
+    const { method, params } = message as { method?: unknown; params?: { name?: unknown } };
+    if (method !== "tools/call") continue;
+    tools.push(typeof params?.name === "string" ? params.name.slice(0, 100) : "unknown");
+  }
+  return tools;
 }
