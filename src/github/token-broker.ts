@@ -209,15 +209,17 @@ export class TokenBroker {
     const token = held.token.reveal();
     // Frozen: hooks and tools share it, and a reused token's grant is shared between requests.
     const grant: TokenGrant = Object.freeze({ ...held.grant, reused: lease.reused });
+    // Tracked from the moment it is held (the grant write can take a while) until it is given back. Pooled
+    // leases are shared and reference-counted; the pool retires them itself at drain.
+    if (!this.#pool) this.#inUse.add(lease);
     try {
       await this.#hooks.onGrant?.(grant);
     } catch (error) {
+      this.#inUse.delete(lease);
       held.reason = "grant-not-recorded";
       lease.discard();
       throw scrubSecret(error, token);
     }
-    // Pooled leases are shared and reference-counted; the pool retires them itself at drain.
-    if (!lease.reused && !this.#pool) this.#inUse.add(lease);
     try {
       return await fn(createNarrowedOctokit(token, installationId, this.#client), grant);
     } catch (error) {
