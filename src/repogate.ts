@@ -160,6 +160,13 @@ export async function createRepogate(
       retries: config.github.retries,
       tokenReuse: config.github.tokenReuse,
       userAgent: `repogate/${REPOGATE_VERSION}`,
+      // octokit's and the broker's own messages go to the broker's log, not to bare stderr.
+      log: {
+        debug: (msg, info) => logger.debug(info ?? {}, msg),
+        info: (msg, info) => logger.info(info ?? {}, msg),
+        warn: (msg, info) => logger.warn(info ?? {}, msg),
+        error: (msg, info) => logger.error(info ?? {}, msg),
+      },
       onResponse: (response, installationId) => recordGitHubResponse(metrics, response, installationId),
       hooks: combineBrokerHooks(brokerAuditHooks(audit), {
         onGrant: () => metrics.recordTokenGrant(),
