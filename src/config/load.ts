@@ -31,8 +31,11 @@ const ENV_OVERRIDES: Record<string, { path: string[]; type: "string" | "number" 
   REPOGATE_KMS_KEY_ID: { path: ["github", "signer", "keyId"], type: "string" },
   REPOGATE_POLICY_FILE: { path: ["policy", "file"], type: "string" },
   REPOGATE_REDIS_URL: { path: ["rateLimit", "redisUrl"], type: "string" },
+  REPOGATE_TRUST_PROXY_HOPS: { path: ["http", "trustProxyHops"], type: "number" },
   REPOGATE_AUDIT_SINK: { path: ["audit", "sink"], type: "string" },
   REPOGATE_AUDIT_LOG_GROUP: { path: ["audit", "logGroup"], type: "string" },
+  // Containers with a read-only root filesystem keep the spool and dead-letter file under /tmp.
+  REPOGATE_AUDIT_FILE: { path: ["audit", "file"], type: "string" },
   REPOGATE_AWS_REGION: { path: ["aws", "region"], type: "string" },
   REPOGATE_SECRETS_STORE: { path: ["secrets", "store"], type: "string" },
   REPOGATE_API_KEYS_SECRET: { path: ["secrets", "apiKeysSecret"], type: "string" },
