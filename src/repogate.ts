@@ -253,6 +253,7 @@ export async function createRepogate(
         ...(deps.socketAddress ? { socketAddress: deps.socketAddress } : {}),
       },
       maxBodyBytes: config.http.maxBodyBytes,
+      maxBatchMessages: config.http.maxBatchMessages,
       logger,
       onAuthFailure: (event) => {
         metrics.recordAuthFailure({ reason: event.reason });

@@ -105,6 +105,8 @@ export const configSchema = z
           .int()
           .positive()
           .default(1024 * 1024),
+        /** Largest JSON-RPC batch (clients of protocols before 2025-06-18; later ones may not batch at all). */
+        maxBatchMessages: z.number().int().min(1).max(100).default(10),
         trustProxyHops: z.number().int().min(0).max(5).default(0),
       })
       .strict()

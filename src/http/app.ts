@@ -9,6 +9,7 @@ import { DEFAULT_MAX_BODY_BYTES, mcpBodyLimit } from "./body-limit.ts";
 import { type ClientIpOptions, clientIp } from "./client-ip.ts";
 import { mcpCors } from "./cors.ts";
 import { mountHealthRoutes, type ReadinessCheck } from "./health.ts";
+import { jsonRpcBody } from "./jsonrpc-body.ts";
 import { JSON_RPC_ERROR, jsonRpcError } from "./jsonrpc-error.ts";
 import { hostsForPublicUrl, originHostGuard } from "./origin-host-guard.ts";
 import {
@@ -45,6 +46,8 @@ export interface HttpAppOptions {
   allowedHosts?: string[];
   clientIp?: ClientIpOptions;
   maxBodyBytes?: number;
+  /** Largest JSON-RPC batch from clients of protocols before 2025-06-18 (later ones may not batch). Default 10. */
+  maxBatchMessages?: number;
   mcpHandler: McpHandler;
   /** Named checks for `/readyz` (policy loaded, GitHub reachable, …); `idp-jwks` is added unless given. */
   readinessChecks?: Record<string, ReadinessCheck>;
@@ -148,9 +151,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       ...(logger ? { logger } : {}),
     }),
   );
-  app.use("/mcp", limitPerPrincipal(rateLimits.principal, options.onRateLimited));
+  const perPrincipal = limitPerPrincipal(rateLimits.principal, options.onRateLimited);
   app.post(
     "/mcp",
+    jsonRpcBody({ maxBatchMessages: options.maxBatchMessages }),
+    perPrincipal,
     jsonRpcScopeGuard({
       requirements: {
         base: requiredScopes,
@@ -179,7 +184,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     (c) => options.mcpHandler(c, c.get("principal")),
   );
   // Stateless server: no standalone SSE stream (GET) and no session to delete (DELETE).
-  app.all("/mcp", (c) =>
+  app.all("/mcp", perPrincipal, (c) =>
     jsonRpcError(c, 405, JSON_RPC_ERROR.serverError, "Method not allowed.", { Allow: "POST" }),
   );
 

@@ -48,7 +48,11 @@ export interface AuthenticateOptions {
   resourceMetadataUrl: string;
   /** Scopes a client should request at connect time (the `scope` of the 401 challenge). */
   challengeScopes: string[];
-  /** Failed authentications per client IP; an exhausted IP gets 429 before any verification. */
+  /**
+   * Failed authentications per client IP. Only a request whose credential fails is counted and, over the limit,
+   * answered 429; a credential that verifies always passes (verification is local once the JWKS is cached, and
+   * jose's JWKS cooldown bounds refetches for unknown `kid`s).
+   */
   failedAuthLimiter?: RateLimiter;
   onAuthFailure?: (event: AuthFailureEvent) => void;
   onRateLimited?: (event: RateLimitedEvent) => void;
@@ -110,7 +114,7 @@ export function withoutCredentials(request: Request): Request {
 
 /**
  * Verifies the OIDC JWT or API key on every request and sets `principal`. No credential → 401 challenge;
- * a bad one → 401 `invalid_token`; IdP unreachable → 503; too many failures from one IP → 429.
+ * a bad one → 401 `invalid_token`, or 429 once its IP has failed too often; IdP unreachable → 503.
  */
 export function authenticate(options: AuthenticateOptions): MiddlewareHandler<HttpEnv> {
   const challenge = (error?: { message: string }) =>
@@ -175,26 +179,6 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler<Ht
       return refuse(new AuthError("TOKEN_MISSING", "no bearer token or API key was presented"));
     }
 
-    if (options.failedAuthLimiter) {
-      const decision = await options.failedAuthLimiter.peek(ip);
-      if (!decision.allowed) {
-        options.onRateLimited?.({
-          limiter: "failed-auth",
-          retryAfterSec: decision.retryAfterSec,
-          ip,
-          ...(userAgent !== undefined ? { userAgent } : {}),
-          requestId,
-        });
-        return jsonRpcError(
-          c,
-          429,
-          JSON_RPC_ERROR.serverError,
-          `Too many failed authentications, retry in ${decision.retryAfterSec} s`,
-          { "Retry-After": String(decision.retryAfterSec) },
-        );
-      }
-    }
-
     let principal: Principal;
     try {
       if (presented.kind === "malformed") {
@@ -232,7 +216,25 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler<Ht
         });
       }
       if (options.failedAuthLimiter && countsAsFailedAttempt(error.code)) {
-        await options.failedAuthLimiter.consume(ip);
+        // Counted and checked in one step, after verification: only failing requests are ever refused here,
+        // so one client retrying a bad token behind a shared NAT cannot lock out the valid users beside it.
+        const decision = await options.failedAuthLimiter.consume(ip);
+        if (!decision.allowed) {
+          options.onRateLimited?.({
+            limiter: "failed-auth",
+            retryAfterSec: decision.retryAfterSec,
+            ip,
+            ...(userAgent !== undefined ? { userAgent } : {}),
+            requestId,
+          });
+          return jsonRpcError(
+            c,
+            429,
+            JSON_RPC_ERROR.serverError,
+            `Too many failed authentications from this address, retry in ${decision.retryAfterSec} s`,
+            { "Retry-After": String(decision.retryAfterSec) },
+          );
+        }
       }
       return refuse(error);
     }

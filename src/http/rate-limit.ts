@@ -31,10 +31,8 @@ export type RateDecision = { allowed: true; remaining: number } | { allowed: fal
 
 /** One counter family (per principal, or per IP for failed authentications). */
 export interface RateLimiter {
-  /** Counts one request for `key`. */
-  consume(key: string): Promise<RateDecision>;
-  /** Whether `key` is already over its limit, without counting. */
-  peek(key: string): Promise<RateDecision>;
+  /** Counts `points` (default 1) for `key` and says whether that is still within the limit. */
+  consume(key: string, points?: number): Promise<RateDecision>;
 }
 
 /** The limiters the HTTP app uses, and how to release their connections. */
@@ -83,10 +81,10 @@ function insuredLimiter(
     }
   };
   const run = async (
-    operation: (limiter: RateLimiterAbstract) => Promise<RateLimiterRes | null>,
+    operation: (limiter: RateLimiterAbstract) => Promise<RateLimiterRes>,
     limit: number,
   ): Promise<RateDecision> => {
-    let result: RateLimiterRes | null;
+    let result: RateLimiterRes;
     try {
       try {
         result = await operation(Date.now() < primaryPausedUntil ? fallback : primary);
@@ -101,15 +99,13 @@ function insuredLimiter(
       }
       throw rejection;
     }
-    if (result && result.consumedPoints > limit) {
+    if (result.consumedPoints > limit) {
       return { allowed: false, retryAfterSec: retryAfter(result.msBeforeNext) };
     }
-    return { allowed: true, remaining: result?.remainingPoints ?? limit };
+    return { allowed: true, remaining: result.remainingPoints };
   };
   return {
-    consume: (key) => run((limiter) => limiter.consume(key), primary.points),
-    // `get` returns consumed points so far; at or above the limit the next request would be refused.
-    peek: (key) => run((limiter) => limiter.get(key), primary.points - 1),
+    consume: (key, points = 1) => run((limiter) => limiter.consume(key, points), primary.points),
   };
 }
 
@@ -195,14 +191,17 @@ export function createRateLimits(options: RateLimitOptions = {}): RateLimits {
   };
 }
 
-/** Counts each authenticated request against its principal; 429 with `Retry-After` when over the limit. */
+/**
+ * Charges each authenticated request against its principal, one point per JSON-RPC message (a batch costs as
+ * many as it holds); 429 with `Retry-After` when over the limit.
+ */
 export function limitPerPrincipal(
   limiter: RateLimiter,
   onRateLimited?: (event: RateLimitedEvent) => void,
 ): MiddlewareHandler<HttpEnv> {
   return async (c, next) => {
     const principal = c.get("principal");
-    const decision = await limiter.consume(`${principal.via}:${principal.sub}`);
+    const decision = await limiter.consume(`${principal.via}:${principal.sub}`, c.get("messageCount") ?? 1);
     if (!decision.allowed) {
       const userAgent = c.req.header("user-agent");
       onRateLimited?.({

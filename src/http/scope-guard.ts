@@ -1,6 +1,5 @@
 import type { MiddlewareHandler } from "hono";
 import { bearerChallenge } from "./challenge.ts";
-import { JSON_RPC_ERROR, jsonRpcError } from "./jsonrpc-error.ts";
 import type { HttpEnv } from "./types.ts";
 
 /** Which scopes a JSON-RPC message needs. */
@@ -17,8 +16,6 @@ export interface ScopeGuardOptions {
   resourceMetadataUrl: string;
   /** Scopes named in the 403 challenge besides the held and the missing ones (the connect-time scopes). */
   challengeScopes: string[];
-  /** The SDK refuses larger batches too; refusing here keeps the guard's work bounded. */
-  maxBatchSize?: number;
   /** Told about each 403, with the scopes that were missing (for the audit trail and the log). */
   onRefused?: (missing: string[], c: Parameters<MiddlewareHandler<HttpEnv>>[0]) => void;
 }
@@ -43,30 +40,14 @@ function scopesFor(message: unknown, requirements: ScopeRequirements): string[] 
 }
 
 /**
- * Parses the JSON-RPC body and checks every message (each element of a batch) against the principal's scopes,
- * answering 403 `insufficient_scope` before the MCP layer runs: inside the SDK a tool error is a 200 result,
- * which never triggers a client's step-up. Stores the parsed body as `parsedBody`.
+ * Checks every message of the parsed JSON-RPC body (each element of a batch; see `jsonRpcBody`) against the
+ * principal's scopes, answering 403 `insufficient_scope` before the MCP layer runs: inside the SDK a tool error
+ * is a 200 result, which never triggers a client's step-up.
  */
 export function jsonRpcScopeGuard(options: ScopeGuardOptions): MiddlewareHandler<HttpEnv> {
-  const maxBatch = options.maxBatchSize ?? 100;
   return async (c, next) => {
-    const text = await c.req.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // The caller sent invalid JSON; the JSON-RPC answer for that is a parse error, not a server fault.
-      return jsonRpcError(c, 400, JSON_RPC_ERROR.parseError, "Parse error: Invalid JSON");
-    }
+    const body = c.get("parsedBody");
     const messages = Array.isArray(body) ? body : [body];
-    if (messages.length === 0 || messages.length > maxBatch) {
-      return jsonRpcError(
-        c,
-        400,
-        JSON_RPC_ERROR.invalidRequest,
-        `Invalid Request: batch of ${messages.length}`,
-      );
-    }
     const held = new Set(c.get("principal").scopes);
     const missing = new Set<string>();
     for (const message of messages) {
@@ -85,15 +66,6 @@ export function jsonRpcScopeGuard(options: ScopeGuardOptions): MiddlewareHandler
         }),
       });
     }
-    c.set("parsedBody", body);
-    // The body stream was consumed above; hand downstream a request that can still be read.
-    const raw = c.req.raw;
-    c.req.raw = new Request(raw.url, {
-      method: raw.method,
-      headers: raw.headers,
-      body: text,
-      signal: raw.signal,
-    });
     await next();
   };
 }

@@ -6,8 +6,10 @@ export interface HttpVariables {
   clientIp: string;
   /** Set by `authenticate`; present in every `/mcp` handler. */
   principal: Principal;
-  /** The JSON-RPC payload as parsed by the scope guard (a message or a batch); pass as `parsedBody`. */
+  /** The JSON-RPC payload as parsed by `jsonRpcBody` (a message or a batch); pass as `parsedBody`. */
   parsedBody: unknown;
+  /** Messages in that payload (1, or a batch's length): what the per-principal rate limit charges. */
+  messageCount: number;
 }
 
 /** The Hono environment of repogate's HTTP app. */

@@ -83,20 +83,36 @@ describe("per-principal limit (memory)", () => {
 });
 
 describe("failed authentications per client IP", () => {
-  it("answers 429 before verifying once an IP has failed too often; a missing token is not a failure", async () => {
+  it("refuses only failing credentials once an IP has failed too often; a missing token is not a failure", async () => {
     const counting = countingApiKeys();
     const app = await start({ failedAuth: { points: 5, durationSec: 60 } }, {}, counting.verifier);
     for (let i = 0; i < 8; i++) expect((await postMcp(app.mcpUrl)).status).toBe(401);
     const wrong = generateApiKey().key;
     for (let i = 0; i < 5; i++) expect((await postMcp(app.mcpUrl, { "x-api-key": wrong })).status).toBe(401);
-    expect(counting.calls()).toBe(5);
     const blocked = await postMcp(app.mcpUrl, { "x-api-key": wrong });
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    // Even a valid key from that IP waits: the point is to stop guessing without doing the work.
-    expect((await postMcp(app.mcpUrl, { "x-api-key": keyA.key })).status).toBe(429);
-    expect(counting.calls()).toBe(5);
+    expect(await blocked.json()).toMatchObject({ jsonrpc: "2.0", error: { code: -32000 }, id: null });
     expect(app.rateLimited.at(-1)).toMatchObject({ limiter: "failed-auth", ip: "127.0.0.1" });
+    // Another caller behind the same address (one office NAT) with a valid key is served.
+    expect((await postMcp(app.mcpUrl, { "x-api-key": keyA.key })).status).toBe(200);
+    expect(app.calls).toHaveLength(1);
+  });
+
+  it("40 invalid bearer tokens from one address do not lock out a valid token from it; more failures get 429", async () => {
+    const app = await start({ failedAuth: { points: 20, durationSec: 60 } });
+    const fresh = await stub.sign(accessTokenClaims(stub.issuer, app.mcpUrl));
+    const [header, payload] = fresh.split(".");
+    const forged = `${header}.${payload}.${"A".repeat(342)}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      statuses.push((await postMcp(app.mcpUrl, { authorization: `Bearer ${forged}` })).status);
+    }
+    expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(20).every((s) => s === 429)).toBe(true);
+    expect((await postMcp(app.mcpUrl, { authorization: `Bearer ${fresh}` })).status).toBe(200);
+    expect((await postMcp(app.mcpUrl, { authorization: `Bearer ${forged}` })).status).toBe(429);
+    expect((await postMcp(app.mcpUrl, { authorization: `Bearer ${fresh}` })).status).toBe(200);
   });
 
   it("does not count expired tokens (a client refreshing after 401 is not guessing), but counts forged ones", async () => {
