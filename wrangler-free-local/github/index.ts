@@ -6,6 +6,7 @@ import type { KeyObject } from "node:crypto";
 import { join } from "node:path";
 import { Hono } from "hono";
 import { listen } from "../service.ts";
+import { AppKeyRing } from "./auth/app-keys.ts";
 import { InstallationDirectory } from "./auth/installations.ts";
 import { type TokenFormat, TokenRegistry } from "./auth/token-registry.ts";
 import { defaultSeedDir, type GitHubAppConfig, loadAppConfig } from "./config/app-config.ts";
@@ -17,23 +18,28 @@ import { FaultSwitch } from "./http/faults.ts";
 import { JSON_CONTENT_TYPE } from "./http/json.ts";
 import { authenticate, CONTROL_PREFIX, injectFaults, observe, primaryRateLimit } from "./http/pipeline.ts";
 import { defaultRateLimits, RateLimiter, type RateLimitSettings } from "./http/rate-limit.ts";
+import { ManifestCodes } from "./manifest/manifest-codes.ts";
 import { GITHUB_CONTENT_LIMITS } from "./render/content.ts";
 import { appRoutes } from "./routes/app.ts";
 import { commitRoutes } from "./routes/commits.ts";
 import { contentRoutes } from "./routes/contents.ts";
 import { controlRoutes } from "./routes/control.ts";
+import { controlAppRoutes } from "./routes/control-app.ts";
 import { installationTokenRoutes } from "./routes/installation-tokens.ts";
+import { manifestRoutes } from "./routes/manifest.ts";
 import { rateLimitRoutes } from "./routes/rate-limit.ts";
 import { repositoryRoutes } from "./routes/repos.ts";
 import { searchRoutes } from "./routes/search.ts";
 import { writeRoutes } from "./routes/writes.ts";
 import { createRepoStore, RepoStoreError } from "./store/index.ts";
 import type { RepoStore } from "./store/types.ts";
+import { WebhookDeliverer, type WebhookHookConfig } from "./webhooks/webhook-sender.ts";
 
 export { appPrivateKeyPath } from "./config/app-key.ts";
 export type { EmulatorLog, MintLogEntry, RequestLogEntry, RevocationLogEntry } from "./http/emulator-log.ts";
 export { tokenFingerprint } from "./http/emulator-log.ts";
 export type { ActiveFault, FaultInput, FaultSwitch } from "./http/faults.ts";
+export type { DeliveryRecord, WebhookHookConfig } from "./webhooks/webhook-sender.ts";
 
 export interface GitHubEmulatorAppOptions {
   config: GitHubAppConfig;
@@ -45,6 +51,8 @@ export interface GitHubEmulatorAppOptions {
   contentLimits?: Partial<ContentLimits>;
   /** Installation token shape: `classic` (default, `ghs_` + 36) or `stateless` (`ghs_<appId>_<JWT>`). */
   tokenFormat?: TokenFormat;
+  /** The App's webhook: installation changes made through the control API are delivered there, signed. */
+  webhook?: WebhookHookConfig;
 }
 
 export interface GitHubEmulatorApp {
@@ -64,10 +72,14 @@ export function createGitHubEmulatorApp(options: GitHubEmulatorAppOptions): GitH
     faults: new FaultSwitch(),
     limiter: new RateLimiter({ ...defaultRateLimits, ...options.rateLimits }),
     limits: { ...GITHUB_CONTENT_LIMITS, ...options.contentLimits },
+    appKeys: new AppKeyRing(options.publicKey),
+    webhooks: new WebhookDeliverer(options.webhook),
+    manifests: new ManifestCodes(),
   };
   const app = new Hono<EmulatorEnv>();
   app.use("*", observe(state));
   app.route(CONTROL_PREFIX, controlRoutes());
+  app.route(CONTROL_PREFIX, controlAppRoutes());
   app.use("*", async (c, next) => {
     // The control API sits outside GitHub's auth, rate limits and faults.
     if (new URL(c.req.url).pathname.startsWith(`${CONTROL_PREFIX}/`)) return next();
@@ -85,6 +97,7 @@ export function createGitHubEmulatorApp(options: GitHubEmulatorAppOptions): GitH
   app.route("/", searchRoutes());
   app.route("/", rateLimitRoutes());
   app.route("/", writeRoutes());
+  app.route("/", manifestRoutes());
   app.notFound((c) =>
     c.body(JSON.stringify(notFound().toBody()), 404, { "content-type": JSON_CONTENT_TYPE }),
   );
@@ -125,6 +138,7 @@ export interface StartGitHubEmulatorOptions {
   rateLimits?: Partial<RateLimitSettings>;
   contentLimits?: Partial<ContentLimits>;
   tokenFormat?: TokenFormat;
+  webhook?: WebhookHookConfig;
 }
 
 export interface RunningGitHubEmulator {
@@ -155,6 +169,7 @@ export async function startGitHubEmulator(
     rateLimits: options.rateLimits,
     contentLimits: options.contentLimits,
     tokenFormat: options.tokenFormat,
+    ...(options.webhook ? { webhook: options.webhook } : {}),
   });
   let service: Awaited<ReturnType<typeof listen>>;
   try {

@@ -37,7 +37,7 @@ export function looksLikeJwt(credential: string): boolean {
 export async function verifyAppJwt(
   jwt: string,
   app: AppIdentity,
-  publicKey: KeyObject,
+  publicKey: KeyObject | readonly KeyObject[],
   nowMs = Date.now(),
 ): Promise<JWTPayload> {
   let payload: JWTPayload;
@@ -56,11 +56,19 @@ export async function verifyAppJwt(
     (typeof iss === "string" && (iss === String(app.id) || iss === app.clientId));
   if (!matchesApp) throw jwtRejected(JWT_MESSAGES.unknownIntegration);
 
-  try {
-    await compactVerify(jwt, publicKey, { algorithms: ["RS256"] });
-  } catch {
-    throw jwtRejected(JWT_MESSAGES.undecodable);
+  // An App may have several active keys (rotation); a signature by any of them is accepted.
+  const keys = Array.isArray(publicKey) ? publicKey : [publicKey as KeyObject];
+  let verified = false;
+  for (const key of keys) {
+    try {
+      await compactVerify(jwt, key, { algorithms: ["RS256"] });
+      verified = true;
+      break;
+    } catch {
+      // try the next key
+    }
   }
+  if (!verified) throw jwtRejected(JWT_MESSAGES.undecodable);
 
   const now = Math.floor(nowMs / 1000);
   const { iat, exp } = payload as { iat?: unknown; exp?: unknown };

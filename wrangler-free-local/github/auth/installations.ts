@@ -28,6 +28,23 @@ export class InstallationDirectory {
     return this.config.installations.find((i) => i.account.login.toLowerCase() === wanted);
   }
 
+  /** Adds an installation (the control API's "install the App"); an account has at most one. */
+  add(installation: InstallationDefinition): void {
+    if (this.byAccount(installation.account.login)) {
+      throw new Error(`the App is already installed on ${installation.account.login}`);
+    }
+    if (this.byId(installation.id)) throw new Error(`installation ${installation.id} exists already`);
+    this.config.installations.push(installation);
+  }
+
+  /** Removes an installation (uninstall); false when there is none with this id. */
+  remove(id: number): boolean {
+    const index = this.config.installations.findIndex((i) => i.id === id);
+    if (index < 0) return false;
+    this.config.installations.splice(index, 1);
+    return true;
+  }
+
   /** Repositories the installation can reach: every repository of the account, or the selected ones. */
   repositories(installation: InstallationDefinition): RepositoryRecord[] {
     const owner = installation.account.login.toLowerCase();

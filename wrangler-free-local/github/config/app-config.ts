@@ -35,6 +35,8 @@ const installationSchema = z
     permissions: permissionsSchema,
     events: z.array(z.string()).default([]),
     created_at: isoDate,
+    /** Set while an admin has the installation suspended: GitHub mints no token for it. */
+    suspended_at: isoDate.nullable().default(null),
   })
   .refine((i) => i.repository_selection === "all" || (i.repositories?.length ?? 0) > 0, {
     message: "repository_selection `selected` needs a non-empty `repositories` list",
@@ -54,6 +56,11 @@ export type Permissions = z.infer<typeof permissionsSchema>;
 export type AppDefinition = z.infer<typeof appSchema>;
 export type InstallationDefinition = z.infer<typeof installationSchema>;
 export type GitHubAppConfig = z.infer<typeof configSchema>;
+
+/** Validates one installation (the control API adds installations at run time). */
+export function parseInstallation(value: unknown): InstallationDefinition {
+  return installationSchema.parse(value);
+}
 
 /** Raised when github-app.yaml is missing or does not match the schema. */
 export class AppConfigError extends Error {

@@ -1,10 +1,13 @@
 /** The typed Hono context every emulator route sees, and the shared state behind it. */
 import type { KeyObject } from "node:crypto";
 import type { Context } from "hono";
+import type { AppKeyRing } from "../auth/app-keys.ts";
 import type { InstallationDirectory } from "../auth/installations.ts";
 import type { IssuedToken, TokenRegistry } from "../auth/token-registry.ts";
 import type { GitHubAppConfig, InstallationDefinition } from "../config/app-config.ts";
+import type { ManifestCodes } from "../manifest/manifest-codes.ts";
 import type { RepoStore } from "../store/types.ts";
+import type { WebhookDeliverer } from "../webhooks/webhook-sender.ts";
 import type { EmulatorLog } from "./emulator-log.ts";
 import type { FaultSwitch } from "./faults.ts";
 import type { GitHubMediaType } from "./media-type.ts";
@@ -27,6 +30,12 @@ export interface EmulatorState {
   faults: FaultSwitch;
   limiter: RateLimiter;
   limits: ContentLimits;
+  /** The App's active private keys (public halves): App JWTs signed by any of them are accepted. */
+  appKeys: AppKeyRing;
+  /** The App's webhook and its deliveries. */
+  webhooks: WebhookDeliverer;
+  /** Manifest-flow codes waiting for conversion. */
+  manifests: ManifestCodes;
 }
 
 /** GitHub's contents API size rules (bytes); configurable so tests need not build 100 MB blobs. */

@@ -91,7 +91,7 @@ async function identify(state: EmulatorState, credential: string): Promise<Calle
   }
   if (looksLikeJwt(credential)) {
     const { app } = state.config;
-    await verifyAppJwt(credential, { id: app.id, clientId: app.client_id }, state.publicKey);
+    await verifyAppJwt(credential, { id: app.id, clientId: app.client_id }, state.appKeys.publicKeys());
     return { kind: "app" };
   }
   throw badCredentials();

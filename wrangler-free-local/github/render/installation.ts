@@ -70,6 +70,6 @@ export function renderInstallation(
     has_multiple_single_files: false,
     single_file_paths: [],
     suspended_by: null,
-    suspended_at: null,
+    suspended_at: installation.suspended_at ?? null,
   };
 }

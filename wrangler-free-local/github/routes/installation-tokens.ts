@@ -58,6 +58,12 @@ export function installationTokenRoutes(): Hono<EmulatorEnv> {
     const state = c.get("state");
     const installation = state.installations.byId(Number(c.req.param("id")));
     if (!installation) throw notFound(MINT_DOCS);
+    if (installation.suspended_at) {
+      throw new GitHubApiError(403, "This installation has been suspended", {
+        code: "INSTALLATION_SUSPENDED",
+        documentationUrl: MINT_DOCS,
+      });
+    }
     const body = await readMintBody(await c.req.text());
     const reachable = state.installations.repositories(installation);
 
@@ -87,9 +93,11 @@ export function installationTokenRoutes(): Hono<EmulatorEnv> {
       covered = [...picked.values()];
     }
 
-    const permissions: Permissions = body.permissions ?? installation.permissions;
-    if (body.permissions) {
-      const beyond = permissionsBeyondGrant(body.permissions, installation.permissions);
+    // GitHub treats `"permissions": {}` like no permissions at all: the token gets the installation's.
+    const asked = body.permissions && Object.keys(body.permissions).length > 0 ? body.permissions : undefined;
+    const permissions: Permissions = asked ?? installation.permissions;
+    if (asked) {
+      const beyond = permissionsBeyondGrant(asked, installation.permissions);
       if (beyond.length > 0) {
         throw validationFailed(
           "The permissions requested are not granted to this installation.",
@@ -113,6 +121,7 @@ export function installationTokenRoutes(): Hono<EmulatorEnv> {
       repositories: covered.map((r) => r.fullName),
       narrowed,
       permissions,
+      ...(body.permissions ? { requestedPermissions: body.permissions } : {}),
       tokenFingerprint: record.fingerprint,
       expiresAt: record.expiresAt.toISOString(),
     });
