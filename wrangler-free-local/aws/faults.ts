@@ -4,11 +4,12 @@ import { AWS_SERVICES, AwsServiceError, type AwsServiceName } from "./protocol.t
 /**
  * What a fault does: `throttle` answers ThrottlingException (HTTP 400), `internal` the service's own 500 error
  * (KMSInternalException, InternalServiceError, ServiceUnavailableException for Logs), `unavailable` a 503
- * ServiceUnavailable, `latency` only delays the request by `latencyMs`.
+ * ServiceUnavailable, `latency` only delays the request by `latencyMs`, `denied` an AccessDeniedException (the
+ * caller's IAM policy lacks the permission).
  */
-export type FaultKind = "throttle" | "internal" | "unavailable" | "latency";
+export type FaultKind = "throttle" | "internal" | "unavailable" | "latency" | "denied";
 
-export const FAULT_KINDS: readonly FaultKind[] = ["throttle", "internal", "unavailable", "latency"];
+export const FAULT_KINDS: readonly FaultKind[] = ["throttle", "internal", "unavailable", "latency", "denied"];
 
 /** A fault to inject, as set in-process or with `POST /_emulator/faults`. */
 export interface FaultSpec {
@@ -53,6 +54,12 @@ function faultError(spec: FaultSpec): AwsServiceError | undefined {
         "ServiceUnavailable",
         "Service is unavailable. Please try again later.",
         503,
+      );
+    case "denied":
+      return new AwsServiceError(
+        "AccessDeniedException",
+        `User: arn:aws:iam::000000000000:user/local is not authorized to perform: ${spec.service}:${spec.operation ?? "*"} because no identity-based policy allows the ${spec.service}:${spec.operation ?? "*"} action`,
+        400,
       );
     case "latency":
       return undefined;

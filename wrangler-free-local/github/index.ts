@@ -21,6 +21,7 @@ import { defaultRateLimits, RateLimiter, type RateLimitSettings } from "./http/r
 import { ManifestCodes } from "./manifest/manifest-codes.ts";
 import { GITHUB_CONTENT_LIMITS } from "./render/content.ts";
 import { appRoutes } from "./routes/app.ts";
+import { appHookRoutes } from "./routes/app-hook.ts";
 import { commitRoutes } from "./routes/commits.ts";
 import { contentRoutes } from "./routes/contents.ts";
 import { controlRoutes } from "./routes/control.ts";
@@ -98,6 +99,7 @@ export function createGitHubEmulatorApp(options: GitHubEmulatorAppOptions): GitH
   app.route("/", rateLimitRoutes());
   app.route("/", writeRoutes());
   app.route("/", manifestRoutes());
+  app.route("/", appHookRoutes());
   app.notFound((c) =>
     c.body(JSON.stringify(notFound().toBody()), 404, { "content-type": JSON_CONTENT_TYPE }),
   );

@@ -56,7 +56,7 @@ export const SIGNING_ALGORITHMS = [
 
 export const RSA_ENCRYPTION_ALGORITHMS = ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"] as const;
 
-export type KeyState = "Enabled" | "Disabled" | "PendingImport";
+export type KeyState = "Enabled" | "Disabled" | "PendingImport" | "PendingDeletion";
 export type ExpirationModel = "KEY_MATERIAL_EXPIRES" | "KEY_MATERIAL_DOES_NOT_EXPIRE";
 
 /** A KMS key as stored, with its private key (PKCS#8 PEM) once it has material. */
@@ -78,6 +78,9 @@ export interface StoredKey {
   keyMaterialId?: string;
   expirationModel?: ExpirationModel;
   validTo?: number;
+  /** Set by ScheduleKeyDeletion: when the key goes away. */
+  deletionDate?: number;
+  pendingWindowInDays?: number;
 }
 
 export interface StoredAlias {
@@ -194,11 +197,18 @@ export function keyMetadata(key: StoredKey): Record<string, unknown> {
   if (key.origin === "EXTERNAL" && key.expirationModel) metadata.ExpirationModel = key.expirationModel;
   if (key.validTo !== undefined) metadata.ValidTo = epochSeconds(key.validTo);
   if (key.keyMaterialId) metadata.CurrentKeyMaterialId = key.keyMaterialId;
+  if (key.deletionDate !== undefined) {
+    metadata.DeletionDate = epochSeconds(key.deletionDate);
+    metadata.PendingDeletionWindowInDays = key.pendingWindowInDays;
+  }
   return metadata;
 }
 
 /** KMS refuses cryptographic operations on keys that are not Enabled, with the error each state calls for. */
 export function assertUsable(key: StoredKey): void {
+  if (key.keyState === "PendingDeletion") {
+    throw new AwsServiceError("KMSInvalidStateException", `${key.arn} is pending deletion.`);
+  }
   if (key.keyState === "PendingImport") {
     throw new AwsServiceError("KMSInvalidStateException", `${key.arn} is pending import.`);
   }

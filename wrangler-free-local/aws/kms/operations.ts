@@ -3,6 +3,7 @@ import type { RequestInput } from "../input.ts";
 import type { OperationContext, OperationHandler } from "../operation.ts";
 import { AwsServiceError } from "../protocol.ts";
 import { getParametersForImport, importKeyMaterial } from "./import-material.ts";
+import { cancelKeyDeletion, listAliases, scheduleKeyDeletion, updateAlias } from "./key-lifecycle.ts";
 import { generateRsaPrivateKeyPem, keyMaterialId, privateKeyObject, publicKeyDerBase64 } from "./keys.ts";
 import {
   aliasArn,
@@ -198,4 +199,8 @@ export const kmsOperations: Record<string, OperationHandler> = {
   Verify: verify,
   GetParametersForImport: getParametersForImport,
   ImportKeyMaterial: importKeyMaterial,
+  UpdateAlias: updateAlias,
+  ListAliases: listAliases,
+  ScheduleKeyDeletion: scheduleKeyDeletion,
+  CancelKeyDeletion: cancelKeyDeletion,
 };
