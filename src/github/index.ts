@@ -11,6 +11,7 @@ import {
   type UpstreamRetryOptions,
 } from "./octokit-clients.ts";
 import { TokenBroker, type TokenBrokerHooks, type TokenReuseOptions } from "./token-broker.ts";
+import { UpstreamLanes } from "./upstream-lanes.ts";
 
 export { KmsAppJwtSigner, type KmsAppJwtSignerOptions, KmsSignError } from "../aws/kms-signer.ts";
 export type { GitHubAppClient, GitHubAppInfo, GitHubAppInstallation } from "./app-client.ts";
@@ -62,9 +63,9 @@ export interface GitHubBrokerOptions {
   installationCacheTtlMs?: number;
   /** Default 60 s. */
   installationNegativeCacheTtlMs?: number;
-  /** 5xx retries (plugin-retry). Default 3. */
+  /** 5xx and network-failure retries. Default 3. */
   retries?: number;
-  /** Base of plugin-retry's quadratic back-off. Default 1000 ms. */
+  /** Base of the quadratic back-off between those retries. Default 1000 ms. */
   retryAfterBaseMs?: number;
   /** Rate-limit retries and mint concurrency (default 8 mints in flight). */
   throttle?: Omit<UpstreamRetryOptions, "retries" | "retryAfterBaseMs">;
@@ -95,6 +96,7 @@ export interface GitHubBroker {
 export function createGitHubBroker(options: GitHubBrokerOptions): GitHubBroker {
   const client: ClientOptions = {
     baseUrl: options.baseUrl.replace(/\/+$/, ""),
+    lanes: new UpstreamLanes(),
     ...(options.userAgent ? { userAgent: options.userAgent } : {}),
     ...(options.log ? { log: options.log } : {}),
     ...(options.onResponse ? { onResponse: options.onResponse } : {}),

@@ -1,16 +1,15 @@
 import { createAppAuth } from "@octokit/auth-app";
 import { Octokit as CoreOctokit } from "@octokit/core";
-import { retry } from "@octokit/plugin-retry";
-import { throttling } from "@octokit/plugin-throttling";
 import { Octokit as RestOctokit } from "@octokit/rest";
-import Bottleneck from "bottleneck";
 import type { AppJwtProvider } from "./app-jwt.ts";
+import type { UpstreamLanes } from "./upstream-lanes.ts";
+import { type UpstreamPolicy, upstreamPolicyPlugin } from "./upstream-policy.ts";
 
 /** How the broker reacts to GitHub's rate limits and server errors. */
 export interface UpstreamRetryOptions {
-  /** Retries of 5xx (and network) failures by @octokit/plugin-retry. Default 3. */
+  /** Retries of 5xx (and network) failures. Default 3. */
   retries?: number;
-  /** plugin-retry waits (retryCount + 1)² × this many ms. Default 1000; tests use a few ms. */
+  /** Retry n waits n² × this many ms (plugin-retry's schedule). Default 1000; tests use a few ms. */
   retryAfterBaseMs?: number;
   /** Secondary rate limits (403/429 with retry-after) are retried this many times. Default 2. */
   secondaryRateLimitRetries?: number;
@@ -19,13 +18,13 @@ export interface UpstreamRetryOptions {
   /** Never wait longer than this for a rate limit to clear; fail instead. Default 60 s. */
   maxRetryAfterSeconds?: number;
   /**
-   * Token mints in flight at once. plugin-throttling would run them one at a time, which caps a
-   * process at 1/mint-latency tool calls per second (~7/s at 150 ms). Default 8.
+   * Token mints in flight at once. plugin-throttling ran them one at a time, which caps a process at
+   * 1/mint-latency tool calls per second (~7/s at 150 ms). Default 8.
    */
   mintConcurrency?: number;
 }
 
-/** The logger octokit writes its warnings to (auth-app, throttling). */
+/** The logger octokit writes its warnings to (auth-app). */
 export interface OctokitLog {
   debug: (message: string, info?: object) => unknown;
   info: (message: string, info?: object) => unknown;
@@ -35,6 +34,8 @@ export interface OctokitLog {
 
 export interface ClientOptions extends UpstreamRetryOptions {
   baseUrl: string;
+  /** Concurrency caps and spacing shared by every octokit of one broker (per installation, per App). */
+  lanes: UpstreamLanes;
   /** Each HTTP attempt to GitHub is aborted after this long (then retried like a 5xx). Default 30 s. */
   requestTimeoutMs?: number;
   /**
@@ -54,34 +55,24 @@ export type GitHubResponseObserver = (
   installationId?: number,
 ) => void;
 
-/** The octokit a `withToken` callback receives: REST methods plus throttling and retry. */
-export const NarrowedOctokit = RestOctokit.plugin(throttling, retry);
+/** The octokit a `withToken` callback receives: REST methods plus repogate's rate-limit and retry policy. */
+export const NarrowedOctokit = RestOctokit.plugin(upstreamPolicyPlugin);
 export type NarrowedOctokit = InstanceType<typeof NarrowedOctokit>;
 
-const AppOctokitClass = CoreOctokit.plugin(throttling, retry);
+const AppOctokitClass = CoreOctokit.plugin(upstreamPolicyPlugin);
 /** The octokit authenticated as the App itself (JWT): mints tokens and resolves installations. */
 export type AppOctokit = InstanceType<typeof AppOctokitClass>;
 
-function throttleOptions(options: UpstreamRetryOptions, id: string) {
-  const secondaryRetries = options.secondaryRateLimitRetries ?? 2;
-  const primaryRetries = options.rateLimitRetries ?? 1;
-  const maxWait = options.maxRetryAfterSeconds ?? 60;
+function upstreamPolicy(options: ClientOptions, id: string): UpstreamPolicy {
   return {
-    // Groups are shared by every octokit with the same id; one id per installation matches GitHub's accounting.
+    lanes: options.lanes,
     id,
-    onSecondaryRateLimit: (retryAfter: number, _request: unknown, _octokit: unknown, retryCount: number) =>
-      retryCount < secondaryRetries && retryAfter <= maxWait,
-    onRateLimit: (retryAfter: number, _request: unknown, _octokit: unknown, retryCount: number) =>
-      retryCount < primaryRetries && retryAfter <= maxWait,
-  };
-}
-
-function retryOptions(options: UpstreamRetryOptions) {
-  return {
+    mintConcurrency: options.mintConcurrency ?? 8,
     retries: options.retries ?? 3,
-    retryAfterBaseValue: options.retryAfterBaseMs ?? 1000,
-    // 403/429 rate limits belong to plugin-throttling, which honours retry-after; retrying them here too would double up.
-    doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451],
+    retryAfterBaseMs: options.retryAfterBaseMs ?? 1000,
+    secondaryRateLimitRetries: options.secondaryRateLimitRetries ?? 2,
+    rateLimitRetries: options.rateLimitRetries ?? 1,
+    maxRetryAfterSeconds: options.maxRetryAfterSeconds ?? 60,
   };
 }
 
@@ -170,12 +161,6 @@ function common(options: ClientOptions, installationId?: number) {
 export function createAppOctokit(
   options: ClientOptions & { appId: number | string; clientId?: string | undefined; jwt: AppJwtProvider },
 ): AppOctokit {
-  const appThrottle = {
-    ...throttleOptions(options, `repogate-app-${options.appId}`),
-    // Replaces plugin-throttling's process-wide one-at-a-time group for POST …/access_tokens
-    // (the plugin reads `auth` from its options though its types do not declare it).
-    auth: new Bottleneck.Group({ id: "repogate-mint", maxConcurrent: options.mintConcurrency ?? 8 }),
-  };
   const octokit = new AppOctokitClass({
     ...common(options),
     authStrategy: createAppAuth,
@@ -187,8 +172,7 @@ export function createAppOctokit(
       cache: { get: () => "", set: () => undefined },
       ...(options.log ? { log: options.log } : {}),
     },
-    throttle: appThrottle,
-    retry: retryOptions(options),
+    upstreamPolicy: upstreamPolicy(options, `app-${options.appId}`),
   });
   octokit.hook.error("request", (error) => {
     // A rejected JWT (key rotated, App re-created) must not stay cached for the rest of its lifetime.
@@ -207,14 +191,13 @@ export function createNarrowedOctokit(
   return new NarrowedOctokit({
     ...common(options, installationId),
     auth: token,
-    throttle: throttleOptions(options, `repogate-installation-${installationId}`),
-    retry: retryOptions(options),
+    upstreamPolicy: upstreamPolicy(options, `installation-${installationId}`),
   });
 }
 
 /**
- * A bare octokit for `DELETE /installation/token`: no throttling plugin, which would queue every
- * revocation behind its one-write-per-second group; the broker retries a failed revocation itself.
+ * A bare octokit for `DELETE /installation/token`: no rate-limit policy, whose write lane would space
+ * revocations a second apart; the broker retries a failed revocation itself.
  */
 export function createRevocationOctokit(token: string, options: ClientOptions): CoreOctokit {
   return new CoreOctokit({ ...common(options), auth: token });
