@@ -3,6 +3,14 @@ import { expect } from "vitest";
 import { contentType, ifNoneMatch, type Obj, WEB } from "./case-helpers.ts";
 import type { ResponseCase } from "./exchange.ts";
 
+const MATCHING = "git/list-matching-refs";
+/** The emulator's Hono route prefix for repository routes. */
+const REPO = "/repos/:owner/:repo";
+const REFS_LIST =
+  "GitHub still serves the ref list and its /git/refs/{ref} form (octokit's recorded fixtures use them); the description dropped them";
+const BY_ID =
+  "GitHub serves repositories by id (its own pagination links use /repositories/{id}/…); the description omits it";
+
 /** Repository, branches, languages, commits and trees. */
 export const repoCases: ResponseCase[] = [
   { operationId: "repos/get", status: 200, label: "mycompany/web", path: WEB, auth: "web" },
@@ -79,6 +87,99 @@ export const repoCases: ResponseCase[] = [
     auth: "web",
   },
   {
+    operationId: MATCHING,
+    status: 200,
+    label: "branches",
+    path: `${WEB}/git/matching-refs/heads/`,
+    auth: "web",
+    expectBody: (body) => expect((body as unknown[]).length).toBeGreaterThan(1),
+  },
+  {
+    operationId: MATCHING,
+    status: 200,
+    label: "no ref matches: []",
+    path: `${WEB}/git/matching-refs/heads/nope`,
+    auth: "web",
+    expectBody: (body) => expect(body).toEqual([]),
+  },
+  {
+    operationId: MATCHING,
+    status: 404,
+    label: "not in the token",
+    path: "/repos/mycompany/api-server/git/matching-refs/heads/",
+    auth: "web",
+    undocumented: "GitHub answers 404 for a repository the token does not cover, on every endpoint",
+  },
+  {
+    operationId: MATCHING,
+    status: 200,
+    label: "every ref (empty prefix)",
+    path: `${WEB}/git/matching-refs/`,
+    auth: "web",
+    undescribedPath: { why: "the description's {ref} cannot be empty", route: `${REPO}/git/matching-refs/` },
+    expectBody: (body) => expect((body as unknown[]).length).toBeGreaterThan(4),
+  },
+  {
+    operationId: MATCHING,
+    status: 200,
+    label: "GET /git/refs, the list",
+    path: `${WEB}/git/refs`,
+    auth: "web",
+    undescribedPath: { why: REFS_LIST, route: `${REPO}/git/refs` },
+    expectBody: (body) => expect((body as unknown[]).length).toBeGreaterThan(4),
+  },
+  {
+    operationId: MATCHING,
+    status: 200,
+    label: "GET /git/refs/, as @octokit/fixtures records it",
+    path: `${WEB}/git/refs/`,
+    auth: "web",
+    undescribedPath: { why: REFS_LIST, route: `${REPO}/git/refs/` },
+  },
+  {
+    operationId: MATCHING,
+    status: 200,
+    label: "GET /git/refs/tags, a namespace",
+    path: `${WEB}/git/refs/tags`,
+    auth: "web",
+    undescribedPath: { why: REFS_LIST, route: `${REPO}/git/refs/:ref{.+}` },
+    expectBody: (body) => expect(Array.isArray(body)).toBe(true),
+  },
+  {
+    operationId: "git/get-ref",
+    status: 200,
+    label: "GET /git/refs/heads/main, a whole name",
+    path: `${WEB}/git/refs/heads/main`,
+    auth: "web",
+    undescribedPath: { why: REFS_LIST, route: `${REPO}/git/refs/:ref{.+}` },
+    expectBody: (body) => expect((body as Obj).ref).toBe("refs/heads/main"),
+  },
+  {
+    operationId: "git/get-ref",
+    status: 404,
+    label: "GET /git/refs/heads/nope",
+    path: `${WEB}/git/refs/heads/nope`,
+    auth: "web",
+    undescribedPath: { why: REFS_LIST, route: `${REPO}/git/refs/:ref{.+}` },
+  },
+  {
+    operationId: "repos/get",
+    status: 200,
+    label: "GET /repositories/{id}",
+    path: (ctx) => `/repositories/${ctx.webRepoId}`,
+    auth: "web",
+    undescribedPath: { why: BY_ID, route: "/repositories/:id{[0-9]+}" },
+    expectBody: (body) => expect((body as Obj).full_name).toBe("mycompany/web"),
+  },
+  {
+    operationId: "repos/get",
+    status: 404,
+    label: "GET /repositories/{id}, unknown id",
+    path: "/repositories/999999999",
+    auth: "web",
+    undescribedPath: { why: BY_ID, route: "/repositories/:id{[0-9]+}" },
+  },
+  {
     operationId: "repos/list-languages",
     status: 200,
     label: "mycompany/web",
@@ -91,7 +192,10 @@ export const repoCases: ResponseCase[] = [
     label: "first page with Link",
     path: `${WEB}/commits?per_page=5`,
     auth: "web",
-    expectBody: (_body, response) => expect(response.headers.get("link")).toContain('rel="next"'),
+    expectBody: (_body, response) => {
+      expect(response.headers.get("link")).toContain('rel="next"');
+      expect(response.headers.get("link")).toContain('rel="last"');
+    },
   },
   {
     operationId: "repos/list-commits",

@@ -213,6 +213,18 @@ export class GitHubOpenApi {
       }));
   }
 
+  /** The operation with this id, for a request to a path the description does not list (see `undescribedPath`). */
+  operationById(operationId: string): MatchedOperation | undefined {
+    const t = this.templates.find((candidate) => candidate.operationId === operationId);
+    if (!t) return undefined;
+    return {
+      method: t.method,
+      template: t.template,
+      operationId: t.operationId,
+      documentedStatuses: Object.keys(this.operation(t).responses as Json),
+    };
+  }
+
   private operation(match: { template: string; method: string }): Json {
     return ((this.doc.paths as Json)[match.template] as Json)[match.method] as Json;
   }

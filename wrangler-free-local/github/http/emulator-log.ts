@@ -32,7 +32,10 @@ export interface MintLogEntry {
   repositories: string[];
   /** True when the request named repositories (or ids). */
   narrowed: boolean;
+  /** What the token may do (the installation's permissions when the request named none). */
   permissions: Record<string, string>;
+  /** The `permissions` the request body sent, as sent (`{}` included); absent when it sent none. */
+  requestedPermissions?: Record<string, string>;
   tokenFingerprint: string;
   expiresAt: string;
 }

@@ -64,16 +64,21 @@ export function commitRoutes(): Hono<EmulatorEnv> {
     const sha = await store.resolveCommit(repo, ref);
     if (!sha) throw notFound(DOCS.list);
     const page = readPage(c);
-    const { commits, hasMore } = await store.listCommits(repo, {
+    const filter = {
       sha,
       path: c.req.query("path") || undefined,
       since: isoOrUndefined(c.req.query("since"), "since"),
       until: isoOrUndefined(c.req.query("until"), "until"),
       author: c.req.query("author") || undefined,
+    };
+    const { commits, hasMore } = await store.listCommits(repo, {
+      ...filter,
       skip: page.offset,
       limit: page.perPage,
     });
-    const link = linkHeader(c, page, { hasNext: hasMore });
+    // GitHub names the last page whenever there is a next one; only then is the total worth counting.
+    const lastPage = hasMore ? Math.ceil((await store.countCommits(repo, filter)) / page.perPage) : undefined;
+    const link = linkHeader(c, page, { hasNext: hasMore, lastPage });
     if (link) c.header("link", link);
     return githubJson(
       c,

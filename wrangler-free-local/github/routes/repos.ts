@@ -1,6 +1,6 @@
 /**
- * Repository metadata, branches, refs and languages:
- * `GET /repos/{owner}/{repo}[/branches[/{branch}]|/git/ref/{ref}|/languages]`.
+ * Repository metadata, branches and languages: `GET /repos/{owner}/{repo}[/branches[/{branch}]|/languages]`,
+ * the repository by id (`GET /repositories/{id}`), and the git ref routes of ./git-refs.ts.
  */
 import { Hono } from "hono";
 import { repositoryForCaller } from "../http/access.ts";
@@ -11,13 +11,13 @@ import { paginate } from "../http/pagination.ts";
 import { renderBranch, renderShortBranch } from "../render/commit.ts";
 import { renderFullRepository } from "../render/repository.ts";
 import type { RepositoryRecord } from "../store/types.ts";
+import { gitRefRoutes } from "./git-refs.ts";
 
 const DOCS = {
   repo: "https://docs.github.com/rest/repos/repos#get-a-repository",
   languages: "https://docs.github.com/rest/repos/repos#list-repository-languages",
   branches: "https://docs.github.com/rest/branches/branches#list-branches",
   branch: "https://docs.github.com/rest/branches/branches#get-a-branch",
-  ref: "https://docs.github.com/rest/git/refs#get-a-reference",
 };
 
 /** The repository named by the route's `:owner/:repo`, checked against the caller's token (contents: read). */
@@ -33,8 +33,8 @@ export function contentsRepo(c: EmulatorContext, documentationUrl: string): Repo
 export function repositoryRoutes(): Hono<EmulatorEnv> {
   const routes = new Hono<EmulatorEnv>();
 
-  routes.get("/repos/:owner/:repo", async (c) => {
-    const repo = repositoryForCaller(c, c.req.param("owner"), c.req.param("repo"), {
+  const getRepository = async (c: EmulatorContext, owner: string, name: string) => {
+    const repo = repositoryForCaller(c, owner, name, {
       permission: "metadata",
       level: "read",
       documentationUrl: DOCS.repo,
@@ -49,6 +49,13 @@ export function repositoryRoutes(): Hono<EmulatorEnv> {
         sizeKb: Math.ceil(bytes / 1024),
       }),
     );
+  };
+  routes.get("/repos/:owner/:repo", (c) => getRepository(c, c.req.param("owner"), c.req.param("repo")));
+  // GitHub's own pagination links and renamed repositories lead here; the same answer as by name.
+  routes.get("/repositories/:id{[0-9]+}", (c) => {
+    const repo = c.get("state").store.getRepositoryById(Number(c.req.param("id")));
+    // An unknown id gets the same 404 as a repository the token does not cover.
+    return getRepository(c, repo?.owner ?? "", repo?.name ?? "");
   });
 
   routes.get("/repos/:owner/:repo/languages", async (c) => {
@@ -86,31 +93,8 @@ export function repositoryRoutes(): Hono<EmulatorEnv> {
     return githubJson(c, renderBranch(c.get("base"), repo, branch.name, commit));
   });
 
-  // `heads/<branch>` or `tags/<tag>`; octokit sends the slash encoded (`tags%2Fv1.0.0`), Hono decodes it.
-  routes.get("/repos/:owner/:repo/git/ref/:ref{.+}", async (c) => {
-    const repo = contentsRepo(c, DOCS.ref);
-    const store = c.get("state").store;
-    const ref = c.req.param("ref");
-    const slash = ref.indexOf("/");
-    const namespace = slash > 0 ? ref.slice(0, slash) : "";
-    const name = ref.slice(slash + 1);
-    const candidates =
-      namespace === "heads"
-        ? await store.listBranches(repo)
-        : namespace === "tags"
-          ? await store.listTags(repo)
-          : [];
-    const found = candidates.find((r) => r.name === name);
-    if (!found) throw new GitHubApiError(404, "Not Found", { documentationUrl: DOCS.ref });
-    const base = `${c.get("base")}/repos/${repo.fullName}`;
-    return githubJson(c, {
-      ref: `refs/${ref}`,
-      node_id: Buffer.from(`04:Ref${repo.id}:refs/${ref}`).toString("base64"),
-      url: `${base}/git/refs/${ref}`,
-      // Annotated tags are peeled to their commit here; GitHub answers with the tag object (type "tag").
-      object: { type: "commit", sha: found.sha, url: `${base}/git/commits/${found.sha}` },
-    });
-  });
+  // Refs are repository reads too; their routes live beside these.
+  routes.route("/", gitRefRoutes());
 
   return routes;
 }

@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { repositoryForCaller } from "../http/access.ts";
 import type { EmulatorContext, EmulatorEnv } from "../http/context.ts";
 import { GitHubApiError } from "../http/errors.ts";
+import { readJsonBody } from "../http/json-body.ts";
 
 const WRITES: Array<{ method: "put" | "post" | "patch" | "delete"; path: string; permission: string }> = [
   { method: "put", path: "/repos/:owner/:repo/contents/:path{.+}", permission: "contents" },
@@ -26,7 +27,9 @@ const WRITES: Array<{ method: "put" | "post" | "patch" | "delete"; path: string;
 ];
 
 function refuseWrite(permission: string) {
-  return (c: EmulatorContext) => {
+  return async (c: EmulatorContext) => {
+    // GitHub reads the body first: a malformed one is 400 whatever the token may do.
+    await readJsonBody(c);
     repositoryForCaller(c, c.req.param("owner") ?? "", c.req.param("repo") ?? "", {
       permission,
       level: "write",

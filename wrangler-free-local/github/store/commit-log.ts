@@ -54,15 +54,38 @@ function gitDateArg(name: string, value: string | undefined): string[] {
   return [`--${name}=@${Math.floor(time / 1000)}`];
 }
 
+/** The commit a listing starts from, or undefined when `sha` is not a commit here. */
+async function listingStart(git: RepoGit, sha: string): Promise<string | undefined> {
+  return isShaLike(sha) ? await git.verify(`${sha.toLowerCase()}^{commit}`) : undefined;
+}
+
+/**
+ * The filters `git log` and `git rev-list` share (dates, author), the start commit and the path; undefined
+ * when the path can never match.
+ */
+function filterArgs(options: CommitFilter, start: string): string[] | undefined {
+  const args = [...gitDateArg("since", options.since), ...gitDateArg("until", options.until)];
+  if (options.author) args.push("--regexp-ignore-case", "--fixed-strings", `--author=${options.author}`);
+  args.push("--end-of-options", start);
+  if (options.path !== undefined) {
+    const filePath = normalizeRepoPath(options.path);
+    if (filePath === undefined) return undefined;
+    if (filePath !== "") args.push("--", filePath);
+  }
+  return args;
+}
+
+/** A listing's filters without its page. */
+export type CommitFilter = Omit<ListCommitsOptions, "skip" | "limit">;
+
 /** Lists commits reachable from `options.sha`, newest first, with one extra read to tell if more exist. */
 export async function listCommits(
   git: RepoGit,
   options: ListCommitsOptions,
 ): Promise<{ commits: CommitRecord[]; hasMore: boolean }> {
-  const start = isShaLike(options.sha)
-    ? await git.verify(`${options.sha.toLowerCase()}^{commit}`)
-    : undefined;
-  if (!start) return { commits: [], hasMore: false };
+  const start = await listingStart(git, options.sha);
+  const filters = start && filterArgs(options, start);
+  if (!filters) return { commits: [], hasMore: false };
   const limit = Math.max(0, Math.floor(options.limit));
   const skip = Math.max(0, Math.floor(options.skip ?? 0));
   const args = [
@@ -71,16 +94,23 @@ export async function listCommits(
     `--format=${LOG_FORMAT}`,
     `--max-count=${limit + 1}`,
     `--skip=${skip}`,
-    ...gitDateArg("since", options.since),
-    ...gitDateArg("until", options.until),
+    ...filters,
   ];
-  if (options.author) args.push("--regexp-ignore-case", "--fixed-strings", `--author=${options.author}`);
-  args.push("--end-of-options", start);
-  if (options.path !== undefined) {
-    const filePath = normalizeRepoPath(options.path);
-    if (filePath === undefined) return { commits: [], hasMore: false };
-    if (filePath !== "") args.push("--", filePath);
-  }
   const commits = parseLog(await git.text(args));
   return { commits: commits.slice(0, limit), hasMore: commits.length > limit };
+}
+
+/**
+ * How many commits the listing holds over all its pages (GitHub's `rel="last"` needs it). Remembered per
+ * start commit and filters: history below a commit never changes.
+ */
+export async function countCommits(git: RepoGit, options: CommitFilter): Promise<number> {
+  const start = await listingStart(git, options.sha);
+  const filters = start && filterArgs(options, start);
+  if (!filters) return 0;
+  const key = `count:${JSON.stringify(filters)}`;
+  return git.memo(
+    key,
+    async () => Number.parseInt((await git.text(["rev-list", "--count", ...filters])).trim(), 10) || 0,
+  );
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { compareRepos, languageBytes, searchCommit } from "./code-search.ts";
-import { listCommits, readCommit } from "./commit-log.ts";
+import { countCommits, listCommits, readCommit } from "./commit-log.ts";
 import { compareCommits, compareDiffText } from "./compare.ts";
 import { diffFiles, diffText } from "./file-changes.ts";
 import { GitRunner } from "./git-runner.ts";
@@ -135,6 +135,7 @@ export async function createRepoStore(options: RepoStoreOptions): Promise<LocalR
     resolveCommit: (repo, ref) => gitOf(repo).resolveCommit(ref),
     getCommit: (repo, sha) => readCommit(gitOf(repo), sha),
     listCommits: (repo, listOptions) => listCommits(gitOf(repo), listOptions),
+    countCommits: (repo, filter) => countCommits(gitOf(repo), filter),
     async getCommitFiles(repo, sha) {
       const git = gitOf(repo);
       const found = await parentOf(git, sha);

@@ -140,6 +140,8 @@ export interface RepoStore {
     repo: RepositoryRecord,
     options: ListCommitsOptions,
   ): Promise<{ commits: CommitRecord[]; hasMore: boolean }>;
+  /** How many commits `listCommits` finds over all pages with the same filters (for `rel="last"`). */
+  countCommits(repo: RepositoryRecord, options: Omit<ListCommitsOptions, "skip" | "limit">): Promise<number>;
   /** Files changed by a commit against its first parent (all files added for a root commit). */
   getCommitFiles(repo: RepositoryRecord, sha: string): Promise<FileChange[]>;
   /** `git diff`-style unified text as GitHub's `application/vnd.github.diff` media type returns it. */
