@@ -289,6 +289,7 @@ export async function createRepogate(
           principal: auditPrincipal(principal),
           request: {
             id: c.get("requestId"),
+            ...(c.get("clientRequestId") ? { clientRequestId: c.get("clientRequestId") } : {}),
             ip: c.get("clientIp"),
             ...(userAgent ? { userAgent } : {}),
             ...(tool ? { tool } : {}),

@@ -36,7 +36,10 @@ export const principalSchema = z
 
 export const requestSchema = z
   .object({
+    /** The broker's own request id (a ULID). */
     id: shortText.optional(),
+    /** The id the caller sent as `x-request-id`, kept apart from ours. */
+    clientRequestId: shortText.optional(),
     ip: shortText.optional(),
     userAgent: shortText.optional(),
     tool: shortText.optional(),

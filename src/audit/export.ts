@@ -10,6 +10,7 @@ export const CSV_COLUMNS = [
   "principal.groups",
   "principal.via",
   "request.id",
+  "request.clientRequestId",
   "request.ip",
   "request.userAgent",
   "request.tool",

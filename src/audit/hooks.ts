@@ -125,6 +125,7 @@ export function httpAuditHooks(
           type: "auth.fail",
           request: {
             id: event.requestId,
+            ...(event.clientRequestId ? { clientRequestId: event.clientRequestId } : {}),
             ip: event.ip,
             ...(event.userAgent ? { userAgent: event.userAgent } : {}),
           },
@@ -145,6 +146,7 @@ export function httpAuditHooks(
           ...(event.principal ? { principal: auditPrincipal(event.principal) } : {}),
           request: {
             id: event.requestId,
+            ...(event.clientRequestId ? { clientRequestId: event.clientRequestId } : {}),
             ip: event.ip,
             ...(event.userAgent ? { userAgent: event.userAgent } : {}),
           },

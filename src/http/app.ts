@@ -11,13 +11,13 @@ import { mcpCors } from "./cors.ts";
 import { mountHealthRoutes, type ReadinessCheck } from "./health.ts";
 import { jsonRpcBody } from "./jsonrpc-body.ts";
 import { JSON_RPC_ERROR, jsonRpcError } from "./jsonrpc-error.ts";
-import { hostsForPublicUrl, originHostGuard } from "./origin-host-guard.ts";
+import { hostsForPublicUrl, originHostGuard, originsForPublicUrl } from "./origin-host-guard.ts";
 import {
   mountProtectedResourceMetadata,
   protectedResourceMetadataPath,
 } from "./protected-resource-metadata.ts";
 import { createRateLimits, limitPerPrincipal, type RateLimitOptions, type RateLimits } from "./rate-limit.ts";
-import { requestId } from "./request-id.ts";
+import { requestId, requestOrigin } from "./request-id.ts";
 import { jsonRpcScopeGuard } from "./scope-guard.ts";
 import type { HttpEnv } from "./types.ts";
 
@@ -122,17 +122,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.use(
     "/mcp",
     originHostGuard({
-      allowedOrigins,
+      // Same-origin requests (a page served by this host, the conformance suite's valid case) are not foreign.
+      allowedOrigins: [...allowedOrigins, ...originsForPublicUrl(base)],
       allowedHosts: options.allowedHosts ?? hostsForPublicUrl(base),
       onReject: (reason, c) => {
-        const userAgent = c.req.header("user-agent");
-        options.onAuthFailure?.({
-          reason,
-          status: 403,
-          ip: c.get("clientIp"),
-          ...(userAgent !== undefined ? { userAgent } : {}),
-          requestId: c.get("requestId"),
-        });
+        options.onAuthFailure?.({ reason, status: 403, ...requestOrigin(c) });
       },
     }),
   );
@@ -165,15 +159,12 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       challengeScopes: requiredScopes,
       onRefused: (missing, c) => {
         const principal = c.get("principal");
-        const userAgent = c.req.header("user-agent");
         options.onAuthFailure?.({
           reason: "INSUFFICIENT_SCOPE",
           status: 403,
           credential: principal.via === "api-key" ? "api-key" : "bearer-jwt",
           principal,
-          ip: c.get("clientIp"),
-          ...(userAgent !== undefined ? { userAgent } : {}),
-          requestId: c.get("requestId"),
+          ...requestOrigin(c),
         });
         logger?.info(
           { requestId: c.get("requestId"), sub: principal.sub, via: principal.via, missing },

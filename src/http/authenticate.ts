@@ -6,6 +6,7 @@ import type { Principal } from "../auth/principal.ts";
 import { bearerChallenge } from "./challenge.ts";
 import { JSON_RPC_ERROR, jsonRpcError } from "./jsonrpc-error.ts";
 import type { RateLimiter } from "./rate-limit.ts";
+import { requestOrigin } from "./request-id.ts";
 import type { HttpEnv } from "./types.ts";
 
 /** Anything that turns a presented credential into a Principal or throws AuthError. */
@@ -26,6 +27,8 @@ export interface AuthFailureEvent {
   ip: string;
   userAgent?: string;
   requestId: string;
+  /** The caller's own `x-request-id`, when it sent a plain one. */
+  clientRequestId?: string;
 }
 
 /** What the audit layer hears about a 429. */
@@ -36,6 +39,8 @@ export interface RateLimitedEvent {
   ip: string;
   userAgent?: string;
   requestId: string;
+  /** The caller's own `x-request-id`, when it sent a plain one. */
+  clientRequestId?: string;
 }
 
 /** Options of the `authenticate` middleware. */
@@ -125,9 +130,8 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler<Ht
     });
 
   return async (c, next) => {
-    const ip = c.get("clientIp");
-    const requestId = c.get("requestId");
-    const userAgent = c.req.header("user-agent");
+    const origin = requestOrigin(c);
+    const { ip, requestId } = origin;
     const presented = presentedCredential(c);
     const credentialKind =
       presented.kind === "none"
@@ -143,9 +147,7 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler<Ht
         status,
         ...(credentialKind ? { credential: credentialKind } : {}),
         ...(keyId ? { apiKeyId: keyId } : {}),
-        ip,
-        ...(userAgent !== undefined ? { userAgent } : {}),
-        requestId,
+        ...origin,
       });
 
     const refuse = (error: AuthError) => {
@@ -223,9 +225,7 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler<Ht
           options.onRateLimited?.({
             limiter: "failed-auth",
             retryAfterSec: decision.retryAfterSec,
-            ip,
-            ...(userAgent !== undefined ? { userAgent } : {}),
-            requestId,
+            ...origin,
           });
           return jsonRpcError(
             c,

@@ -4,7 +4,7 @@ import type { HttpEnv } from "./types.ts";
 
 /** Which browser origins and Host names may reach the MCP endpoint. */
 export interface OriginHostGuardOptions {
-  /** Exact origins (`https://inspector.corp.example`). A request without Origin always passes. */
+  /** Exact origins (`https://inspector.corp.example`), the server's own included. A request without Origin always passes. */
   allowedOrigins: string[];
   /** Host header values (`mcp.corp.example`, `127.0.0.1:8700`), compared case-insensitively. */
   allowedHosts: string[];
@@ -15,13 +15,36 @@ export interface OriginHostGuardOptions {
   ) => void;
 }
 
-/** The Host values a public URL is reached under: its host, and host:defaultPort spelled out. */
+const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]"];
+
+/**
+ * The names a public URL's server answers to: its own host, and, when it is a loopback name, every loopback
+ * name on the same port (`localhost`, `127.0.0.1`, `[::1]` all reach a server bound to loopback, and clients
+ * spell it either way). `host` is the Host header form (port only when not the scheme's default).
+ */
+function namesForPublicUrl(publicUrl: string | URL): { scheme: string; host: string; port: string }[] {
+  const url = new URL(publicUrl);
+  const hostname = url.hostname.toLowerCase();
+  const names = LOOPBACK_NAMES.includes(hostname) ? LOOPBACK_NAMES : [hostname];
+  return names.map((name) => ({
+    scheme: url.protocol,
+    host: url.port ? `${name}:${url.port}` : name,
+    port: url.port,
+  }));
+}
+
+/** The Host values a public URL is reached under: its host(s), and host:defaultPort spelled out. */
 export function hostsForPublicUrl(publicUrl: string | URL): string[] {
   const url = new URL(publicUrl);
   const defaultPort = url.protocol === "https:" ? "443" : "80";
-  const hosts = [url.host.toLowerCase()];
-  if (url.port === "") hosts.push(`${url.hostname.toLowerCase()}:${defaultPort}`);
-  return hosts;
+  return namesForPublicUrl(url).flatMap(({ host, port }) =>
+    port === "" ? [host, `${host}:${defaultPort}`] : [host],
+  );
+}
+
+/** The server's own origins (same-origin requests): its public URL's, and the loopback aliases of it. */
+export function originsForPublicUrl(publicUrl: string | URL): string[] {
+  return namesForPublicUrl(publicUrl).map(({ scheme, host }) => `${scheme}//${host}`);
 }
 
 function normaliseOrigin(origin: string): string {

@@ -9,6 +9,7 @@ import {
 } from "rate-limiter-flexible";
 import type { RateLimitedEvent } from "./authenticate.ts";
 import { JSON_RPC_ERROR, jsonRpcError } from "./jsonrpc-error.ts";
+import { requestOrigin } from "./request-id.ts";
 import type { HttpEnv } from "./types.ts";
 
 /** Rate-limit settings. Counters live in memory unless `redis` is given (needed with more than one replica). */
@@ -203,14 +204,11 @@ export function limitPerPrincipal(
     const principal = c.get("principal");
     const decision = await limiter.consume(`${principal.via}:${principal.sub}`, c.get("messageCount") ?? 1);
     if (!decision.allowed) {
-      const userAgent = c.req.header("user-agent");
       onRateLimited?.({
         limiter: "principal",
         retryAfterSec: decision.retryAfterSec,
         principal,
-        ip: c.get("clientIp"),
-        ...(userAgent !== undefined ? { userAgent } : {}),
-        requestId: c.get("requestId"),
+        ...requestOrigin(c),
       });
       return jsonRpcError(
         c,

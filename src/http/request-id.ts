@@ -3,15 +3,38 @@ import { ulid } from "ulid";
 import type { HttpEnv } from "./types.ts";
 
 // A caller-chosen id ends up in logs and audit records, so only short, plain values are kept.
-const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
+const ACCEPTABLE_CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-/** Takes `x-request-id` when it is plain and short, otherwise makes a ULID; echoes it on the response. */
+/**
+ * Gives every request the broker's own id (a ULID: the audit trail's `request.id` must be unique and not chosen
+ * by the caller) and echoes it as `x-request-id`. A plain, short `x-request-id` the caller sent is kept apart
+ * as `clientRequestId`, so their logs can still be joined with ours.
+ */
 export function requestId(): MiddlewareHandler<HttpEnv> {
   return async (c, next) => {
-    const offered = c.req.header("x-request-id");
-    const id = offered && ACCEPTABLE_REQUEST_ID.test(offered) ? offered : ulid();
+    const id = ulid();
     c.set("requestId", id);
+    const offered = c.req.header("x-request-id");
+    if (offered !== undefined && ACCEPTABLE_CLIENT_REQUEST_ID.test(offered))
+      c.set("clientRequestId", offered);
     await next();
     c.res.headers.set("x-request-id", id);
+  };
+}
+
+/** Where a request came from, as the audit events of the HTTP layer name it. */
+export function requestOrigin(c: Parameters<MiddlewareHandler<HttpEnv>>[0]): {
+  requestId: string;
+  clientRequestId?: string;
+  ip: string;
+  userAgent?: string;
+} {
+  const userAgent = c.req.header("user-agent");
+  const clientRequestId = c.get("clientRequestId");
+  return {
+    requestId: c.get("requestId"),
+    ...(clientRequestId !== undefined ? { clientRequestId } : {}),
+    ip: c.get("clientIp"),
+    ...(userAgent !== undefined ? { userAgent } : {}),
   };
 }

@@ -153,11 +153,17 @@ describe("authenticated requests", () => {
     expect(served.calls.length).toBe(before);
   });
 
-  it("echoes a plain x-request-id and replaces a hostile one with a ULID", async () => {
+  it("answers with its own request id; a caller's plain x-request-id is kept apart, a hostile one dropped", async () => {
     const kept = await postMcp(served.mcpUrl, { "x-request-id": "req-12345678" });
-    expect(kept.headers.get("x-request-id")).toBe("req-12345678");
-    const replaced = await postMcp(served.mcpUrl, { "x-request-id": "x injected; log line" });
-    expect(replaced.headers.get("x-request-id")).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(kept.headers.get("x-request-id")).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(served.authFailures.at(-1)).toMatchObject({
+      requestId: kept.headers.get("x-request-id"),
+      clientRequestId: "req-12345678",
+    });
+    const hostile = await postMcp(served.mcpUrl, { "x-request-id": "x injected; log line" });
+    expect(hostile.headers.get("x-request-id")).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(served.authFailures.at(-1)?.clientRequestId).toBeUndefined();
+    expect(served.authFailures.at(-1)?.requestId).toBe(hostile.headers.get("x-request-id"));
   });
 });
 
@@ -321,8 +327,9 @@ describe("Origin and Host guard", () => {
     }
   });
 
-  it("refuses a Host outside the allowlist (DNS rebinding)", async () => {
-    const status = await new Promise<number>((resolve, reject) => {
+  /** POSTs with a Host header of our choosing (fetch cannot set Host). */
+  const postWithHost = (headers: Record<string, string>) =>
+    new Promise<number>((resolve, reject) => {
       const url = new URL(served.mcpUrl);
       const req = httpRequest(
         {
@@ -331,9 +338,10 @@ describe("Origin and Host guard", () => {
           path: "/mcp",
           method: "POST",
           headers: {
-            host: "attacker.example",
             "content-type": "application/json",
+            accept: "application/json, text/event-stream",
             authorization: `Bearer ${token}`,
+            ...headers,
           },
         },
         (res) => {
@@ -344,7 +352,29 @@ describe("Origin and Host guard", () => {
       req.on("error", reject);
       req.end(TOOLS_LIST);
     });
-    expect(status).toBe(403);
+
+  it("bound to loopback, serves every loopback name on its port and a same-origin Origin; refuses foreign ones", async () => {
+    const port = new URL(served.mcpUrl).port;
+    const cases: [Record<string, string>, number][] = [
+      [{ host: `127.0.0.1:${port}` }, 200],
+      [{ host: `localhost:${port}` }, 200],
+      [{ host: `LOCALHOST:${port}` }, 200],
+      [{ host: `[::1]:${port}` }, 200],
+      [{ host: `localhost:${port}`, origin: `http://localhost:${port}` }, 200],
+      [{ host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}` }, 200],
+      [{ host: `127.0.0.1:${port}`, origin: `http://[::1]:${port}` }, 200],
+      [{ host: "attacker.example" }, 403],
+      [{ host: `attacker.example:${port}` }, 403],
+      [{ host: "localhost" }, 403],
+      [{ host: `localhost:${Number(port) + 1}` }, 403],
+      [{ host: `localhost.attacker.example:${port}` }, 403],
+      [{ host: `localhost:${port}`, origin: "http://attacker.example" }, 403],
+      [{ host: `localhost:${port}`, origin: `http://localhost:${Number(port) + 1}` }, 403],
+      [{ host: `localhost:${port}`, origin: `https://localhost:${port}` }, 403],
+    ];
+    for (const [headers, expected] of cases) {
+      expect(await postWithHost(headers), JSON.stringify(headers)).toBe(expected);
+    }
   });
 });
 
