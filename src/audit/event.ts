@@ -11,9 +11,12 @@ export const AUDIT_EVENT_TYPES = [
   "rate.limit",
   "policy.load",
   "policy.load.fail",
+  "app.key.rotate",
 ] as const;
 
 const ADMIN_TYPE = /^admin\.[a-z0-9][a-z0-9_.-]{0,63}$/;
+/** `app.installation.<action>`: the App was installed, removed, suspended … (GitHub's webhook actions). */
+const INSTALLATION_TYPE = /^app\.installation\.[a-z][a-z_]{0,63}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
@@ -23,6 +26,7 @@ const shortText = z.string().max(512);
 export const auditEventTypeSchema = z.union([
   z.enum(AUDIT_EVENT_TYPES),
   z.string().regex(ADMIN_TYPE, "admin events are named admin.<verb>"),
+  z.string().regex(INSTALLATION_TYPE, "installation events are named app.installation.<action>"),
 ]);
 
 export const principalSchema = z

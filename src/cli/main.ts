@@ -4,6 +4,7 @@ import { registerDoctorCommand } from "./commands/doctor.ts";
 import { registerLocalCommand } from "./commands/local.ts";
 import { registerPolicyCommand } from "./commands/policy.ts";
 import { registerServeCommand } from "./commands/serve.ts";
+import { registerSetupCommand } from "./commands/setup.ts";
 import { registerTokenCommand } from "./commands/token.ts";
 
 /** Builds the `repogate` command tree; each command lives in its own module under `commands/`. */
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerPolicyCommand(program);
   registerAuditCommand(program);
   registerDoctorCommand(program);
+  registerSetupCommand(program);
   return program;
 }
 
