@@ -13,6 +13,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
+COPY bin ./bin
 COPY scripts/build-image.mjs ./scripts/build-image.mjs
 COPY infrastructure/policy.yaml ./infrastructure/policy.yaml
 RUN node scripts/build-image.mjs --out /out --policy infrastructure/policy.yaml

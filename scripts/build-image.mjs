@@ -34,13 +34,28 @@ if (existing.length > 0) {
   process.stderr.write(`build-image: ${out} is not empty; give a new or empty directory\n`);
   process.exit(2);
 }
+// A policy the broker would refuse fails the build, not the deployment (checked by the sources' CLI, first).
+const policySource = path.resolve(root, values.policy);
+try {
+  await run(process.execPath, [path.join(root, "bin/repogate.js"), "policy", "check", policySource], {
+    cwd: root,
+  });
+} catch (error) {
+  process.stderr.write(
+    `build-image: the policy ${values.policy} is refused:\n${error.stdout ?? ""}${error.stderr ?? ""}`,
+  );
+  process.exit(1);
+}
 await mkdir(path.join(out, "dist"), { recursive: true });
 
 // `repogate local` starts the emulators, which are no part of a production image: it gets a clear error instead.
 const withoutLocalStack = {
   name: "without-local-stack",
   setup(esbuild) {
-    esbuild.onResolve({ filter: /wrangler-free-local\// }, (args) => ({ path: args.path, namespace: "absent" }));
+    esbuild.onResolve({ filter: /wrangler-free-local\// }, (args) => ({
+      path: args.path,
+      namespace: "absent",
+    }));
     esbuild.onLoad({ filter: /.*/, namespace: "absent" }, () => ({
       contents:
         'export function runLocalStack() { throw Object.assign(new Error("repogate local is not part of the production image; run it from a checkout"), { code: "LOCAL_STACK_ABSENT" }); }',
@@ -80,10 +95,7 @@ await run("npm", ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fu
   maxBuffer: 16 * 1024 * 1024,
 });
 
-const policy = path.join(out, "policy.yaml");
-await copyFile(path.resolve(root, values.policy), policy);
-// A policy the broker would refuse fails the build, not the deployment.
-await run(process.execPath, [path.join(out, "dist/repogate.mjs"), "policy", "check", policy], { cwd: out });
+await copyFile(policySource, path.join(out, "policy.yaml"));
 await writeFile(
   path.join(out, "BUILD.json"),
   `${JSON.stringify({ policy: values.policy, node: process.version }, null, 2)}\n`,
