@@ -10,7 +10,7 @@ export const SEED_DIR = fileURLToPath(new URL("../../wrangler-free-local/seed/re
 
 /** A store built from the real seeds in a fresh temp data dir, plus its cleanup. */
 export async function openSeededStore(
-  options: { maxTreeEntries?: number; seedDir?: string } = {},
+  options: { maxTreeEntries?: number; seedDir?: string; gitBinary?: string } = {},
 ): Promise<{ store: LocalRepoStore; dataDir: string; cleanup: () => Promise<void> }> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "repogate-store-"));
   const store = await createRepoStore({ seedDir: options.seedDir ?? SEED_DIR, dataDir, ...options });

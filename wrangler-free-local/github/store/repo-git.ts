@@ -30,6 +30,15 @@ export function parseLsTree(output: Buffer): TreeEntry[] {
   return entries;
 }
 
+/** Outputs larger than this are not remembered (big diffs); their command runs again when asked again. */
+const MAX_REMEMBERED_OUTPUT_BYTES = 4 * 1024 * 1024;
+
+/** A tree's entries by full path, and each directory's direct children (full paths, ls-tree order). */
+export interface TreeIndex {
+  byPath: ReadonlyMap<string, TreeEntry>;
+  children: ReadonlyMap<string, readonly TreeEntry[]>;
+}
+
 /** A branch or tag and the commit it points at (annotated tags peeled). */
 export interface RefTarget {
   /** Full ref name, e.g. `refs/heads/main`. */
@@ -47,6 +56,7 @@ export class RepoGit {
   private readonly treeCache = new BoundedCache<string, Promise<TreeEntry[]>>(512);
   private readonly immutable = new BoundedCache<string, Promise<unknown>>(1024);
   private readonly knownCommits = new BoundedCache<string, true>(4096);
+  private readonly outputs = new BoundedCache<string, Promise<GitResult>>(2048);
   private refsLoaded: Promise<Map<string, RefTarget>> | undefined;
 
   constructor(
@@ -56,12 +66,57 @@ export class RepoGit {
     this.batch = new CatFileBatch(runner, gitDir);
   }
 
-  /** Runs a git command against this repository; pathspecs are always literal (no `:(glob)` magic). */
+  /**
+   * Runs a git command against this repository; pathspecs are always literal (no `:(glob)` magic).
+   * The repository does not change while the store is open (a changed seed means a new store), so a
+   * command's output never changes either: each distinct read command starts one process, later
+   * calls get its remembered output. Starting git blocks the event loop for milliseconds, which the
+   * broker sharing the process (`repogate local`, tests, bench) would otherwise pay on every read.
+   */
   run(args: readonly string[], options?: GitRunOptions): Promise<GitResult> {
+    if (options?.input !== undefined || options?.env !== undefined) return this.spawn(args, options);
+    const key = JSON.stringify([args, options?.okExitCodes ?? []]);
+    const hit = this.outputs.get(key);
+    if (hit) return hit;
+    const result = this.spawn(args, options);
+    this.outputs.set(key, result);
+    result.then(
+      (r) => {
+        if (r.stdout.length > MAX_REMEMBERED_OUTPUT_BYTES) this.outputs.delete(key);
+      },
+      () => this.outputs.delete(key),
+    );
+    return result;
+  }
+
+  private spawn(args: readonly string[], options?: GitRunOptions): Promise<GitResult> {
     return this.runner.run(
       ["--git-dir", this.gitDir, "--literal-pathspecs", "-c", "core.quotePath=false", ...args],
       options,
     );
+  }
+
+  /**
+   * Every path of a tree (recursively) and each directory's direct children, from one
+   * `ls-tree -r -t`: after the first read of a commit, reading any other path in it starts no process.
+   */
+  treeIndex(treeSha: string): Promise<TreeIndex> {
+    return this.memo(`index:${treeSha}`, async () => {
+      const byPath = new Map<string, TreeEntry>();
+      const children = new Map<string, TreeEntry[]>();
+      for (const entry of await this.listTree(treeSha, true)) {
+        byPath.set(entry.path, entry);
+        const slash = entry.path.lastIndexOf("/");
+        const parent = slash < 0 ? "" : entry.path.slice(0, slash);
+        let siblings = children.get(parent);
+        if (!siblings) {
+          siblings = [];
+          children.set(parent, siblings);
+        }
+        siblings.push(entry);
+      }
+      return { byPath, children };
+    });
   }
 
   /** Text output of a git command. */

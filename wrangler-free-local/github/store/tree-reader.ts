@@ -1,5 +1,5 @@
 import { isShaLike, normalizeRepoPath } from "./ref-guard.ts";
-import { parseLsTree, type RepoGit } from "./repo-git.ts";
+import type { RepoGit } from "./repo-git.ts";
 import type { PathContent, TreeEntry, TreeListing } from "./types.ts";
 
 /** GitHub's cap on entries in one (recursive) tree listing. */
@@ -27,11 +27,6 @@ export async function readTree(
   return { sha, entries, truncated: false };
 }
 
-function withParent(parent: string, entries: TreeEntry[]): TreeEntry[] {
-  if (parent === "") return entries;
-  return entries.map((e) => ({ ...e, path: `${parent}/${e.path}` }));
-}
-
 /**
  * Reads `path` at a commit (or any ref). Directory entries carry full repository paths, as the
  * contents API reports them. Unsafe paths (`..`, NUL) and missing paths give undefined.
@@ -45,20 +40,18 @@ export async function readPathAt(
   if (filePath === undefined) return undefined;
   const commit = await git.resolveCommit(commitIsh);
   if (!commit) return undefined;
-  if (filePath === "") {
-    const sha = await git.verify(`${commit}^{tree}`);
-    if (!sha) return undefined;
-    return { type: "dir", path: "", sha, entries: await git.listTree(sha, false) };
-  }
-  const { stdout } = await git.run(["ls-tree", "-l", "-z", "--end-of-options", commit, "--", filePath]);
-  const entry = parseLsTree(stdout).find((e) => e.path === filePath);
+  const rootTree = await git.verify(`${commit}^{tree}`);
+  if (!rootTree) return undefined;
+  const index = await git.treeIndex(rootTree);
+  const root: TreeEntry = { path: "", mode: "040000", type: "tree", sha: rootTree };
+  const entry = filePath === "" ? root : index.byPath.get(filePath);
   if (!entry) return undefined;
   if (entry.type === "tree") {
     return {
       type: "dir",
       path: filePath,
       sha: entry.sha,
-      entries: withParent(filePath, await git.listTree(entry.sha, false)),
+      entries: [...(index.children.get(filePath) ?? [])],
     };
   }
   if (entry.type === "commit") return { type: "submodule", path: filePath, sha: entry.sha };
