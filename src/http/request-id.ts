@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { ulid } from "ulid";
+import { ulidSource } from "../audit/event-id.ts";
 import type { HttpEnv } from "./types.ts";
 
 // A caller-chosen id ends up in logs and audit records, so only short, plain values are kept.
@@ -11,6 +11,7 @@ const ACCEPTABLE_CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
  * as `clientRequestId`, so their logs can still be joined with ours.
  */
 export function requestId(): MiddlewareHandler<HttpEnv> {
+  const ulid = ulidSource();
   return async (c, next) => {
     const id = ulid();
     c.set("requestId", id);
