@@ -188,6 +188,9 @@ export function createEmfMetrics(options: EmfMetricsOptions): Metrics {
     recordSecretRefreshFailure({ outcome }) {
       count("SecretRefreshFailures", { Outcome: outcome });
     },
+    recordWebhookDelivery({ event, outcome }) {
+      count("GitHubWebhookDeliveries", { Event: labelValue(event), Outcome: labelValue(outcome) });
+    },
     flush,
     async close() {
       if (timer) clearInterval(timer);

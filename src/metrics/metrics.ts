@@ -37,6 +37,12 @@ export interface Metrics {
   setAppKeyAgeDays(days: number): void;
   /** A secret refresh failed: `stale-served` (Secrets Manager unreachable, cached value used) or `failed`. */
   recordSecretRefreshFailure(event: { outcome: "stale-served" | "failed" }): void;
+  /**
+   * A GitHub webhook delivery reached `/github/webhook`: `event` is `installation.created`,
+   * `installation_repositories.added` … (or the bare event name), `outcome` processed, duplicate, ignored,
+   * unauthorized, invalid or error.
+   */
+  recordWebhookDelivery(event: { event: string; outcome: string }): void;
   /** Writes out anything buffered (EMF); a no-op for Prometheus. */
   flush(): Promise<void>;
   /** Flushes and stops timers. */
@@ -74,6 +80,7 @@ export function createNoopMetrics(): Metrics {
     recordHttpRequest: nothing,
     setAppKeyAgeDays: nothing,
     recordSecretRefreshFailure: nothing,
+    recordWebhookDelivery: nothing,
     flush: async () => undefined,
     close: async () => undefined,
   };

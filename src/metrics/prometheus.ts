@@ -127,6 +127,12 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     labelNames: ["outcome"] as const,
     registers,
   });
+  const webhookDeliveries = new Counter({
+    name: `${p}github_webhook_deliveries_total`,
+    help: "GitHub webhook deliveries by event.action and outcome (processed, duplicate, ignored, unauthorized, invalid, error)",
+    labelNames: ["event", "outcome"] as const,
+    registers,
+  });
 
   return {
     registry,
@@ -179,6 +185,9 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     },
     recordSecretRefreshFailure({ outcome }) {
       secretFailures.inc({ outcome });
+    },
+    recordWebhookDelivery({ event, outcome }) {
+      webhookDeliveries.inc({ event: labelValue(event), outcome: labelValue(outcome) });
     },
     flush: async () => undefined,
     close: async () => {
