@@ -100,3 +100,16 @@ export class GitHubUpstreamError extends GitHubBrokerError {
 
 /** Signing the App JWT failed (key unreadable, KMS refused, ...). */
 export class AppJwtSigningError extends GitHubBrokerError {}
+
+/** A GitHub response body went past `maxResponseBytes`; it was not read further (nor asked for again). */
+export class ResponseTooLargeError extends GitHubBrokerError {
+  readonly maxBytes: number;
+
+  constructor(maxBytes: number) {
+    super(
+      "GITHUB_RESPONSE_TOO_LARGE",
+      `GitHub's response was larger than ${maxBytes} bytes and was not read further.`,
+    );
+    this.maxBytes = maxBytes;
+  }
+}

@@ -2,6 +2,7 @@ import { createAppAuth } from "@octokit/auth-app";
 import { Octokit as CoreOctokit } from "@octokit/core";
 import { Octokit as RestOctokit } from "@octokit/rest";
 import type { AppJwtProvider } from "./app-jwt.ts";
+import { ResponseTooLargeError } from "./errors.ts";
 import type { UpstreamLanes } from "./upstream-lanes.ts";
 import { type UpstreamPolicy, upstreamPolicyPlugin } from "./upstream-policy.ts";
 
@@ -56,10 +57,10 @@ export type GitHubResponseObserver = (
 ) => void;
 
 /** The octokit a `withToken` callback receives: REST methods plus repogate's rate-limit and retry policy. */
-export const NarrowedOctokit = RestOctokit.plugin(upstreamPolicyPlugin);
+export const NarrowedOctokit = RestOctokit.plugin(responseCapErrors, upstreamPolicyPlugin);
 export type NarrowedOctokit = InstanceType<typeof NarrowedOctokit>;
 
-const AppOctokitClass = CoreOctokit.plugin(upstreamPolicyPlugin);
+const AppOctokitClass = CoreOctokit.plugin(responseCapErrors, upstreamPolicyPlugin);
 /** The octokit authenticated as the App itself (JWT): mints tokens and resolves installations. */
 export type AppOctokit = InstanceType<typeof AppOctokitClass>;
 
@@ -76,42 +77,57 @@ function upstreamPolicy(options: ClientOptions, id: string): UpstreamPolicy {
   };
 }
 
-/** The body of a GitHub response went past `maxResponseBytes`. */
-export class ResponseTooLargeError extends Error {
-  constructor(maxBytes: number) {
-    super(`GitHub's response was larger than ${maxBytes} bytes and was not read further.`);
-    this.name = "ResponseTooLargeError";
-  }
-}
-
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
-/** `response` with a body that errors once more than `maxBytes` have been read (and stops the download). */
-function capBody(response: Response, maxBytes: number): Response {
-  if (response.body === null) return response;
+/** Statuses whose responses never have a body (a Response cannot even be built with one). */
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+/**
+ * `response` with its body read into memory, or ResponseTooLargeError once more than `maxBytes` arrive (the
+ * download is cancelled there). Read here, not by octokit: octokit turns a body that fails mid-read into
+ * empty data, which a tool would take for an empty answer.
+ */
+async function readCappedBody(response: Response, maxBytes: number): Promise<Response> {
+  if (response.body === null || NULL_BODY_STATUSES.has(response.status)) return response;
   const declared = Number(response.headers.get("content-length") ?? Number.NaN);
   if (declared > maxBytes) {
     void response.body.cancel().catch(() => undefined);
     throw new ResponseTooLargeError(maxBytes);
   }
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
   let seen = 0;
-  const limited = response.body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        seen += chunk.byteLength;
-        if (seen > maxBytes) controller.error(new ResponseTooLargeError(maxBytes));
-        else controller.enqueue(chunk);
-      },
-    }),
-  );
-  const capped = new Response(limited, {
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    seen += value.byteLength;
+    if (seen > maxBytes) {
+      void reader.cancel().catch(() => undefined);
+      throw new ResponseTooLargeError(maxBytes);
+    }
+    chunks.push(value);
+  }
+  const read = new Response(Buffer.concat(chunks), {
     status: response.status,
     statusText: response.statusText,
     headers: response.headers,
   });
   // octokit reports response.url; a constructed Response has none.
-  Object.defineProperty(capped, "url", { value: response.url });
-  return capped;
+  Object.defineProperty(read, "url", { value: response.url });
+  return read;
+}
+
+/**
+ * Throws ResponseTooLargeError itself where octokit wrapped it in a RequestError (status 500, as for any fetch
+ * failure). Registered before the upstream policy, so the policy sees it unwrapped and does not retry: the
+ * body would be as large again.
+ */
+function responseCapErrors(octokit: CoreOctokit): Record<string, never> {
+  octokit.hook.error("request", (error) => {
+    const cause = (error as { cause?: unknown }).cause;
+    throw cause instanceof ResponseTooLargeError ? cause : error;
+  });
+  return {};
 }
 
 /**
@@ -128,7 +144,7 @@ function observedFetch(
   return async (input, init) => {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    const response = capBody(await fetch(input, { ...init, signal }), maxBytes);
+    const response = await fetch(input, { ...init, signal });
     if (onResponse) {
       const headers: Record<string, string> = {};
       for (const name of ["x-ratelimit-remaining", "x-ratelimit-limit", "x-ratelimit-resource"]) {
@@ -137,7 +153,7 @@ function observedFetch(
       }
       onResponse({ status: response.status, headers }, installationId);
     }
-    return response;
+    return await readCappedBody(response, maxBytes);
   };
 }
 

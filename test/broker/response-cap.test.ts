@@ -6,7 +6,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createGitHubBroker, PemAppJwtSigner } from "../../src/github/index.ts";
+import { createGitHubBroker, PemAppJwtSigner, ResponseTooLargeError } from "../../src/github/index.ts";
 import { silentLog } from "./harness.ts";
 
 const TOKEN = ["ghs", "cap-test-token"].join("_");
@@ -14,6 +14,8 @@ let server: Server;
 let baseUrl: string;
 /** Bytes the stub managed to write for the endless route before the client hung up. */
 let endlessBytes = 0;
+/** Requests per oversized route: a body over the cap must not be asked for again (it would be as large). */
+const oversizedRequests = { endless: 0, declared: 0 };
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -35,6 +37,7 @@ beforeAll(async () => {
       res.statusCode = 204;
       res.end();
     } else if (req.url?.startsWith("/repos/acme/api/git/trees/endless")) {
+      oversizedRequests.endless++;
       // Chunked, no content-length, never ends on its own.
       const chunk = Buffer.alloc(64 * 1024, 0x20);
       const pump = () => {
@@ -44,6 +47,7 @@ beforeAll(async () => {
       res.write('{"tree":[');
       pump();
     } else if (req.url?.startsWith("/repos/acme/api/git/trees/declared")) {
+      oversizedRequests.declared++;
       res.setHeader("content-length", String(512 * 1024 * 1024));
       res.write("{");
     } else {
@@ -70,18 +74,20 @@ function broker() {
     appId: 1,
     baseUrl,
     signer,
-    retries: 0,
+    // Retries on: an oversized body must still be fetched once only.
+    retries: 3,
+    retryAfterBaseMs: 1,
     log: silentLog,
-    requestTimeoutMs: 20_000,
+    // Far beyond the test's own timeout: only the cap can end the endless read in time.
+    requestTimeoutMs: 600_000,
     maxResponseBytes: 1024 * 1024,
   }).broker;
 }
 
 describe("maxResponseBytes", () => {
-  it("stops reading an endless body at the cap, long before the request timeout", async () => {
+  it("stops reading an endless body at the cap with ResponseTooLargeError, never empty data", async () => {
     const b = broker();
-    const started = performance.now();
-    const outcome = await b
+    const error = await b
       .withToken({ repository: "acme/api", operation: "read" }, async (octokit) => {
         const { data } = await octokit.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", {
           owner: "acme",
@@ -91,13 +97,13 @@ describe("maxResponseBytes", () => {
         return data as unknown;
       })
       .then(
-        (data) => ({ data }),
-        (error: unknown) => ({ error }),
+        (data) => ({ unexpectedData: data }),
+        (e: unknown) => e,
       );
-    expect(performance.now() - started).toBeLessThan(5000);
-    // octokit turns a body that failed mid-read into empty data; either way no tree was produced.
-    expect("error" in outcome || (outcome as { data: unknown }).data === "").toBe(true);
-    // The stub could only write what the client read plus socket buffers, nowhere near 20 s of streaming.
+    expect(error).toBeInstanceOf(ResponseTooLargeError);
+    expect(error).toMatchObject({ code: "GITHUB_RESPONSE_TOO_LARGE", maxBytes: 1024 * 1024 });
+    expect(oversizedRequests.endless).toBe(1);
+    // The stub could only write what the client read plus socket buffers, nowhere near an endless stream.
     expect(endlessBytes).toBeLessThan(64 * 1024 * 1024);
     await b.drain();
   }, 15_000);
@@ -113,7 +119,9 @@ describe("maxResponseBytes", () => {
         }),
       )
       .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResponseTooLargeError);
     expect(String((error as Error).message)).toContain("larger than 1048576 bytes");
+    expect(oversizedRequests.declared).toBe(1);
     await b.drain();
   });
 });
