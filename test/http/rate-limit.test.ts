@@ -199,11 +199,15 @@ async function freePort(): Promise<number> {
   });
 }
 
-describe.skipIf(!redisInstalled)("shared counters in a real redis-server", () => {
+// Skipped where redis-server is missing, except in CI (CI set), where a missing server must fail the run.
+describe.skipIf(!redisInstalled && !process.env.CI)("shared counters in a real redis-server", () => {
   let redis: ChildProcess;
   let redisUrl: string;
 
   beforeAll(async () => {
+    if (!redisInstalled) {
+      throw new Error("redis-server is not installed; CI must install it (.ci/run) so these tests run");
+    }
     const port = await freePort();
     redisUrl = `redis://127.0.0.1:${port}`;
     redis = spawn(
@@ -223,7 +227,7 @@ describe.skipIf(!redisInstalled)("shared counters in a real redis-server", () =>
     });
   });
   afterAll(() => {
-    if (redis.exitCode === null) redis.kill("SIGTERM");
+    if (redis?.exitCode === null) redis.kill("SIGTERM");
   });
 
   it("makes two app instances share one budget per principal and per IP", async () => {
