@@ -19,12 +19,12 @@ async function fireEveryInstrument(metrics: Metrics): Promise<void> {
   const kmsSigner = (fail: boolean) =>
     instrumentSigner(
       {
-        describe: () => ({ kind: "kms", keyId: "alias/repogate-github-app" }),
+        describe: () => ({ kind: "kms", summary: "kms key alias/repogate-github-app" }),
         sign: async () => {
           if (fail) throw new Error("KMSInvalidStateException");
           return new Uint8Array(256);
         },
-      } as Parameters<typeof instrumentSigner>[0],
+      },
       metrics,
     );
   const events = toolEventMetrics(metrics);
@@ -70,6 +70,7 @@ async function fireEveryInstrument(metrics: Metrics): Promise<void> {
       metrics.recordHttpRequest({ method: "GET", route: "/healthz", status: 200, durationMs: 1 });
     },
     setAppKeyAgeDays: () => metrics.setAppKeyAgeDays(200),
+    recordWebhookDelivery: () => metrics.recordWebhookDelivery({ event: "installation", outcome: "ok" }),
     recordSecretRefreshFailure: () => {
       metrics.recordSecretRefreshFailure({ outcome: "stale-served" });
       metrics.recordSecretRefreshFailure({ outcome: "failed" });
