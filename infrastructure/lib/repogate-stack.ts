@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from "aws-cdk-lib";
+import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type * as ec2 from "aws-cdk-lib/aws-ec2";
 import type * as iam from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
@@ -21,7 +21,12 @@ import { BrokerLogGroups } from "./log-groups.ts";
 import { BrokerNetwork } from "./network.ts";
 import { RateLimitRedis } from "./redis.ts";
 import { BrokerSecrets } from "./secrets.ts";
-import { type DeploymentSettings, needsSharedRateLimits } from "./settings.ts";
+import {
+  DEPLOYED_POLICY_FILE,
+  type DeploymentSettings,
+  needsSharedRateLimits,
+  publicUrls,
+} from "./settings.ts";
 
 /** Which way the broker runs. */
 export type BrokerVariant = "fargate" | "lambda";
@@ -100,7 +105,7 @@ export class RepogateStack extends Stack {
     } else {
       const broker = new LambdaBroker(this, "Broker", {
         repositoryRoot: props.repositoryRoot,
-        policyFile: settings.policyFile,
+        policyFile: DEPLOYED_POLICY_FILE,
         vpc: network.vpc,
         domainName: settings.domainName,
         certificateArn: settings.certificateArn,
@@ -138,6 +143,15 @@ export class RepogateStack extends Stack {
       namespace: BROKER_NAMESPACE,
       auditLogGroup: this.logGroups.audit,
     });
+    new CfnOutput(this, "McpUrl", {
+      value: publicUrls(settings).mcp,
+      description: "The MCP endpoint for clients",
+    });
+    new CfnOutput(this, "GitHubAppKeyId", {
+      value: this.keys.appKey.keyId,
+      description: "KMS key awaiting the App's private key: repogate setup github-app --kms-key <this>",
+    });
+    new CfnOutput(this, "AuditLogGroupName", { value: this.logGroups.audit.logGroupName });
     acknowledgeSharedFindings({
       secrets: this.secrets,
       auditLogGroup: this.logGroups.audit,

@@ -17,16 +17,20 @@ export class BrokerSecrets extends Construct {
   constructor(scope: Construct, id: string, props: { encryptionKey: kms.IKey }) {
     super(scope, id);
     const common = { encryptionKey: props.encryptionKey, removalPolicy: RemovalPolicy.RETAIN };
+    // The names `repogate setup github-app` writes to (its default --secret-prefix repogate/github-app).
     this.webhookSecret = new secretsmanager.Secret(this, "WebhookSecret", {
       ...common,
+      secretName: "repogate/github-app/webhook-secret",
       description: "repogate: GitHub App webhook secret (X-Hub-Signature-256)",
     });
     this.oauthClientSecret = new secretsmanager.Secret(this, "OAuthClientSecret", {
       ...common,
+      secretName: "repogate/github-app/client-secret",
       description: "repogate: GitHub App OAuth client secret",
     });
     this.apiKeys = new secretsmanager.Secret(this, "ApiKeys", {
       ...common,
+      secretName: "repogate/api-keys",
       description: "repogate: service-account API keys (SHA-256 hashes only, never the keys)",
       // Not a secret: an empty record list, so the broker starts before any service account exists.
       secretStringValue: SecretValue.unsafePlainText(JSON.stringify({ apiKeys: [] })),

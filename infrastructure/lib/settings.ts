@@ -77,11 +77,15 @@ export const deploymentSettingsSchema = z
     /** HTTP API throttling for the Lambda variant (steady requests per second, burst). */
     apiRateLimitPerSecond: int(1, 10_000).default(50),
     apiBurstLimit: int(1, 5_000).default(100),
-    /** The repository policy baked into the image and the Lambda bundle (path from the repository root). */
-    policyFile: z.string().min(1).default("infrastructure/policy.yaml"),
     redisNodeType: z.string().min(1).default("cache.t4g.micro"),
   })
   .strict();
+
+/**
+ * The repository policy every deployment enforces, from the repository root: baked into the container image
+ * (Dockerfile) and the Lambda bundle, so a policy change is reviewed and shipped like code.
+ */
+export const DEPLOYED_POLICY_FILE = "infrastructure/policy.yaml";
 
 /** A validated deployment. */
 export type DeploymentSettings = z.infer<typeof deploymentSettingsSchema>;

@@ -23,7 +23,9 @@ export interface SynthesizedApp extends RepogateApp {
  * Builds and synthesizes every stack. CloudFormation's own schema validation is off (5-10 s per synth; `npm run
  * synth` keeps it); cdk-nag still runs. Bundling the Lambda is skipped unless asked (`bundle: true`).
  */
-export function synthesize(options: { context?: Record<string, unknown>; bundle?: boolean } = {}): SynthesizedApp {
+export function synthesize(
+  options: { context?: Record<string, unknown>; bundle?: boolean } = {},
+): SynthesizedApp {
   const outdir = mkdtempSync(path.join(tmpdir(), "repogate-cdk-"));
   const built = buildRepogateApp({
     repositoryRoot: REPOSITORY_ROOT,
