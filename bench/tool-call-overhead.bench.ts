@@ -1,45 +1,50 @@
 /**
- * What the broker costs per tool call: reading mycompany/web's README directly from the GitHub emulator with
- * octokit and a pre-minted installation token (what a PAT-holding client does) versus the same read as an MCP
- * `tools/call get_file_contents` through the broker over HTTP (auth + policy + mint + read + revoke + audit),
- * in one run, against the whole local stack (GitHub emulator, dev IdP, AWS emulator with the App key in KMS).
+ * What repogate costs per tool call, measured the way its users feel it, with every party in its own process:
+ * the upstreams (GitHub emulator, dev IdP, AWS emulator with the App key in KMS), the broker alone, a bare Hono
+ * JSON route and the MCP SDK's bare stateless echo tool as floors, @modelcontextprotocol/server-github as the
+ * peer, and this process as the load generator (sequential calls for latency, autocannon for throughput).
  *
- *   npx tsx bench/tool-call-overhead.bench.ts [--requests 200] [--concurrency 1,16]
+ *   npx tsx bench/tool-call-overhead.bench.ts [--json] [--calls 300] [--connections 64] [--duration 8]
+ *                                              [--peer-calls 40] [--upstream-latency-ms 50]
  *
- * Prints p50/p95 latency and throughput per path and concurrency, the broker/direct ratios, and the upstream
- * calls per tool call counted from the emulators' own logs. Exits 1 if a tool call fails or returns the wrong
- * content, makes more than one mint, leaves a token unrevoked, or signs an App JWT after warm-up.
+ * Prints the tables and, with --json, one JSON object as the last line (cpuRatio, addedP50Ms,
+ * throughputRatio, rssMb, peerRatio50ms, peerRatio50msReuse and the figures they come from). Exits 1 when a
+ * call fails or returns the wrong content, a call minted more than once, a token is left unrevoked, a read
+ * used a token its phase did not mint, or KMS signed an App JWT after warm-up.
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { KMSClient } from "@aws-sdk/client-kms";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { createAppAuth } from "@octokit/auth-app";
 import { Octokit } from "@octokit/rest";
-import pino from "pino";
-import { parseConfig } from "../src/config/index.ts";
-import { type RunningServer, startServer } from "../src/server.ts";
-import { startAwsEmulator } from "../wrangler-free-local/aws/index.ts";
-import { importRsaKeyIntoKms } from "../wrangler-free-local/aws/kms/import-key.ts";
-import { type RunningGitHubEmulator, startGitHubEmulator } from "../wrangler-free-local/github/index.ts";
+import autocannon from "autocannon";
 import { devLogin } from "../wrangler-free-local/idp/dev-login-client.ts";
-import { startDevIdp } from "../wrangler-free-local/idp/index.ts";
-import { LOCAL_MCP_SCOPE, SEED_POLICY_FILE } from "../wrangler-free-local/stack.ts";
+import { LOCAL_MCP_SCOPE } from "../wrangler-free-local/stack.ts";
+import { type BenchProcess, startBenchProcess, type Usage } from "./overhead/processes.ts";
+import { median, percentile, timeSequential } from "./overhead/stats.ts";
 
 const { values } = parseArgs({
   options: {
-    requests: { type: "string", default: "200" },
-    concurrency: { type: "string", default: "1,16" },
-    warmup: { type: "string", default: "10" },
+    json: { type: "boolean", default: false },
+    calls: { type: "string", default: "300" },
+    connections: { type: "string", default: "64" },
+    duration: { type: "string", default: "8" },
+    "peer-calls": { type: "string", default: "40" },
+    "upstream-latency-ms": { type: "string", default: "50" },
     rounds: { type: "string", default: "4" },
   },
 });
-const REQUESTS = Number(values.requests);
-const CONCURRENCIES = values.concurrency.split(",").map(Number);
-const WARMUP = Number(values.warmup);
-/** Each row's requests are split into rounds alternating direct and broker, so drift on a shared machine hits both. */
+const CALLS = Number(values.calls);
+const CONNECTIONS = Number(values.connections);
+const DURATION_S = Number(values.duration);
+const PEER_CALLS = Number(values["peer-calls"]);
+const UPSTREAM_LATENCY_MS = Number(values["upstream-latency-ms"]);
+/** Each measurement is split into rounds that alternate between the paths compared, so drift hits all alike. */
 const ROUNDS = Math.max(1, Number(values.rounds));
 const HOST = "127.0.0.1";
 const OWNER = "mycompany";
@@ -47,9 +52,15 @@ const REPO = "web";
 const PATH = "README.md";
 const EXPECTED_HEADING = "# web";
 const INSTALLATION_ID = 2001; // mycompany's installation in wrangler-free-local/seed/github-app.yaml
-const KMS_ALIAS = "alias/repogate-bench";
+const SERVER_GITHUB = fileURLToPath(
+  new URL("../node_modules/@modelcontextprotocol/server-github/dist/index.js", import.meta.url),
+);
+const FETCH_REDIRECT = fileURLToPath(new URL("./overhead/github-fetch-redirect.mjs", import.meta.url));
 
-/** A port nothing listens on right now (the IdP must know the broker's URL before the broker listens). */
+const failures: string[] = [];
+const fail = (message: string) => failures.push(message);
+const log = (line = "") => console.log(line);
+
 async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
     const server = createServer();
@@ -62,173 +73,167 @@ async function freePort(): Promise<number> {
   });
 }
 
-interface Timing {
-  latencies: number[];
-  elapsedMs: number;
+/** Splits `total` into `ROUNDS` shares. */
+const share = (total: number, round: number) => Math.floor(total / ROUNDS) + (round < total % ROUNDS ? 1 : 0);
+
+const toolCall = (id: number, name: string, args: Record<string, unknown>) =>
+  JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } });
+
+const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+const READ_ARGS = { owner: OWNER, repo: REPO, path: PATH };
+
+/** Whether an MCP JSON response is a successful tool result containing `expected`. */
+function toolResultHas(body: string, expected: string): boolean {
+  try {
+    const parsed = JSON.parse(body) as { result?: { isError?: boolean; content?: { text?: string }[] } };
+    if (!parsed.result || parsed.result.isError) return false;
+    return (parsed.result.content ?? []).some((c) => (c.text ?? "").includes(expected));
+  } catch {
+    return false;
+  }
 }
 
-/** Runs `REQUESTS` calls of `task` with at most `concurrency` in flight, timing each call. */
-async function run(concurrency: number, requests: number, task: () => Promise<void>): Promise<Timing> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < requests) {
-        next++;
-        const t0 = performance.now();
-        await task();
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  return { latencies, elapsedMs: performance.now() - started };
+/** One MCP `tools/call` POST; throws unless it answers 200 with a result containing `expected`. */
+async function postToolCall(url: string, headers: Record<string, string>, body: string, expected: string) {
+  const res = await fetch(url, { method: "POST", headers: { ...MCP_HEADERS, ...headers }, body });
+  const text = await res.text();
+  if (res.status !== 200 || !toolResultHas(text, expected)) {
+    throw new Error(`tool call to ${url} failed: HTTP ${res.status} ${text.slice(0, 300)}`);
+  }
 }
 
-function percentile(sorted: number[], p: number): number {
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index] ?? Number.NaN;
+interface EmulatorLog {
+  requests: {
+    seq: number;
+    method: string;
+    path: string;
+    auth: string;
+    durationMs: number;
+    tokenFingerprint?: string;
+  }[];
+  mints: { seq: number; tokenFingerprint: string }[];
+  revocations: { seq: number; tokenFingerprint: string }[];
 }
 
-function median(values: number[]): number {
-  return percentile(
-    [...values].sort((a, b) => a - b),
-    50,
-  );
-}
-
-interface Row {
-  concurrency: number;
-  path: "direct" | "broker";
-  p50: number;
-  p95: number;
-  rps: number;
-}
-
-function summarize(concurrency: number, path: Row["path"], timing: Timing): Row {
-  const sorted = [...timing.latencies].sort((a, b) => a - b);
-  return {
-    concurrency,
-    path,
-    p50: percentile(sorted, 50),
-    p95: percentile(sorted, 95),
-    rps: (timing.latencies.length / timing.elapsedMs) * 1000,
-  };
-}
-
-/** Upstream work observed during one broker phase, from the GitHub emulator's log and the AWS emulator's counter. */
+/** What the GitHub emulator saw during one broker round. */
 interface Upstream {
   calls: number;
   mints: number;
-  /** Distinct tokens the repository reads were made with. */
-  readTokens: number;
   reads: number;
+  readTokens: number;
   revocations: number;
-  /** App-authenticated requests other than mints (installation look-ups, which should be cached). */
-  otherAppRequests: number;
-  /** Requests made with a token this phase did not mint (should be none). */
   foreignTokenRequests: number;
-  kmsSigns: number;
-  auditEvents: number;
-  /** Time the GitHub emulator spent answering each mint and each read (part of the broker's latency). */
   mintMs: number[];
   readMs: number[];
 }
 
-function mergeTimings(a: Timing, b: Timing): Timing {
-  return { latencies: [...a.latencies, ...b.latencies], elapsedMs: a.elapsedMs + b.elapsedMs };
-}
-
-function mergeUpstream(a: Upstream, b: Upstream): Upstream {
-  const merged = { ...a };
-  for (const key of Object.keys(a) as (keyof Upstream)[]) {
-    const x = a[key];
-    const y = b[key];
-    if (Array.isArray(x) && Array.isArray(y)) (merged[key] as number[]) = [...x, ...y];
-    else (merged[key] as number) = (x as number) + (y as number);
-  }
-  return merged;
-}
-
-const failures: string[] = [];
-const fail = (message: string) => failures.push(message);
+const sumUsage = (a: Usage, b: Usage) => b.cpuMicros - a.cpuMicros;
 
 const dataDir = await mkdtemp(join(tmpdir(), "repogate-bench-"));
-const started: { close(): Promise<void> }[] = [];
-let kms: KMSClient | undefined;
+const processes: BenchProcess[] = [];
+let peer: Client | undefined;
+const result: Record<string, unknown> = { node: process.version };
 try {
-  // The broker's KMS client uses the default credential chain: give it local, fake credentials so it
-  // never picks up real ones, and it only ever talks to the local AWS emulator.
-  process.env.AWS_ACCESS_KEY_ID = "AKIDLOCALBENCH";
-  process.env.AWS_SECRET_ACCESS_KEY = "local-bench-secret";
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_PROFILE;
-
-  const brokerPort = await freePort();
-  const brokerUrl = `http://${HOST}:${brokerPort}`;
-  const mcpUrl = `${brokerUrl}/mcp`;
-  // GitHub's limits (5,000/h per installation) would otherwise be part of what is measured.
-  const github: RunningGitHubEmulator = await startGitHubEmulator({
-    host: HOST,
-    port: 0,
+  const brokerPorts = [await freePort(), await freePort()];
+  const mcpUrls = brokerPorts.map((port) => `http://${HOST}:${port}/mcp`);
+  const emulators = await startBenchProcess("emulators", "emulators.ts", {
     dataDir,
-    rateLimits: { corePerHour: 1_000_000 },
+    resourceUrls: mcpUrls,
   });
-  started.push(github);
-  const idp = await startDevIdp({ host: HOST, port: 0, dataDir, resourceUrls: [mcpUrl] });
-  started.push(idp);
-  const aws = await startAwsEmulator({ host: HOST, port: 0, dataDir });
-  started.push(aws);
-  const pem = await readFile(github.app.privateKeyPath, "utf8");
-  kms = new KMSClient({
-    region: aws.region,
-    endpoint: aws.url,
-    credentials: { accessKeyId: "AKIDLOCALBENCH", secretAccessKey: "local-bench-secret" },
-  });
-  await importRsaKeyIntoKms(kms, pem, { alias: KMS_ALIAS });
+  processes.push(emulators);
+  const up = emulators.info as {
+    github: { url: string; id: number; clientId: string; privateKeyPath: string };
+    issuer: string;
+    aws: { url: string; region: string };
+    kmsAlias: string;
+  };
+  const githubControl = async <T>(path: string, init?: RequestInit): Promise<T> => {
+    const res = await fetch(`${up.github.url}/_emulator${path}`, init);
+    if (!res.ok) throw new Error(`emulator control ${path}: HTTP ${res.status}`);
+    return (res.status === 204 ? undefined : await res.json()) as T;
+  };
+  const kmsSigns = async () => {
+    const res = await fetch(`${up.aws.url}/_emulator/calls`);
+    const { calls } = (await res.json()) as { calls: Record<string, Record<string, number>> };
+    return calls.kms?.Sign ?? 0;
+  };
 
-  // The local stack's broker, except: App JWT signed by KMS (as in production), and the per-principal limit
-  // (120/min by default) raised so the limiter does not refuse the benchmark's own requests.
-  const config = parseConfig({
-    publicUrl: brokerUrl,
-    listen: { host: HOST, port: brokerPort },
-    auth: { oidc: { issuer: idp.issuer, requiredScopes: [LOCAL_MCP_SCOPE] } },
-    github: {
-      apiUrl: github.url,
-      appId: github.app.id,
-      clientId: github.app.clientId,
-      signer: { type: "kms", keyId: KMS_ALIAS, region: aws.region, endpoint: aws.url },
-    },
-    policy: { file: SEED_POLICY_FILE, watch: false },
-    rateLimit: { perPrincipal: { points: 1_000_000, durationSec: 60 } },
-    audit: { sink: "jsonl", file: join(dataDir, "audit", "audit.jsonl") },
-    aws: { region: aws.region, endpoint: aws.url },
-    logLevel: "silent",
-  });
-  const broker: RunningServer = await startServer(config, { logger: pino({ level: "silent" }) });
-  started.push(broker);
+  const brokerOptions = { dataDir, issuer: up.issuer, github: up.github, aws: up.aws, kmsAlias: up.kmsAlias };
+  const [broker, brokerReuse, hono, echo] = await Promise.all([
+    startBenchProcess("broker", "broker.ts", { ...brokerOptions, port: brokerPorts[0], tokenReuse: false }),
+    startBenchProcess("broker-reuse", "broker.ts", {
+      ...brokerOptions,
+      port: brokerPorts[1],
+      tokenReuse: true,
+    }),
+    startBenchProcess("bare-hono", "bare-hono.ts", {}),
+    startBenchProcess("sdk-echo", "sdk-echo.ts", {}),
+  ]);
+  processes.push(broker, brokerReuse, hono, echo);
+  const mcpUrl = broker.info.mcpUrl as string;
+  const mcpUrlReuse = brokerReuse.info.mcpUrl as string;
+  const honoUrl = hono.info.url as string;
+  const echoUrl = echo.info.mcpUrl as string;
 
-  const accessToken = (
-    await devLogin({
-      issuer: idp.issuer,
-      user: "alice@mycompany.example",
-      resource: mcpUrl,
-      scope: `openid ${LOCAL_MCP_SCOPE}`,
-    })
-  ).access_token;
+  const tokenFor = async (resource: string) =>
+    (
+      await devLogin({
+        issuer: up.issuer,
+        user: "alice@mycompany.example",
+        resource,
+        scope: `openid ${LOCAL_MCP_SCOPE}`,
+      })
+    ).access_token;
+  const auth = { authorization: `Bearer ${await tokenFor(mcpUrl)}` };
+  const authReuse = { authorization: `Bearer ${await tokenFor(mcpUrlReuse)}` };
 
-  // (a) A PAT-holding client: one installation token minted up front, narrowed like the broker's.
+  // A PAT-holding client's token: one installation token minted up front, narrowed like the broker's.
+  const pem = await readFile(up.github.privateKeyPath, "utf8");
   const appOctokit = new Octokit({
-    baseUrl: github.url,
+    baseUrl: up.github.url,
     authStrategy: createAppAuth,
-    auth: { appId: github.app.id, privateKey: pem, installationId: INSTALLATION_ID },
+    auth: { appId: up.github.id, privateKey: pem, installationId: INSTALLATION_ID },
   });
-  const minted = (await appOctokit.auth({
+  const { token: installationToken } = (await appOctokit.auth({
     type: "installation",
     repositoryNames: [REPO],
     permissions: { contents: "read", metadata: "read" },
   })) as { token: string };
-  const direct = new Octokit({ baseUrl: github.url, auth: minted.token });
+  const direct = new Octokit({ baseUrl: up.github.url, auth: installationToken });
+
+  // The peer: the reference GitHub MCP server over stdio, reading the same emulator with that token.
+  const peerTransport = new StdioClientTransport({
+    command: process.execPath,
+    args: ["--import", FETCH_REDIRECT, SERVER_GITHUB],
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      GITHUB_PERSONAL_ACCESS_TOKEN: installationToken,
+      BENCH_GITHUB_API_URL: up.github.url,
+    },
+    stderr: "ignore",
+  });
+  peer = new Client({ name: "repogate-bench", version: "1.0.0" });
+  await peer.connect(peerTransport);
+
+  let rpcId = 0;
+  const brokerRead = () =>
+    postToolCall(mcpUrl, auth, toolCall(++rpcId, "get_file_contents", READ_ARGS), EXPECTED_HEADING);
+  const brokerReuseRead = () =>
+    postToolCall(mcpUrlReuse, authReuse, toolCall(++rpcId, "get_file_contents", READ_ARGS), EXPECTED_HEADING);
+  const honoRequest = async () => {
+    const res = await fetch(honoUrl, { method: "POST", headers: MCP_HEADERS, body: '{"n":1}' });
+    if (res.status !== 200 || !(await res.text()).includes('"ok":true'))
+      throw new Error("bare Hono route failed");
+  };
+  const echoCall = () => postToolCall(echoUrl, {}, toolCall(++rpcId, "echo", { text: "pong" }), "pong");
+  const peerRead = async () => {
+    const answer = (await (peer as Client).callTool({ name: "get_file_contents", arguments: READ_ARGS })) as {
+      isError?: boolean;
+      content?: { text?: string }[];
+    };
+    if (answer.isError || !(answer.content ?? []).some((c) => (c.text ?? "").includes(EXPECTED_HEADING)))
+      throw new Error(`server-github read failed: ${JSON.stringify(answer).slice(0, 300)}`);
+  };
   const directRead = async () => {
     const { data } = await direct.rest.repos.getContent({ owner: OWNER, repo: REPO, path: PATH });
     const content = "content" in data && typeof data.content === "string" ? data.content : "";
@@ -236,190 +241,281 @@ try {
       throw new Error("direct read returned unexpected content");
   };
 
-  // (b) The same read as one stateless MCP message (a real client would send exactly this POST).
-  let rpcId = 0;
-  const brokerRead = async () => {
-    const res = await fetch(mcpUrl, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${accessToken}`,
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-      },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: ++rpcId,
-        method: "tools/call",
-        params: { name: "get_file_contents", arguments: { owner: OWNER, repo: REPO, path: PATH } },
-      }),
-    });
-    const body = (await res.json()) as {
-      result?: { isError?: boolean; content?: { type: string; text?: string }[] };
-      error?: { message: string };
-    };
-    const text = body.result?.content?.map((c) => c.text ?? "").join("\n") ?? "";
-    if (res.status !== 200 || !body.result || body.result.isError || !text.includes(EXPECTED_HEADING)) {
-      throw new Error(
-        `tool call failed: HTTP ${res.status} ${body.error?.message ?? text.slice(0, 200) ?? ""}`,
-      );
+  /** Waits until every token minted so far is revoked and the DELETEs themselves are logged, then reads the log. */
+  const settledLog = async (): Promise<EmulatorLog> => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const snapshot = await githubControl<EmulatorLog>("/log");
+      const deletes = snapshot.requests.filter((r) => r.method === "DELETE").length;
+      const settled =
+        snapshot.revocations.length >= snapshot.mints.length && deletes >= snapshot.revocations.length;
+      if (settled || Date.now() > deadline) return snapshot;
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
   };
-
-  /** Waits until every token minted after `seq` is revoked and the DELETE requests themselves are logged. */
-  const waitForRevocations = async (seq: number) => {
-    const deadline = Date.now() + 15_000;
-    const settled = () => {
-      const mints = github.log.mints.filter((m) => m.seq > seq).length;
-      const revocations = github.log.revocations.filter((r) => r.seq > seq).length;
-      const deletes = github.log.requests.filter((r) => r.seq > seq && r.method === "DELETE").length;
-      return revocations >= mints && deletes >= revocations;
-    };
-    while (!settled() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-  };
-
-  /** Runs broker calls and attributes what the emulators saw meanwhile to them. */
-  const measureBroker = async (concurrency: number, requests: number) => {
-    const seq = Math.max(0, ...[github.log.requests, github.log.mints].flatMap((l) => l.map((e) => e.seq)));
-    const mintsBefore = github.log.mints.length;
-    const revocationsBefore = github.log.revocations.length;
-    const signsBefore = aws.calls.count("kms", "Sign");
-    const auditBefore = broker.repogate.audit.status().recorded;
-    const timing = await run(concurrency, requests, brokerRead);
-    // Revocation and its audit record run off the response path; let them land before counting.
-    await waitForRevocations(seq);
-    await broker.repogate.audit.flush();
-    const mints = github.log.mints.slice(mintsBefore);
-    const tokens = new Set(mints.map((m) => m.tokenFingerprint));
-    const requestsSeen = github.log.requests.filter((r) => r.seq > seq);
-    const reads = requestsSeen.filter((r) => r.method === "GET" && r.auth === "installation");
-    const upstream: Upstream = {
-      calls: requests,
-      mints: mints.length,
-      readTokens: new Set(reads.map((r) => r.tokenFingerprint)).size,
+  const upstreamOf = (snapshot: EmulatorLog, calls: number): Upstream => {
+    const tokens = new Set(snapshot.mints.map((m) => m.tokenFingerprint));
+    const reads = snapshot.requests.filter((r) => r.method === "GET" && r.auth === "installation");
+    return {
+      calls,
+      mints: snapshot.mints.length,
       reads: reads.length,
-      revocations: github.log.revocations.length - revocationsBefore,
-      otherAppRequests: requestsSeen.filter((r) => r.auth === "app" && !r.path.endsWith("/access_tokens"))
-        .length,
-      foreignTokenRequests: requestsSeen.filter(
-        (r) => r.auth === "installation" && !tokens.has(r.tokenFingerprint ?? ""),
+      readTokens: new Set(reads.map((r) => r.tokenFingerprint)).size,
+      revocations: snapshot.revocations.length,
+      foreignTokenRequests: snapshot.requests.filter(
+        (r) => r.auth === "installation" && r.method !== "DELETE" && !tokens.has(r.tokenFingerprint ?? ""),
       ).length,
-      kmsSigns: aws.calls.count("kms", "Sign") - signsBefore,
-      auditEvents: broker.repogate.audit.status().recorded - auditBefore,
-      mintMs: requestsSeen.filter((r) => r.path.endsWith("/access_tokens")).map((r) => r.durationMs),
+      mintMs: snapshot.requests.filter((r) => r.path.endsWith("/access_tokens")).map((r) => r.durationMs),
       readMs: reads.map((r) => r.durationMs),
     };
-    return { timing, upstream };
   };
-
-  // Warm-up: App JWT (one KMS Sign), JWKS, installation id cache, connections, JIT.
-  const warm = await measureBroker(1, WARMUP);
-  await run(1, WARMUP, directRead);
-
-  const rows: Row[] = [];
-  const upstreams: { concurrency: number; upstream: Upstream }[] = [];
-  for (const concurrency of CONCURRENCIES) {
-    let direct: Timing | undefined;
-    let brokered: { timing: Timing; upstream: Upstream } | undefined;
-    for (let round = 0; round < ROUNDS; round++) {
-      const share = Math.floor(REQUESTS / ROUNDS) + (round < REQUESTS % ROUNDS ? 1 : 0);
-      const runDirect = async () => {
-        const timing = await run(concurrency, share, directRead);
-        direct = direct ? mergeTimings(direct, timing) : timing;
-      };
-      const runBroker = async () => {
-        const m = await measureBroker(concurrency, share);
-        brokered = brokered
-          ? {
-              timing: mergeTimings(brokered.timing, m.timing),
-              upstream: mergeUpstream(brokered.upstream, m.upstream),
-            }
-          : m;
-      };
-      // Alternate which path goes first, so neither always runs on a warmer (or busier) machine.
-      if (round % 2 === 0) {
-        await runDirect();
-        await runBroker();
-      } else {
-        await runBroker();
-        await runDirect();
-      }
-    }
-    if (!direct || !brokered) throw new Error("no requests measured");
-    rows.push(summarize(concurrency, "direct", direct));
-    rows.push(summarize(concurrency, "broker", brokered.timing));
-    upstreams.push({ concurrency, upstream: brokered.upstream });
-  }
-
-  console.log(
-    `get_file_contents ${OWNER}/${REPO}/${PATH}: ${REQUESTS} requests per row (${ROUNDS} alternating rounds), ` +
-      `after ${WARMUP} warm-up calls`,
-  );
-  console.log("  (a) direct = octokit + pre-minted installation token against the GitHub emulator");
-  console.log(
-    "  (b) broker = MCP tools/call over HTTP: auth, policy, mint, read, revoke, audit (fsync'd JSONL)\n",
-  );
-  console.log("conc  path      p50 ms   p95 ms     req/s");
-  for (const row of rows) {
-    console.log(
-      `${String(row.concurrency).padStart(4)}  ${row.path.padEnd(7)} ${row.p50.toFixed(2).padStart(8)} ` +
-        `${row.p95.toFixed(2).padStart(8)} ${row.rps.toFixed(0).padStart(9)}`,
-    );
-  }
-  console.log("\nratios, broker (b) / direct (a), same run:");
-  for (const concurrency of CONCURRENCIES) {
-    const a = rows.find((r) => r.concurrency === concurrency && r.path === "direct") as Row;
-    const b = rows.find((r) => r.concurrency === concurrency && r.path === "broker") as Row;
-    console.log(
-      `  concurrency ${String(concurrency).padStart(2)}: p50 ${(b.p50 / a.p50).toFixed(1)}x, ` +
-        `p95 ${(b.p95 / a.p95).toFixed(1)}x, throughput ${(b.rps / a.rps).toFixed(2)}x ` +
-        `(the broker serves ${((b.rps / a.rps) * 100).toFixed(0)}% of the direct rate)`,
-    );
-  }
-
-  console.log("\nupstream work per tool call (from /_emulator/log and the AWS emulator's call counter):");
-  console.log(
-    "  phase      calls  mints/call  reads/call  revokes/call  other-app-req  KMS signs  audit events/call",
-  );
-  const phases = [{ concurrency: 0, upstream: warm.upstream }, ...upstreams];
-  for (const { concurrency, upstream: u } of phases) {
-    const label = concurrency === 0 ? "warm-up" : `conc ${concurrency}`;
-    const per = (n: number) => (n / u.calls).toFixed(2).padStart(10);
-    console.log(
-      `  ${label.padEnd(9)} ${String(u.calls).padStart(6)}  ${per(u.mints)}  ${per(u.reads)}  ${per(u.revocations)}  ` +
-        `  ${String(u.otherAppRequests).padStart(13)}  ${String(u.kmsSigns).padStart(9)}  ${per(u.auditEvents)}`,
-    );
-  }
-  console.log("\nGitHub emulator's own time per broker call (median, included in the broker's latency):");
-  for (const { concurrency, upstream: u } of upstreams) {
-    console.log(
-      `  conc ${String(concurrency).padEnd(4)} mint ${median(u.mintMs).toFixed(0)} ms, read ${median(u.readMs).toFixed(0)} ms`,
-    );
-  }
-
-  for (const { concurrency, upstream: u } of phases) {
-    const label = concurrency === 0 ? "warm-up" : `concurrency ${concurrency}`;
-    // Every call succeeded, so each minted at least once; as many mints as calls and as many distinct read
-    // tokens as calls means exactly one mint per call.
-    if (u.mints > u.calls)
-      fail(`${label}: ${u.mints} mints for ${u.calls} tool calls (more than one per call)`);
-    if (u.readTokens !== u.calls)
+  const checkOnePerCall = (label: string, u: Upstream, exactCalls: boolean) => {
+    if (exactCalls ? u.mints !== u.calls : u.mints < u.calls || u.mints > u.calls + CONNECTIONS)
+      fail(`${label}: ${u.mints} mints for ${u.calls} tool calls`);
+    if (exactCalls && u.readTokens !== u.calls)
       fail(`${label}: reads used ${u.readTokens} distinct tokens for ${u.calls} tool calls`);
     if (u.revocations !== u.mints) fail(`${label}: ${u.revocations} revocations for ${u.mints} mints`);
     if (u.foreignTokenRequests > 0)
-      fail(`${label}: ${u.foreignTokenRequests} upstream requests used a token this phase did not mint`);
-    if (concurrency !== 0 && u.kmsSigns > 0)
-      fail(`${label}: ${u.kmsSigns} KMS signatures after warm-up (the App JWT must be cached)`);
+      fail(`${label}: ${u.foreignTokenRequests} reads with a token not minted then`);
+  };
+
+  // Warm-up: App JWT (the one KMS Sign), JWKS, installation cache, keep-alive connections, JIT, everywhere.
+  await timeSequential(30, brokerRead);
+  await timeSequential(30, brokerReuseRead);
+  await timeSequential(300, honoRequest);
+  await timeSequential(100, echoCall);
+  await timeSequential(20, peerRead);
+  await timeSequential(20, directRead);
+  await settledLog();
+  const signsAfterWarmup = await kmsSigns();
+
+  // 1. Concurrency 1, emulator answering at once: latency and CPU per call, broker against the bare route.
+  const brokerLatencies: number[] = [];
+  const honoLatencies: number[] = [];
+  let brokerCpu = 0;
+  let honoCpu = 0;
+  const honoCalls = CALLS * 3;
+  let sequential: Upstream | undefined;
+  for (let round = 0; round < ROUNDS; round++) {
+    const runBroker = async () => {
+      await githubControl("/reset-log", { method: "POST" });
+      const before = await broker.usage();
+      brokerLatencies.push(...(await timeSequential(share(CALLS, round), brokerRead)));
+      const snapshot = await settledLog();
+      brokerCpu += sumUsage(before, await broker.usage());
+      const u = upstreamOf(snapshot, share(CALLS, round));
+      sequential = sequential
+        ? {
+            calls: sequential.calls + u.calls,
+            mints: sequential.mints + u.mints,
+            reads: sequential.reads + u.reads,
+            readTokens: sequential.readTokens + u.readTokens,
+            revocations: sequential.revocations + u.revocations,
+            foreignTokenRequests: sequential.foreignTokenRequests + u.foreignTokenRequests,
+            mintMs: [...sequential.mintMs, ...u.mintMs],
+            readMs: [...sequential.readMs, ...u.readMs],
+          }
+        : u;
+    };
+    const runHono = async () => {
+      const before = await hono.usage();
+      honoLatencies.push(...(await timeSequential(share(honoCalls, round), honoRequest)));
+      honoCpu += sumUsage(before, await hono.usage());
+    };
+    if (round % 2 === 0) {
+      await runBroker();
+      await runHono();
+    } else {
+      await runHono();
+      await runBroker();
+    }
   }
+  const seq = sequential as Upstream;
+  checkOnePerCall("concurrency 1", seq, true);
+  const brokerCpuMs = brokerCpu / 1000 / CALLS;
+  const honoCpuMs = honoCpu / 1000 / honoCalls;
+  const brokerP50 = median(brokerLatencies);
+  const honoP50 = median(honoLatencies);
+  const upstreamMs = median(seq.mintMs) + median(seq.readMs);
+
+  // 2. CONNECTIONS connections for DURATION_S each (autocannon): allowed calls/s against the SDK's bare echo tool.
+  const load = async (
+    target: BenchProcess,
+    url: string,
+    headers: Record<string, string>,
+    body: () => string,
+    expected: string,
+  ) => {
+    let ok = 0;
+    let bad = 0;
+    let peakRss = 0;
+    const sampler = setInterval(() => {
+      void target.usage().then((u) => {
+        peakRss = Math.max(peakRss, u.rssBytes);
+      });
+    }, 250);
+    const before = await target.usage();
+    const run = await autocannon({
+      url,
+      connections: CONNECTIONS,
+      duration: DURATION_S,
+      requests: [
+        {
+          method: "POST",
+          headers: { ...MCP_HEADERS, ...headers },
+          body: body(),
+          onResponse: (status, responseBody) => {
+            if (status === 200 && responseBody.includes(expected)) ok++;
+            else bad++;
+          },
+        },
+      ],
+    });
+    clearInterval(sampler);
+    const after = await target.usage();
+    peakRss = Math.max(peakRss, after.rssBytes);
+    return {
+      ok,
+      bad,
+      errors: run.errors + run.timeouts,
+      rps: ok / run.duration,
+      p50: run.latency.p50,
+      cpuMsPerCall: sumUsage(before, after) / 1000 / Math.max(1, ok),
+      peakRssMb: peakRss / 1024 / 1024,
+    };
+  };
+  await githubControl("/reset-log", { method: "POST" });
+  const loaded = await load(
+    broker,
+    mcpUrl,
+    auth,
+    () => toolCall(1, "get_file_contents", READ_ARGS),
+    EXPECTED_HEADING,
+  );
+  checkOnePerCall(`${CONNECTIONS} connections`, upstreamOf(await settledLog(), loaded.ok), false);
+  const echoLoaded = await load(echo, echoUrl, {}, () => toolCall(1, "echo", { text: "pong" }), "pong");
+  const honoLoaded = await load(hono, honoUrl, {}, () => '{"n":1}', '"ok":true');
+  for (const [label, run] of [
+    ["broker", loaded],
+    ["sdk echo", echoLoaded],
+    ["bare hono", honoLoaded],
+  ] as const) {
+    if (run.bad > 0 || run.errors > 0)
+      fail(`${label} at ${CONNECTIONS} connections: ${run.bad} bad answers, ${run.errors} errors`);
+  }
+  if ((await kmsSigns()) !== signsAfterWarmup)
+    fail("KMS signed an App JWT after warm-up (it must be cached)");
+
+  // 3. The emulator delays every answer by UPSTREAM_LATENCY_MS, like a real network: repogate (token reuse off
+  //    and on) against server-github and a direct octokit read, one call at a time.
+  await githubControl("/faults", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ kind: "latency", latencyMs: UPSTREAM_LATENCY_MS }),
+  });
+  const peerPaths = [
+    ["repogate", brokerRead],
+    ["repogate, token reuse", brokerReuseRead],
+    ["server-github", peerRead],
+    ["direct octokit", directRead],
+  ] as const;
+  const peerLatencies = new Map<string, number[]>(peerPaths.map(([name]) => [name, []]));
+  for (const [, read] of peerPaths) await timeSequential(3, read);
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? peerPaths : [...peerPaths].reverse();
+    for (const [name, read] of order)
+      peerLatencies.get(name)?.push(...(await timeSequential(share(PEER_CALLS, round), read)));
+  }
+  await githubControl("/faults", { method: "DELETE" });
+  const peerP50 = (name: string) => median(peerLatencies.get(name) ?? []);
+
+  const p = (sorted: number[], q: number) =>
+    percentile(
+      [...sorted].sort((a, b) => a - b),
+      q,
+    );
+  log(`repogate tool-call overhead, Node ${process.version}, get_file_contents ${OWNER}/${REPO}/${PATH}`);
+  log("every party in its own process; this process is the load generator\n");
+  log(
+    `1. concurrency 1, emulator answering at once (${CALLS} broker calls, ${honoCalls} bare-route requests, ${ROUNDS} alternating rounds)`,
+  );
+  log("   path               p50 ms   p95 ms   CPU ms/call");
+  log(
+    `   repogate           ${brokerP50.toFixed(2).padStart(6)}   ${p(brokerLatencies, 95).toFixed(2).padStart(6)}   ${brokerCpuMs.toFixed(2).padStart(6)}`,
+  );
+  log(
+    `   bare Hono route    ${honoP50.toFixed(2).padStart(6)}   ${p(honoLatencies, 95).toFixed(2).padStart(6)}   ${honoCpuMs.toFixed(2).padStart(6)}`,
+  );
+  log(
+    `   upstream on the critical path (emulator's own medians): mint ${median(seq.mintMs)} ms + read ${median(seq.readMs)} ms`,
+  );
+  log(
+    `   per call: ${(seq.mints / seq.calls).toFixed(2)} mints, ${(seq.reads / seq.calls).toFixed(2)} reads, ${(seq.revocations / seq.calls).toFixed(2)} revocations, 0 KMS signs after warm-up: ${(await kmsSigns()) === signsAfterWarmup}`,
+  );
+  log(`\n2. ${CONNECTIONS} connections, ${DURATION_S} s each (autocannon)`);
+  log("   server             calls/s   p50 ms   CPU ms/call   peak RSS MB");
+  for (const [label, run] of [
+    ["repogate", loaded],
+    ["SDK echo tool", echoLoaded],
+    ["bare Hono route", honoLoaded],
+  ] as const) {
+    log(
+      `   ${label.padEnd(17)} ${run.rps.toFixed(0).padStart(8)}   ${run.p50.toFixed(0).padStart(6)}   ${run.cpuMsPerCall.toFixed(2).padStart(11)}   ${run.peakRssMb.toFixed(0).padStart(11)}`,
+    );
+  }
+  log(
+    `\n3. emulator delays every answer by ${UPSTREAM_LATENCY_MS} ms, concurrency 1 (${PEER_CALLS} calls each)`,
+  );
+  log("   path                      p50 ms   p95 ms");
+  for (const [name] of peerPaths) {
+    const latencies = peerLatencies.get(name) ?? [];
+    log(
+      `   ${name.padEnd(24)} ${median(latencies).toFixed(1).padStart(7)}  ${p(latencies, 95).toFixed(1).padStart(7)}`,
+    );
+  }
+
+  Object.assign(result, {
+    cpuRatio: brokerCpuMs / honoCpuMs,
+    addedP50Ms: brokerP50 - upstreamMs - honoP50,
+    throughputRatio: loaded.rps / echoLoaded.rps,
+    rssMb: loaded.peakRssMb,
+    peerRatio50ms: peerP50("repogate") / peerP50("server-github"),
+    peerRatio50msReuse: peerP50("repogate, token reuse") / peerP50("server-github"),
+    brokerCpuMsPerCall: brokerCpuMs,
+    honoCpuMsPerRequest: honoCpuMs,
+    brokerP50Ms: brokerP50,
+    honoP50Ms: honoP50,
+    upstreamP50Ms: upstreamMs,
+    brokerCallsPerSec: loaded.rps,
+    echoCallsPerSec: echoLoaded.rps,
+    brokerCpuMsPerCallLoaded: loaded.cpuMsPerCall,
+    p50At50ms: Object.fromEntries(peerPaths.map(([name]) => [name, peerP50(name)])),
+  });
+  const targets: [string, boolean][] = [
+    ["cpuRatio <= 4", (result.cpuRatio as number) <= 4],
+    ["addedP50Ms <= 5", (result.addedP50Ms as number) <= 5],
+    ["throughputRatio >= 0.2", (result.throughputRatio as number) >= 0.2],
+    ["rssMb <= 200", (result.rssMb as number) <= 200],
+    ["peerRatio50ms <= 2.2", (result.peerRatio50ms as number) <= 2.2],
+    ["peerRatio50msReuse <= 1.2", (result.peerRatio50msReuse as number) <= 1.2],
+  ];
+  log("\nratios (same run)          value   target");
+  for (const [label, met] of targets) {
+    const key = label.split(" ")[0] as string;
+    log(
+      `   ${key.padEnd(22)} ${(result[key] as number).toFixed(2).padStart(7)}   ${label.slice(key.length + 1)} ${met ? "met" : "MISSED"}`,
+    );
+  }
+  result.targetsMissed = targets.filter(([, met]) => !met).map(([label]) => label);
 } catch (error) {
-  fail(error instanceof Error ? error.message : String(error));
+  fail(error instanceof Error ? (error.stack ?? error.message) : String(error));
 } finally {
-  kms?.destroy();
-  const results = await Promise.allSettled(started.reverse().map((service) => service.close()));
-  for (const r of results) if (r.status === "rejected") fail(`close: ${String(r.reason)}`);
+  await peer?.close().catch(() => undefined);
+  const stopped = await Promise.allSettled(processes.reverse().map((child) => child.stop()));
+  for (const s of stopped) if (s.status === "rejected") fail(`stop: ${String(s.reason)}`);
   await rm(dataDir, { recursive: true, force: true });
 }
 
-if (failures.length > 0) {
-  for (const message of failures) console.error(`FAIL: ${message}`);
-  process.exitCode = 1;
-}
+for (const message of failures) console.error(`FAIL: ${message}`);
+if (failures.length > 0) process.exitCode = 1;
+if (values.json) console.log(JSON.stringify({ ...result, failures }));

@@ -1,0 +1,28 @@
+/**
+ * The child side of a bench process: answers the driver's `usage` question over IPC (CPU time and RSS,
+ * measured by the process itself), announces readiness with one JSON line on stdout, and exits when the
+ * driver goes away so no process outlives a run.
+ */
+export function benchChild(stop: () => Promise<void>): { ready(info: Record<string, unknown>): void } {
+  process.on("message", (message) => {
+    if (message === "usage") {
+      const cpu = process.cpuUsage();
+      process.send?.({ cpuMicros: cpu.user + cpu.system, rssBytes: process.memoryUsage.rss() });
+    }
+  });
+  let stopping = false;
+  const shutdown = () => {
+    if (stopping) return;
+    stopping = true;
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", shutdown);
+  process.on("disconnect", shutdown);
+  return { ready: (info) => console.log(JSON.stringify({ ready: true, ...info })) };
+}

@@ -1,0 +1,79 @@
+/** The driver side of the bench processes: start one, wait for its ready line, ask it for CPU and RSS, stop it. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+export interface Usage {
+  cpuMicros: number;
+  rssBytes: number;
+}
+
+export interface BenchProcess {
+  name: string;
+  pid: number;
+  /** What the child printed in its ready line (URLs). */
+  info: Record<string, unknown>;
+  /** CPU time (user + system) and RSS, as the child itself measures them. */
+  usage(): Promise<Usage>;
+  stop(): Promise<void>;
+}
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Starts `bench/overhead/<script>` on this Node binary (through tsx) and waits until it is ready. */
+export async function startBenchProcess(
+  name: string,
+  script: string,
+  options: unknown,
+): Promise<BenchProcess> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", `bench/overhead/${script}`, JSON.stringify(options)],
+    // The AWS SDK only ever talks to the local emulator, with fake credentials; never real ones.
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: "AKIDLOCALBENCH",
+        AWS_SECRET_ACCESS_KEY: "local-bench-secret",
+        AWS_SESSION_TOKEN: "",
+        AWS_PROFILE: "",
+        NODE_NO_WARNINGS: "1",
+      },
+    },
+  );
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString("utf8")).slice(-4000);
+  });
+  const info = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} not ready after 120 s: ${stderr}`)), 120_000);
+    const lines = createInterface({ input: child.stdout as NonNullable<ChildProcess["stdout"]> });
+    lines.on("line", (line) => {
+      if (!line.startsWith('{"ready":true')) return;
+      clearTimeout(timer);
+      resolve(JSON.parse(line) as Record<string, unknown>);
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code}) before it was ready: ${stderr}`));
+    });
+  });
+  return {
+    name,
+    pid: child.pid as number,
+    info,
+    usage: () =>
+      new Promise<Usage>((resolve) => {
+        child.once("message", (message) => resolve(message as Usage));
+        child.send("usage");
+      }),
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
