@@ -15,6 +15,7 @@ import { createApiKeyVerifier } from "./auth/api-keys.ts";
 import { createOidcVerifier } from "./auth/oidc-verifier.ts";
 import type { RepogateConfig } from "./config/index.ts";
 import { createAppJwtSigner, createGitHubBroker, type GitHubBroker } from "./github/index.ts";
+import { mountGitHubWebhooks } from "./github-webhooks.ts";
 import { createHttpApp, mcpResourceUrl } from "./http/app.ts";
 import type { ClientIpOptions } from "./http/client-ip.ts";
 import { jsonRpcError } from "./http/jsonrpc-error.ts";
@@ -306,6 +307,8 @@ export async function createRepogate(
 
     const app = new Hono<HttpEnv>();
     app.use("*", httpMetrics(metrics));
+    // POST /github/webhook, only when a webhook secret is configured (no secret, no route).
+    mountGitHubWebhooks(app, { config, secrets, installations: github.installations, audit, metrics, logger });
     let metricsServer: RunningMetricsServer | undefined;
     if (prometheus && config.metrics.prometheus.port !== undefined) {
       metricsServer = await startMetricsServer({

@@ -112,6 +112,7 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions = 
       value,
       ...(output.VersionId ? { versionId: output.VersionId } : {}),
       stages: output.VersionStages ?? [stage],
+      ...(output.CreatedDate ? { createdAt: output.CreatedDate } : {}),
     };
   };
 

@@ -51,6 +51,24 @@ export class GitHubAppNotInstalledError extends GitHubBrokerError {
   }
 }
 
+/** An admin suspended the App's installation on the owner: no token is minted until it is unsuspended. */
+export class InstallationSuspendedError extends GitHubBrokerError {
+  readonly owner: string;
+
+  constructor(owner: string, suspendedAt: string) {
+    super(
+      "APP_INSTALLATION_SUSPENDED",
+      `The GitHub App's installation on "${owner}" has been suspended (since ${suspendedAt}), so repogate cannot ` +
+        `read its repositories. An admin of ${owner} must unsuspend it in the organization's settings (GitHub Apps).`,
+    );
+    this.owner = owner;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), owner: this.owner };
+  }
+}
+
 /** GitHub returned a token whose repositories or permissions differ from what was asked for. */
 export class TokenScopeMismatchError extends GitHubBrokerError {
   constructor(detail: string) {

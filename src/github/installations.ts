@@ -1,4 +1,4 @@
-import { GitHubAppNotInstalledError } from "./errors.ts";
+import { GitHubAppNotInstalledError, InstallationSuspendedError } from "./errors.ts";
 import { assertValidOwner } from "./narrowed-scope.ts";
 import type { AppOctokit } from "./octokit-clients.ts";
 import { toUpstreamError } from "./upstream-error.ts";
@@ -9,6 +9,8 @@ export interface ResolvedInstallation {
   /** The account login with GitHub's casing. */
   account: string;
   targetType: string | undefined;
+  /** When an admin suspended the installation (GitHub mints no token for it); undefined when active. */
+  suspendedAt?: string | undefined;
 }
 
 export interface InstallationResolverOptions {
@@ -60,10 +62,14 @@ export class InstallationResolver {
     const cached = this.#cache.get(key);
     const entry = cached && cached.expiresAt > this.#clock() ? cached : await this.#lookupOnce(key, owner);
     if (entry.kind === "missing") throw new GitHubAppNotInstalledError(owner);
+    // Refused here, before any mint: GitHub would refuse the token anyway, with a less helpful message.
+    if (entry.installation.suspendedAt) {
+      throw new InstallationSuspendedError(entry.installation.account, entry.installation.suspendedAt);
+    }
     return entry.installation;
   }
 
-  /** Forgets one owner (installation created/deleted webhooks) or everything. */
+  /** Forgets one owner (installation webhooks: created, deleted, suspended, repositories changed) or everything. */
   invalidate(owner?: string): void {
     if (owner === undefined) this.#cache.clear();
     else this.#cache.delete(owner.toLowerCase());
@@ -94,9 +100,10 @@ export class InstallationResolver {
       try {
         const { data } = await attempt();
         const account = (data.account as { login?: string } | null)?.login ?? owner;
+        const suspendedAt = (data as { suspended_at?: string | null }).suspended_at ?? undefined;
         return {
           kind: "found",
-          installation: { id: data.id, account, targetType: data.target_type },
+          installation: { id: data.id, account, targetType: data.target_type, suspendedAt },
           expiresAt: this.#clock() + this.#ttlMs,
         };
       } catch (error) {

@@ -7,6 +7,7 @@ import {
 import type { RepogateConfig } from "../config/schema.ts";
 import {
   CURRENT_STAGE,
+  PREVIOUS_STAGE,
   PENDING_STAGE,
   type SecretStore,
   SecretStoreError,
@@ -59,6 +60,12 @@ export interface WebhookSecretOptions {
   secretName: string;
   /** Also return the AWSPENDING value during a rotation (GitHub may already sign with it). Default false. */
   acceptPending?: boolean;
+  /**
+   * Also return the AWSPREVIOUS value while the current one is younger than this (deliveries GitHub signed just
+   * before the secret was changed). Needs the store to know version dates (Secrets Manager). Default 0: off.
+   */
+  previousSecretWindowMs?: number;
+  clock?: () => number;
 }
 
 /**
@@ -66,16 +73,30 @@ export interface WebhookSecretOptions {
  * value first, then the pending one while a rotation is in progress (when enabled).
  */
 export function createWebhookSecretGetter(options: WebhookSecretOptions): () => Promise<string[]> {
-  return async () => {
-    const current = secretText(await options.store.get(options.secretName, { stage: CURRENT_STAGE }));
-    if (!options.acceptPending) return [current];
+  const clock = options.clock ?? Date.now;
+  const window = options.previousSecretWindowMs ?? 0;
+  const optionalStage = async (stage: string): Promise<string | undefined> => {
     try {
-      const pending = secretText(await options.store.get(options.secretName, { stage: PENDING_STAGE }));
-      return pending === current ? [current] : [current, pending];
+      return secretText(await options.store.get(options.secretName, { stage }));
     } catch (error) {
-      if (isNoPendingVersion(error)) return [current];
+      if (isNoPendingVersion(error)) return undefined;
       throw error;
     }
+  };
+  return async () => {
+    const currentSecret = await options.store.get(options.secretName, { stage: CURRENT_STAGE });
+    const current = secretText(currentSecret);
+    const secrets = [current];
+    if (options.acceptPending) {
+      const pending = await optionalStage(PENDING_STAGE);
+      if (pending !== undefined && pending !== current) secrets.push(pending);
+    }
+    const createdAt = currentSecret.createdAt?.getTime();
+    if (window > 0 && createdAt !== undefined && clock() - createdAt < window) {
+      const previous = await optionalStage(PREVIOUS_STAGE);
+      if (previous !== undefined && !secrets.includes(previous)) secrets.push(previous);
+    }
+    return secrets;
   };
 }
 

@@ -4,6 +4,8 @@ import type { z } from "zod";
 export const CURRENT_STAGE = "AWSCURRENT";
 /** The stage a rotation writes the next value to before promoting it. */
 export const PENDING_STAGE = "AWSPENDING";
+/** The stage Secrets Manager moves the replaced value to when a new one becomes current. */
+export const PREVIOUS_STAGE = "AWSPREVIOUS";
 
 /** One version of a named secret: its value (text or bytes) and where it came from. */
 export interface SecretValue {
@@ -14,6 +16,8 @@ export interface SecretValue {
   versionId?: string;
   /** The version's stages, e.g. `["AWSCURRENT"]`; local secrets report `["AWSCURRENT"]`. */
   stages: string[];
+  /** When this version was created (Secrets Manager); absent for local secrets. */
+  createdAt?: Date;
   /** True when Secrets Manager was unreachable and this is the last value read before the outage. */
   stale?: boolean;
 }
