@@ -177,6 +177,48 @@ describe("alarms watch metrics the broker emits", async () => {
     });
   }
 
+  it("every dashboard graph queries emitted metrics, and its Logs Insights widgets read the audit log group", () => {
+    for (const template of [templates.fargate, templates.lambda]) {
+      const dashboard = Object.values(template.findResources("AWS::CloudWatch::Dashboard"))[0] as {
+        Properties: { DashboardBody: { "Fn::Join": [string, (string | { Ref: string })[]] } };
+      };
+      // Tokens (region, log group) become placeholders so the body parses as the JSON CloudWatch receives.
+      const body = JSON.parse(
+        dashboard.Properties.DashboardBody["Fn::Join"][1]
+          .map((part) => (typeof part === "string" ? part : `<${part.Ref}>`))
+          .join(""),
+      ) as {
+        widgets: { type: string; properties: { metrics?: unknown[][]; query?: string; title?: string } }[];
+      };
+      const graphs = body.widgets.filter((w) => w.type === "metric");
+      const logQueries = body.widgets.filter((w) => w.type === "log");
+      expect(graphs.length).toBeGreaterThanOrEqual(4);
+      expect(logQueries.length).toBeGreaterThanOrEqual(3);
+      for (const graph of graphs) {
+        for (const line of graph.properties.metrics ?? []) {
+          const options = line.find((item) => typeof item === "object" && item !== null) as {
+            expression?: string;
+          };
+          if (options?.expression) {
+            expect(problemsOf(options.expression, catalog), graph.properties.title).toEqual([]);
+          } else {
+            // A plain metric line: [namespace, name, dimension, value, …, options].
+            const [namespace, name, ...rest] = line.filter((item) => typeof item === "string") as string[];
+            const dims = rest
+              .filter((_, i) => i % 2 === 0)
+              .sort()
+              .join(",");
+            expect(namespace).toBe(catalog.get(name as string)?.namespace);
+            expect(catalog.get(name as string)?.dimensionSets.has(dims), `${name} [${dims}]`).toBe(true);
+          }
+        }
+      }
+      for (const widget of logQueries) {
+        expect(widget.properties.query).toMatch(/^SOURCE '<LogsAudit[0-9A-F]+>'/);
+      }
+    }
+  });
+
   it("the check can fail: a renamed metric, a missing dimension and an unemitted value are each reported", () => {
     expect(problemsOf(`SELECT SUM(PolicyDenials) FROM SCHEMA("Repogate", Code, Decision)`, catalog)).toEqual([
       "PolicyDenials is not emitted by the broker",
