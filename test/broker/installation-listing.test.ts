@@ -159,11 +159,10 @@ describe("withInstallationListingToken", () => {
       method: "DELETE",
       pathPrefix: "/installation/token",
     });
-    const started = performance.now();
     await broker.withInstallationListingToken({ installationId: MYCOMPANY }, async (octokit) =>
       listNames(octokit),
     );
-    expect(performance.now() - started).toBeLessThan(350);
+    // Ordering, not a stopwatch: the emulator records the revocation only once its delayed DELETE completes.
     expect(github.log.revocations).toHaveLength(0);
     await broker.drain();
     expect(github.log.revocations).toHaveLength(1);

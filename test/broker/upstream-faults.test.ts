@@ -132,13 +132,14 @@ describe("upstream faults", () => {
       method: "GET",
       pathPrefix: "/repos/mycompany/web",
     });
-    const started = performance.now();
     const error = await broker
       .withToken({ repository: "mycompany/web", operation: "read" }, (octokit) =>
         octokit.rest.repos.get({ owner: "mycompany", repo: "web" }),
       )
       .catch((e: unknown) => e);
-    expect(performance.now() - started).toBeLessThan(1200);
+    // Ordering, not a stopwatch: the emulator logs the request when its delayed answer is sent, which has not
+    // happened yet when the broker has already given up.
+    expect(github.log.countRequests({ method: "GET", pathPrefix: "/repos/mycompany/web" })).toBe(0);
     expect(error).toMatchObject({ code: "GITHUB_UNREACHABLE", status: 0, route: "GET /repos/mycompany/web" });
     await broker.drain();
     expect(github.log.revocations).toHaveLength(1);
@@ -223,13 +224,12 @@ describe("upstream faults", () => {
       method: "GET",
       pathPrefix: "/repos/mycompany/web",
     });
-    const started = performance.now();
+    // Had it waited for the reset (an hour), the test's own timeout would end it.
     const error = await broker
       .withToken({ repository: "mycompany/web", operation: "read" }, (octokit) =>
         octokit.rest.repos.get({ owner: "mycompany", repo: "web" }),
       )
       .catch((e: unknown) => e);
-    expect(performance.now() - started).toBeLessThan(2000);
     expect(error).toMatchObject({ code: "GITHUB_UPSTREAM_ERROR", status: 403 });
     expect((error as Error).message).toMatch(/API rate limit exceeded/);
     expect(github.log.countRequests({ method: "GET", pathPrefix: "/repos/mycompany/web" })).toBe(1);

@@ -68,11 +68,10 @@ describe("building repositories from seeds", () => {
     const web = first.store.getRepository("mycompany", "web");
     const hash = await readFile(path.join(web?.gitDir as string, SEED_HASH_FILE), "utf8");
     expect(hash.trim()).toMatch(/^[0-9a-f]{64}$/);
-    const started = Date.now();
     const again = await createRepoStore({ seedDir: SEED_DIR, dataDir: first.dataDir });
     try {
+      // Skipped, as the store reports it (how fast that is belongs in bench/, not in a wall-clock bound here).
       expect(again.rebuilt).toEqual([]);
-      expect(Date.now() - started).toBeLessThan(3000);
       expect(await refsOf(again)).toEqual(await refsOf(first.store));
     } finally {
       await again.close();

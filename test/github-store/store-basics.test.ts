@@ -6,12 +6,9 @@ import { openSeededStore, repo } from "./seeded-store.ts";
 let store: LocalRepoStore;
 let web: RepositoryRecord;
 let cleanup: () => Promise<void>;
-let buildMs = 0;
 
 beforeAll(async () => {
-  const started = Date.now();
   ({ store, cleanup } = await openSeededStore());
-  buildMs = Date.now() - started;
   web = repo(store, "mycompany/web");
 });
 afterAll(async () => {
@@ -19,8 +16,8 @@ afterAll(async () => {
 });
 
 describe("repository records", () => {
-  it("builds every seed within a few seconds", () => {
-    expect(buildMs).toBeLessThan(8000);
+  // How long the build takes is a benchmark's business (bench/), not a wall-clock bound in a test.
+  it("builds every seed", () => {
     expect(store.rebuilt).toHaveLength(store.listRepositories().length);
     expect(
       store

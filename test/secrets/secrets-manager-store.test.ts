@@ -165,9 +165,12 @@ describe("Secrets Manager store: outages", () => {
     const { name } = await newSecret("slow");
     const { store } = makeStore({ timeoutMs: 200 });
     aws.faults.set({ service: "secretsmanager", kind: "latency", latencyMs: 2_000 });
-    const started = Date.now();
-    await expect(store.get(name)).rejects.toMatchObject({ code: "SECRET_UNAVAILABLE" });
-    expect(Date.now() - started).toBeLessThan(1_500);
+    // Ordering, not a stopwatch: the refusal must come before the hung endpoint would have answered.
+    const endpointAnswers = new Promise((resolve) =>
+      setTimeout(() => resolve("endpoint answered first"), 2_000),
+    );
+    const outcome = await Promise.race([store.get(name).catch((e: unknown) => e), endpointAnswers]);
+    expect(outcome).toMatchObject({ code: "SECRET_UNAVAILABLE" });
   });
 
   it("does not mask ResourceNotFound with a stale value", async () => {
