@@ -18,7 +18,6 @@ import { createAppJwtSigner, createGitHubBroker, type GitHubBroker } from "./git
 import { mountGitHubWebhooks } from "./github-webhooks.ts";
 import { createHttpApp, mcpResourceUrl } from "./http/app.ts";
 import type { ClientIpOptions } from "./http/client-ip.ts";
-import { jsonRpcError } from "./http/jsonrpc-error.ts";
 import type { HttpEnv } from "./http/types.ts";
 import { createMcpHandler } from "./mcp/handler.ts";
 import {
@@ -229,6 +228,8 @@ export async function createRepogate(
       policy: { current: () => policy.engine },
       github,
       events: combineToolEvents(toolAuditEvents(audit), toolEventMetrics(metrics)),
+      // With audit.onFailure=deny, a tool call we could not record is refused before anything is minted.
+      auditGate: () => audit.ensureWritable(),
       logger,
       serverInfo: {
         name: "repogate",
@@ -275,17 +276,6 @@ export async function createRepogate(
         const tools = toolCallsIn(parsedBody);
         // The audit context names the tool when the request calls exactly one (a batch may call several).
         const tool = tools.length === 1 ? tools[0] : undefined;
-        // With audit.onFailure=deny, a tool call we could not record is refused before anything is minted.
-        if (tools.length > 0 && !audit.healthy()) {
-          return Promise.resolve(
-            jsonRpcError(
-              c,
-              503,
-              -32000,
-              "repogate cannot write its audit trail right now, so it refuses repository access; try again shortly",
-            ),
-          );
-        }
         const context = {
           principal: auditPrincipal(principal),
           request: {
@@ -308,7 +298,14 @@ export async function createRepogate(
     const app = new Hono<HttpEnv>();
     app.use("*", httpMetrics(metrics));
     // POST /github/webhook, only when a webhook secret is configured (no secret, no route).
-    mountGitHubWebhooks(app, { config, secrets, installations: github.installations, audit, metrics, logger });
+    mountGitHubWebhooks(app, {
+      config,
+      secrets,
+      installations: github.installations,
+      audit,
+      metrics,
+      logger,
+    });
     let metricsServer: RunningMetricsServer | undefined;
     if (prometheus && config.metrics.prometheus.port !== undefined) {
       metricsServer = await startMetricsServer({

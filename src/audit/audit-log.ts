@@ -89,9 +89,13 @@ export class AuditLog {
   #lane: Promise<unknown> = Promise.resolve();
   #downUntil = 0;
   #sinkDown = false;
+  /** When the current outage began (0 while the sink is up). */
+  #downSince = 0;
   /** Under `spool`: the spool failed a write; until then records are refused, after it the next one tries again. */
   #spoolDownUntil = 0;
   #closed = false;
+  /** The one durable write that proves a failed sink usable again; every caller waits for the same one. */
+  #probe: Promise<void> | undefined;
   #replayTimer: NodeJS.Timeout | undefined;
   #replaying: Promise<void> | undefined;
   #lastError: string | undefined;
@@ -166,6 +170,35 @@ export class AuditLog {
         `the ${this.#sink.name} sink is failing: ${this.#lastError ?? "error"}`,
       );
     }
+  }
+
+  /**
+   * Resolves when a record would be durable now; check it before minting. While the sink is known to have
+   * failed (`deny`) it rejects with `AuditUnavailableError` until `retryAfterMs` has passed, then proves the sink
+   * with one durable write (an `audit.sink.recovered` event) before anyone may go on, so a sink that is still
+   * down costs a failed probe, never a minted token. Concurrent callers share that probe.
+   */
+  async ensureWritable(): Promise<void> {
+    this.assertWritable();
+    if (this.#policy !== "deny" || !this.#sinkDown) return;
+    this.#probe ??= this.#proveSink().finally(() => {
+      this.#probe = undefined;
+    });
+    await this.#probe;
+  }
+
+  async #proveSink(): Promise<void> {
+    const downSince = this.#downSince;
+    const failures = this.#counters.deliveryFailures;
+    await this.record({
+      type: "audit.sink.recovered",
+      outcome: "ok",
+      details: {
+        sink: this.#sink.name,
+        downSince: downSince ? new Date(downSince).toISOString() : null,
+        deliveryFailures: failures,
+      },
+    });
   }
 
   /** Counters and health. */
@@ -370,6 +403,7 @@ export class AuditLog {
   #markUp(): void {
     this.#downUntil = 0;
     this.#sinkDown = false;
+    this.#downSince = 0;
     // The sink takes events directly again, so a spool that failed is not in the way of recording.
     this.#spoolDownUntil = 0;
   }
@@ -377,6 +411,7 @@ export class AuditLog {
   #markDown(error: unknown): void {
     this.#counters.deliveryFailures += 1;
     this.#sinkDown = true;
+    this.#downSince ||= Date.now();
     this.#lastError = describe(error);
     this.#downUntil = Date.now() + (this.#options.retryAfterMs ?? 2000);
   }

@@ -12,6 +12,7 @@ export const AUDIT_EVENT_TYPES = [
   "policy.load",
   "policy.load.fail",
   "app.key.rotate",
+  "audit.sink.recovered",
 ] as const;
 
 const ADMIN_TYPE = /^admin\.[a-z0-9][a-z0-9_.-]{0,63}$/;

@@ -34,7 +34,7 @@ function singleRepo(repositories: readonly string[]): { resource?: { repo: strin
 
 /** The broker hooks the audit layer provides (assignable to the broker's `TokenBrokerHooks`). */
 export interface AuditBrokerHooks {
-  beforeMint: () => void;
+  beforeMint: () => Promise<void>;
   onGrant: (grant: TokenGrant) => Promise<void>;
   onRevoke: (revocation: TokenRevocation) => Promise<void>;
   onRevokeError: (error: unknown, revocation: TokenRevocation) => Promise<void>;
@@ -46,14 +46,15 @@ function purposeDetail(event: TokenGrant | TokenRevocation): { purpose?: string 
 }
 
 /**
- * Token broker hooks: `beforeMint` refuses while the sink is known down (nothing is minted), `onGrant` awaits a
+ * Token broker hooks: `beforeMint` refuses while the sink is known down and proves it durable before the first
+ * mint after an outage (nothing is minted unaudited), `onGrant` awaits a
  * durable `token.grant` (so a failing sink revokes the token and fails the request), `onRevoke` records
  * `token.revoke`, `onRevokeError` records `token.revoke.fail`. Principal and request come from the surrounding
  * `runWithAuditContext` scope.
  */
 export function brokerAuditHooks(log: AuditLog): AuditBrokerHooks {
   return {
-    beforeMint: () => log.assertWritable(),
+    beforeMint: () => log.ensureWritable(),
     onGrant: async (grant) => {
       await log.recordGrant(grant);
     },

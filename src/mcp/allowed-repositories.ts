@@ -6,6 +6,7 @@ import {
 } from "../github/index.ts";
 import type { Operation, PolicyDecision } from "../policy/index.ts";
 import { matchSegment } from "../policy/index.ts";
+import { isAuditRefusal } from "./audit-refusal.ts";
 import type { ToolContext } from "./context.ts";
 import type { InstallationRepository } from "./installation-repositories.ts";
 import { upstreamText } from "./results.ts";
@@ -47,6 +48,8 @@ export async function allowedRepositories(
   listings.forEach((listing, index) => {
     const account = installations[index]?.account ?? "?";
     if (listing.status === "rejected") {
+      // Not a partial answer: a call refused for the audit trail is refused as a whole.
+      if (isAuditRefusal(listing.reason)) throw listing.reason;
       problems.push(listingProblem(ctx, account, listing.reason));
       return;
     }

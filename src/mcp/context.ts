@@ -41,4 +41,9 @@ export interface ToolContext {
   events: ToolEvents;
   logger: McpLogger;
   limits: ToolLimits;
+  /**
+   * Set when a step of this request was refused because the audit trail cannot record (`audit`): the whole
+   * request is then answered with the audit refusal, never with a (possibly partial or empty) result.
+   */
+  refusal: { audit?: unknown };
 }

@@ -1,14 +1,23 @@
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+} from "@modelcontextprotocol/sdk/types.js";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import type { Principal } from "../auth/principal.ts";
 import type { GitHubBroker } from "../github/index.ts";
 import { redactErrorText } from "../github/index.ts";
 import type { PolicyEngine } from "../policy/index.ts";
+import { AUDIT_REFUSAL_TEXT, isAuditRefusal } from "./audit-refusal.ts";
 import { DEFAULT_TOOL_LIMITS, type ToolContext, type ToolLimits } from "./context.ts";
 import { noopToolEvents, type ToolEvents } from "./events.ts";
 import { InstallationRepositoryIndex } from "./installation-repositories.ts";
 import { type McpLogger, stderrLogger } from "./logger.ts";
-import { registerTool } from "./tool-runner.ts";
+import { createToolCatalog } from "./tool-catalog.ts";
+import { runTool } from "./tool-runner.ts";
 import { REPOSITORY_TOOLS } from "./tools/index.ts";
 
 /** Where the policy in force comes from: a `PolicyStore` (its `engine` getter) or anything with `current()`. */
@@ -25,6 +34,11 @@ export interface McpHandlerOptions {
   repositoryIndex?: InstallationRepositoryIndex;
   /** TTL of that listing when it is built here. Default 60 s. */
   repositoryListingTtlMs?: number;
+  /**
+   * Resolves when the audit trail can record (it may first prove a failed sink with a durable write), rejects
+   * with an audit error when it cannot; awaited before a request that calls a tool runs.
+   */
+  auditGate?: () => Promise<void>;
 }
 
 /** Extra per-request inputs from the HTTP layer. */
@@ -41,6 +55,26 @@ export type McpRequestHandler = (
   options?: McpRequestOptions,
 ) => Promise<Response>;
 
+// Built once: the tools' JSON schemas and parsers, and the SDK's JSON-schema validator (which a per-request
+// Server would otherwise build anew each time, ajv-formats included).
+const CATALOG = createToolCatalog(REPOSITORY_TOOLS);
+const SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
+
+/** Whether a JSON-RPC body (one message or a batch) calls a tool. */
+function callsATool(body: unknown): boolean {
+  const messages = Array.isArray(body) ? body : [body];
+  return messages.some(
+    (m) => typeof m === "object" && m !== null && (m as { method?: unknown }).method === "tools/call",
+  );
+}
+
+/** The id of a single JSON-RPC request, for an error answer; `null` for a batch or an unusable id. */
+function requestIdOf(body: unknown): string | number | null {
+  if (Array.isArray(body) || typeof body !== "object" || body === null) return null;
+  const id = (body as { id?: unknown }).id;
+  return typeof id === "string" || typeof id === "number" ? id : null;
+}
+
 const INSTRUCTIONS =
   "repogate gives read-only access to the GitHub repositories your organization's policy allows for you. Start with list_repositories; a denied call names the policy rule and what it allows.";
 
@@ -52,9 +86,10 @@ function engineOf(source: PolicySource): () => PolicyEngine {
 }
 
 /**
- * Builds the `/mcp` handler: per request a NEW McpServer with the nine tools bound to that principal and
- * a NEW stateless transport with JSON responses, both closed afterwards. Sharing either between
- * requests leaked responses across clients (CVE-2026-25536), so nothing request-scoped outlives a call.
+ * Builds the `/mcp` handler: per request a NEW MCP Server bound to that principal and a NEW stateless
+ * transport with JSON responses, both closed afterwards. Sharing either between requests leaked responses
+ * across clients (CVE-2026-25536), so nothing request-scoped outlives a call; what does not depend on the
+ * request (tool schemas, parsers, the JSON-schema validator) is built once.
  */
 export function createMcpHandler(options: McpHandlerOptions): McpRequestHandler {
   const policy = engineOf(options.policy);
@@ -69,12 +104,20 @@ export function createMcpHandler(options: McpHandlerOptions): McpRequestHandler 
     });
 
   return async (request, principal, requestId, requestOptions = {}) => {
-    // Stateless: no standalone SSE stream (GET) and no session to delete (DELETE).
-    if (request.method !== "POST") {
-      return Response.json(
-        { jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed: use POST" }, id: null },
-        { status: 405, headers: { allow: "POST" } },
+    const body = requestOptions.parsedBody;
+    // One answer for every refusal because of the audit trail, before or during a call: never a result.
+    const auditRefused = () =>
+      Response.json(
+        { jsonrpc: "2.0", error: { code: -32000, message: AUDIT_REFUSAL_TEXT }, id: requestIdOf(body) },
+        { status: 503, headers: { "retry-after": "2" } },
       );
+    if (options.auditGate && callsATool(body)) {
+      try {
+        await options.auditGate();
+      } catch (error) {
+        if (isAuditRefusal(error)) return auditRefused();
+        throw error;
+      }
     }
     const ctx: ToolContext = {
       principal,
@@ -85,22 +128,36 @@ export function createMcpHandler(options: McpHandlerOptions): McpRequestHandler 
       events,
       logger,
       limits,
+      refusal: {},
     };
-    const server = new McpServer(options.serverInfo, {
+    // The low-level Server, so the capabilities are exactly what a stateless server honours (no
+    // tools.listChanged: it could never send that notification) and an unknown tool is a protocol error.
+    const server = new Server(options.serverInfo, {
       capabilities: { tools: {} },
       instructions: INSTRUCTIONS,
+      jsonSchemaValidator: SCHEMA_VALIDATOR,
     });
-    for (const tool of REPOSITORY_TOOLS) registerTool(server, ctx, tool);
+    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: CATALOG.listing }));
+    server.setRequestHandler(CallToolRequestSchema, async (call) => {
+      const tool = CATALOG.get(call.params.name);
+      if (!tool) {
+        throw new McpError(
+          ErrorCode.InvalidParams,
+          `Unknown tool ${JSON.stringify(call.params.name.slice(0, 100))}: call tools/list for the tools this server offers`,
+        );
+      }
+      const parsed = await tool.parse(call.params.arguments);
+      if (!parsed.ok) return { isError: true, content: [{ type: "text" as const, text: parsed.message }] };
+      return runTool(ctx, tool.definition, parsed.args as never);
+    });
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,
     });
     try {
       await server.connect(transport);
-      return await transport.handleRequest(
-        request,
-        requestOptions.parsedBody !== undefined ? { parsedBody: requestOptions.parsedBody } : {},
-      );
+      const response = await transport.handleRequest(request, body !== undefined ? { parsedBody: body } : {});
+      return ctx.refusal.audit === undefined ? response : auditRefused();
     } catch (error) {
       logger.error(
         { requestId, error: redactErrorText(error instanceof Error ? error.message : String(error)) },

@@ -1,7 +1,7 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
 import { redactErrorText } from "../github/index.ts";
+import { isAuditRefusal } from "./audit-refusal.ts";
 import type { ToolContext } from "./context.ts";
 import { PolicyDeniedError } from "./errors.ts";
 import type { ToolOutcome } from "./events.ts";
@@ -26,6 +26,8 @@ export async function runTool<Shape extends z.ZodRawShape>(
     result = await tool.run(ctx, args);
     if (result.isError) outcome = "error";
   } catch (error) {
+    // Refused because the audit trail cannot record: the request is answered with that refusal, not this result.
+    if (isAuditRefusal(error)) ctx.refusal.audit = error;
     outcome = error instanceof PolicyDeniedError ? "denied" : "error";
     errorCode = errorCodeOf(error);
     const known = knownErrorResult(error, safeTarget(tool, args));
@@ -56,7 +58,8 @@ export async function runTool<Shape extends z.ZodRawShape>(
       ...(errorCode ? { errorCode } : {}),
     });
   } catch (error) {
-    // The result is already decided; an audit hook failure must be visible but cannot undo the call.
+    // Under audit.onFailure deny a call whose own record failed is refused: nothing is answered unaudited.
+    if (isAuditRefusal(error)) ctx.refusal.audit = error;
     ctx.logger.error(
       {
         requestId: ctx.requestId,
@@ -75,24 +78,4 @@ function safeTarget<Shape extends z.ZodRawShape>(tool: ToolDefinition<Shape>, ar
   } catch (error) {
     return `${tool.name} (${error instanceof Error ? error.message : "target unknown"})`;
   }
-}
-
-/** Registers `tool` on `server`, bound to `ctx` (one request, one principal). */
-export function registerTool<Shape extends z.ZodRawShape>(
-  server: McpServer,
-  ctx: ToolContext,
-  tool: ToolDefinition<Shape>,
-): void {
-  const callback = (args: ToolArgs<Shape>) => runTool(ctx, tool, args);
-  server.registerTool(
-    tool.name,
-    {
-      title: tool.title,
-      description: tool.description,
-      inputSchema: tool.inputSchema,
-      annotations: { title: tool.title, readOnlyHint: true, openWorldHint: true },
-    },
-    // The SDK infers the callback's argument type from the shape; ours is the same shape's output.
-    callback as never,
-  );
 }

@@ -236,6 +236,45 @@ describe("AuditLog", () => {
     expect(await storedEvents(target)).toHaveLength(1);
   });
 
+  it("ensureWritable: after each retry window one shared probe must be durable before anyone may mint", async () => {
+    const { dir, cleanup } = await tempDir("probe");
+    cleanups.push(cleanup);
+    const { writeFile, rm } = await import("node:fs/promises");
+    const target = join(dir, "trail");
+    await writeFile(target, "not a directory");
+    const log = await AuditLog.open({
+      sink: new JsonlAuditSink({ dir: target, prefix: "audit" }),
+      retryAfterMs: 100,
+    });
+    // Not yet known down: nothing to prove.
+    await expect(log.ensureWritable()).resolves.toBeUndefined();
+    await expect(log.record(toolCall(1))).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
+    for (let window = 0; window < 3; window++) {
+      // Inside the window: refused at once, no sink write.
+      const failuresBefore = log.status().deliveryFailures;
+      await expect(log.ensureWritable()).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
+      expect(log.status().deliveryFailures).toBe(failuresBefore);
+      await new Promise((r) => setTimeout(r, 150));
+      // After it: concurrent callers share one probe, which fails, so all are refused.
+      const outcomes = await Promise.allSettled([
+        log.ensureWritable(),
+        log.ensureWritable(),
+        log.ensureWritable(),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(["rejected", "rejected", "rejected"]);
+      expect(log.status().deliveryFailures).toBe(failuresBefore + 1);
+    }
+    await rm(target);
+    await new Promise((r) => setTimeout(r, 150));
+    await expect(log.ensureWritable()).resolves.toBeUndefined();
+    // Proven with a durable event that says so; afterwards no further probe is written.
+    await expect(log.ensureWritable()).resolves.toBeUndefined();
+    await log.close();
+    const stored = await storedEvents(target);
+    expect(stored.map((e) => e.type)).toEqual(["audit.sink.recovered"]);
+    expect(stored[0]?.details).toMatchObject({ deliveryFailures: 4 });
+  });
+
   it.skipIf(!existsSync("/dev/full"))(
     "recovers by itself under spool: a spool write failure does not refuse records for good",
     async () => {

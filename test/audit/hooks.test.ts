@@ -45,7 +45,7 @@ describe("audit hooks for the broker, tools, HTTP layer and policy store", () =>
       expiresAt: "2026-11-30T03:00:00Z",
       reused: false,
     };
-    broker.beforeMint();
+    await broker.beforeMint();
     // An installation-listing grant carries fields the audit schema does not know: they become details.
     await broker.onGrant({
       fingerprint: "ffeeddccbbaa0011",
@@ -156,7 +156,7 @@ describe("audit hooks for the broker, tools, HTTP layer and policy store", () =>
     await writeFile(blocked, "");
     const log = await AuditLog.open({ sink: new JsonlAuditSink({ dir: blocked, prefix: "audit" }) });
     const hooks = brokerAuditHooks(log);
-    expect(() => hooks.beforeMint()).not.toThrow();
+    await expect(hooks.beforeMint()).resolves.toBeUndefined();
     await expect(
       hooks.onGrant({
         fingerprint: "00112233445566ff",
@@ -168,7 +168,7 @@ describe("audit hooks for the broker, tools, HTTP layer and policy store", () =>
       }),
     ).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
     // Now known down: the next request is refused before anything is minted.
-    expect(() => hooks.beforeMint()).toThrow(expect.objectContaining({ code: "AUDIT_UNAVAILABLE" }));
+    await expect(hooks.beforeMint()).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
     await log.close();
   });
 });

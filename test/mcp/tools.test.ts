@@ -35,18 +35,31 @@ describe("tools/list", () => {
   });
 });
 
-describe("the /mcp handler", () => {
-  it("answers GET and DELETE with 405 (stateless: no SSE stream, no session)", async () => {
-    for (const method of ["GET", "DELETE"]) {
-      const response = await fetch(h.url, {
-        method,
-        headers: { "x-test-user": "alice", accept: "text/event-stream" },
-      });
-      expect(response.status).toBe(405);
-      expect(response.headers.get("allow")).toBe("POST");
+describe("protocol details", () => {
+  it("advertises tools without listChanged: a stateless server can never send that notification", () => {
+    expect(alice.getServerCapabilities()?.tools).toEqual({});
+  });
+
+  it("answers a call to an unknown tool with JSON-RPC -32602, not a tool result", async () => {
+    const error = await alice.callTool({ name: "no_such_tool", arguments: {} }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: -32602 });
+    expect(String((error as Error).message)).toContain('Unknown tool "no_such_tool"');
+    for (const name of ["constructor", "__proto__", "toString"]) {
+      await expect(alice.callTool({ name, arguments: {} })).rejects.toMatchObject({ code: -32602 });
     }
   });
 
+  it("answers arguments that fail the schema with a tool error the model can correct from", async () => {
+    const result = await alice.callTool({ name: "get_file_contents", arguments: { owner: "mycompany" } });
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result.content)).toContain("Invalid arguments for tool get_file_contents");
+  });
+});
+
+describe("the /mcp handler", () => {
   it("answers a plain JSON-RPC tools/call with a JSON body, no session id", async () => {
     const response = await fetch(h.url, {
       method: "POST",

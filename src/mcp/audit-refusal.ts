@@ -1,0 +1,13 @@
+import { AuditError } from "../audit/errors.ts";
+
+/**
+ * What a caller is told when the audit trail cannot record and the failure policy is `deny`: the same words
+ * whether the refusal came before the call or during it (the grant, a denial, the call's own record).
+ */
+export const AUDIT_REFUSAL_TEXT =
+  "repogate cannot write its audit trail right now, so it refuses repository access; try again shortly";
+
+/** Whether an error means "refused because nothing may happen unaudited" (sink down, or shutting down). */
+export function isAuditRefusal(error: unknown): boolean {
+  return error instanceof AuditError && (error.code === "AUDIT_UNAVAILABLE" || error.code === "AUDIT_CLOSED");
+}
