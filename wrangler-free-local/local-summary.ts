@@ -27,6 +27,7 @@ export function describeLocalStack(d: LocalStackDescription): string[] {
   const rows: [string, string, string][] = [
     ["repogate broker (MCP)", d.broker.mcpUrl, `policy ${d.broker.policyFile}`],
     ["GitHub API emulator", d.github.url, `App id ${d.github.appId}, key ${d.github.privateKeyPath}`],
+    ["GitHub webhooks", d.github.webhookUrl, "installation changes, signed (secret in local.json)"],
     ["Dev OpenID provider", d.idp.issuer, "users: alice@mycompany.example (eng), pat@partner.example, …"],
     ["AWS API emulator", d.aws.url, `KMS, Secrets Manager, CloudWatch Logs (${d.aws.region})`],
     ...(d.broker.metricsUrl

@@ -1,8 +1,10 @@
+import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { parseConfig, type RepogateConfig } from "../src/config/index.ts";
+import { secretEnvName } from "../src/secrets/index.ts";
 import { startServer } from "../src/server.ts";
 import { startAwsEmulator } from "./aws/index.ts";
 import { startGitHubEmulator } from "./github/index.ts";
@@ -33,7 +35,17 @@ export interface LocalStackOptions {
 /** What `.repogate/local.json` records, so other commands (and people) can find the running stack. */
 export interface LocalStackDescription {
   dataDir: string;
-  github: { url: string; appId: number; clientId: string; slug: string; privateKeyPath: string };
+  github: {
+    url: string;
+    appId: number;
+    clientId: string;
+    slug: string;
+    privateKeyPath: string;
+    /** Where the emulator delivers the App's webhooks: the broker's `/github/webhook`. */
+    webhookUrl: string;
+    /** A local development secret, generated per start, that signs those deliveries. */
+    webhookSecret: string;
+  };
   idp: { issuer: string; url: string };
   aws: { url: string; region: string };
   broker: { url: string; resourceUrl: string; mcpUrl: string; policyFile: string; metricsUrl?: string };
@@ -81,6 +93,9 @@ function portInUse(
 /** The seed policy shipped with the local stack. */
 export const SEED_POLICY_FILE = fileURLToPath(new URL("./seed/policy.yaml", import.meta.url));
 
+/** The secret name the local broker reads the webhook secret under (from its environment secret store). */
+export const LOCAL_WEBHOOK_SECRET_NAME = "github-webhook-secret";
+
 /** The scope the dev IdP issues for the broker resource, and the broker requires on every MCP message. */
 export const LOCAL_MCP_SCOPE = "mcp:tools";
 
@@ -105,8 +120,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (failures.length > 0) throw new AggregateError(failures, "some local services failed to stop");
   };
 
+  // Webhooks on, as in production: the emulator signs installation changes with a fresh local secret and
+  // delivers them to the broker, which reads the same secret from its (environment) secret store.
+  const webhookUrl = `${brokerUrl}/github/webhook`;
+  const webhookSecret = randomBytes(24).toString("hex");
+
   try {
-    const github = await startGitHubEmulator({ host, port: ports.github, dataDir });
+    const github = await startGitHubEmulator({
+      host,
+      port: ports.github,
+      dataDir,
+      webhook: { url: webhookUrl, secret: webhookSecret, active: true },
+    });
     started.push(github);
     const idp = await startDevIdp({ host, port: ports.idp, dataDir, resourceUrls: [resourceUrl] });
     started.push(idp);
@@ -125,6 +150,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       policy: { file: path.resolve(options.policyFile ?? SEED_POLICY_FILE) },
       audit: { sink: "jsonl", file: path.join(dataDir, "audit", "audit.jsonl") },
+      secrets: { webhookSecret: LOCAL_WEBHOOK_SECRET_NAME },
       aws: { region: aws.region, endpoint: aws.url },
       logLevel: options.logLevel ?? "info",
       ...(options.metricsPort !== undefined
@@ -135,6 +161,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const logger = pino({ level: config.logLevel, base: { service: "repogate" } }, process.stderr);
     const broker = await startServer(config, {
       logger,
+      env: { [secretEnvName(LOCAL_WEBHOOK_SECRET_NAME)]: webhookSecret },
       ...(options.shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs: options.shutdownTimeoutMs } : {}),
     });
     started.push(broker);
@@ -147,6 +174,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         clientId: github.app.clientId,
         slug: github.app.slug,
         privateKeyPath: github.app.privateKeyPath,
+        webhookUrl,
+        webhookSecret,
       },
       idp: { issuer: idp.issuer, url: idp.url },
       aws: { url: aws.url, region: aws.region },
