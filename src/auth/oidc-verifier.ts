@@ -139,7 +139,6 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
       try {
         ({ payload, protectedHeader: header } = await jwtVerify(token, getKey, {
           issuer: settings.issuer,
-          audience: settings.audienceVariants,
           algorithms: settings.algorithms,
           clockTolerance: settings.clockToleranceSec,
           requiredClaims: ["exp", "iat", "sub"],
@@ -154,6 +153,7 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
       if (!Number.isFinite(payload.exp)) {
         throw new AuthError("TOKEN_CLAIMS_INVALID", 'the token\'s "exp" claim is not a finite time');
       }
+      checkAudience(payload, settings.audienceKeys);
       rejectIdToken(header, payload);
       const principal = toPrincipal(payload, settings.claims);
       const missing = settings.requiredScopes.filter((scope) => !principal.scopes.includes(scope));
@@ -198,8 +198,9 @@ function resolveSettings(options: OidcVerifierOptions) {
   }
   return {
     issuer: options.issuer,
-    // One trailing slash is normalised (RFC 8707 resources are often sent both ways by clients).
-    audienceVariants: [...new Set(options.audiences.flatMap(audienceVariants))],
+    // URL audiences compare with URL semantics (scheme and host case, default port, one trailing slash), since
+    // RFC 8707 resources are spelled several ways by clients; anything else (GUIDs, api://…) exactly.
+    audienceKeys: new Set(options.audiences.map(audienceKey)),
     audiences: options.audiences,
     algorithms,
     clockToleranceSec: Math.min(tolerance, 60),
@@ -216,10 +217,27 @@ function resolveSettings(options: OidcVerifierOptions) {
   };
 }
 
-function audienceVariants(audience: string): string[] {
-  if (!/^https?:\/\//i.test(audience)) return [audience];
-  const bare = audience.replace(/\/$/, "");
-  return [bare, `${bare}/`];
+/** How an audience compares: an http(s) URL by its normalised form, anything else as it is spelled. */
+function audienceKey(audience: string): string {
+  if (!/^https?:\/\//i.test(audience)) return audience;
+  let url: URL;
+  try {
+    url = new URL(audience);
+  } catch {
+    return audience;
+  }
+  if (url.username || url.password || url.hash) return audience;
+  // URL lower-cases scheme and host and drops the scheme's default port; the path stays case-sensitive.
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/$/, "")}${url.search}`;
+}
+
+/** The token must name one of the configured audiences (jose checks iss, exp, nbf, iat; this checks aud). */
+function checkAudience(payload: JWTPayload, keys: ReadonlySet<string>): void {
+  const aud = typeof payload.aud === "string" ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud : [];
+  if (aud.some((value) => typeof value === "string" && keys.has(audienceKey(value)))) return;
+  throw looksLikeIdToken(payload)
+    ? new AuthError("TOKEN_IS_ID_TOKEN", "an ID token was presented where an access token is required")
+    : new AuthError("TOKEN_WRONG_AUDIENCE", "the token was not issued for this resource");
 }
 
 function precheck(token: string, settings: Settings): void {
@@ -269,10 +287,6 @@ function mapVerifyError(error: unknown): AuthError {
     switch (error.claim) {
       case "iss":
         return new AuthError("TOKEN_WRONG_ISSUER", "the token was issued by another issuer");
-      case "aud":
-        return looksLikeIdToken(error.payload)
-          ? new AuthError("TOKEN_IS_ID_TOKEN", "an ID token was presented where an access token is required")
-          : new AuthError("TOKEN_WRONG_AUDIENCE", "the token was not issued for this resource");
       case "typ":
         return new AuthError("TOKEN_IS_ID_TOKEN", "the token is not an access token (typ at+jwt required)");
       case "nbf":
@@ -321,10 +335,26 @@ function hasAccessTokenMarker(payload: JWTPayload): boolean {
   );
 }
 
-/** RFC 8725 §3.12: an ID token (OIDC Core §2) must never be accepted as an access token. */
+/** `typ` values an access token may carry: none, the generic `JWT`, or RFC 9068's `at+jwt`. */
+const ACCESS_TOKEN_TYPES = new Set(["jwt", "at+jwt"]);
+
+/**
+ * RFC 8725 §3.11–3.12: a JWT whose `typ` names another kind (`id_token+jwt`, `logout+jwt`, `secevent+jwt` …) is
+ * refused whatever its claims look like, and an ID token (OIDC Core §2) is never accepted as an access token.
+ */
 function rejectIdToken(header: JWSHeaderParameters, payload: JWTPayload): void {
   const typ =
-    typeof header.typ === "string" ? header.typ.toLowerCase().replace(/^application\//, "") : undefined;
+    header.typ === undefined
+      ? undefined
+      : String(header.typ)
+          .toLowerCase()
+          .replace(/^application\//, "");
+  if (typ !== undefined && !ACCESS_TOKEN_TYPES.has(typ)) {
+    throw new AuthError(
+      "TOKEN_WRONG_TYPE",
+      "the token's typ header names another kind of JWT; an access token (typ at+jwt or JWT) is required",
+    );
+  }
   if (typ === "at+jwt") return;
   const hasIdTokenClaim =
     ID_TOKEN_CLAIMS.some((claim) => Object.hasOwn(payload, claim)) || payload.typ === "ID";

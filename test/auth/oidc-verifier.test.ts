@@ -55,6 +55,60 @@ describe("createOidcVerifier against a stub issuer", () => {
     ).resolves.toBeTruthy();
   });
 
+  it("compares URL audiences with URL semantics (scheme and host case, default port), paths and GUIDs exactly", async () => {
+    const v = verifier();
+    for (const aud of [
+      "HTTPS://MCP.Corp.Example/mcp",
+      "https://mcp.corp.example:443/mcp",
+      "https://mcp.corp.example:443/mcp/",
+    ]) {
+      await expect(v.verify(await stub.sign(accessTokenClaims(stub.issuer, aud))), aud).resolves.toBeTruthy();
+    }
+    for (const aud of [
+      "https://mcp.corp.example/MCP",
+      "http://mcp.corp.example/mcp",
+      "https://mcp.corp.example:8443/mcp",
+      "https://mcp.corp.example/mcp//",
+      "https://mcp.corp.example.attacker.example/mcp",
+      "https://mcp.corp.example/mcp?x=1",
+    ]) {
+      await expectCode(
+        v.verify(await stub.sign(accessTokenClaims(stub.issuer, aud))),
+        "TOKEN_WRONG_AUDIENCE",
+      );
+    }
+    const guid = "00000000-aaaa-bbbb-cccc-000000000001";
+    const byGuid = createOidcVerifier({ issuer: stub.issuer, audiences: [guid] });
+    await expect(byGuid.verify(await stub.sign(accessTokenClaims(stub.issuer, guid)))).resolves.toBeTruthy();
+    await expectCode(
+      byGuid.verify(await stub.sign(accessTokenClaims(stub.issuer, guid.toUpperCase()))),
+      "TOKEN_WRONG_AUDIENCE",
+    );
+    await expectCode(
+      byGuid.verify(await stub.sign(accessTokenClaims(stub.issuer, `${guid}/`))),
+      "TOKEN_WRONG_AUDIENCE",
+    );
+  });
+
+  it("refuses a typ header naming another kind of JWT, whatever the claims look like", async () => {
+    const v = verifier();
+    const good = accessTokenClaims(stub.issuer, AUDIENCE);
+    for (const typ of [
+      "id_token+jwt",
+      "logout+jwt",
+      "secevent+jwt",
+      "dpop+jwt",
+      "application/logout+jwt",
+      "JOSE",
+      "jwt+ID",
+    ]) {
+      await expectCode(v.verify(await stub.sign(good, { typ })), "TOKEN_WRONG_TYPE");
+    }
+    for (const typ of ["JWT", "at+jwt", "application/at+jwt", "AT+JWT"]) {
+      await expect(v.verify(await stub.sign(good, { typ })), typ).resolves.toBeTruthy();
+    }
+  });
+
   it("reads groups from a string claim, a dotted path, and scopes from scp arrays", async () => {
     const v = createOidcVerifier({
       issuer: stub.issuer,
