@@ -160,3 +160,13 @@ describe("repogate policy explain (issue 4 checks against the DESIGN.md rules)",
     expect((await repogate("policy", "check", "--help")).stdout).toContain("Exit codes: 0");
   });
 });
+
+describe("the Node-version notice", () => {
+  it("is one line on Node < 22 (not the AWS SDK's nine) and absent on Node 22+", async () => {
+    // `audit query` loads the AWS SDK's CloudWatch client, whose own notice this replaces.
+    const run = await repogate("audit", "query", "--file", "/nonexistent/audit.jsonl");
+    expect(run.stderr).not.toContain("NodeVersionSupportWarning");
+    const notices = run.stderr.split("\n").filter((line) => /\bNode\b.*22/.test(line));
+    expect(notices).toHaveLength(Number(process.versions.node.split(".")[0]) < 22 ? 1 : 0);
+  });
+});
