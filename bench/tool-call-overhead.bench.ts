@@ -5,7 +5,7 @@
  * peer, and this process as the load generator (sequential calls for latency, autocannon for throughput).
  *
  *   npx tsx bench/tool-call-overhead.bench.ts [--json] [--calls 300] [--connections 64] [--duration 8]
- *                                              [--peer-calls 40] [--upstream-latency-ms 50]
+ *                                              [--peer-calls 40] [--upstream-latency-ms 50] [--cpu-prof-dir DIR]
  *
  * Prints the tables and, with --json, one JSON object as the last line (cpuRatio, addedP50Ms,
  * throughputRatio, rssMb, peerRatio50ms, peerRatio50msReuse and the figures they come from). Exits 1 when a
@@ -37,6 +37,8 @@ const { values } = parseArgs({
     "peer-calls": { type: "string", default: "40" },
     "upstream-latency-ms": { type: "string", default: "50" },
     rounds: { type: "string", default: "4" },
+    /** Writes a V8 CPU profile of the broker process into this directory (open it in Chrome DevTools). */
+    "cpu-prof-dir": { type: "string" },
   },
 });
 const CALLS = Number(values.calls);
@@ -160,7 +162,12 @@ try {
 
   const brokerOptions = { dataDir, issuer: up.issuer, github: up.github, aws: up.aws, kmsAlias: up.kmsAlias };
   const [broker, brokerReuse, hono, echo] = await Promise.all([
-    startBenchProcess("broker", "broker.ts", { ...brokerOptions, port: brokerPorts[0], tokenReuse: false }),
+    startBenchProcess(
+      "broker",
+      "broker.ts",
+      { ...brokerOptions, port: brokerPorts[0], tokenReuse: false },
+      values["cpu-prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof-dir"]}`] : [],
+    ),
     startBenchProcess("broker-reuse", "broker.ts", {
       ...brokerOptions,
       port: brokerPorts[1],

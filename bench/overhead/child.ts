@@ -1,13 +1,16 @@
 /**
  * The child side of a bench process: answers the driver's `usage` question over IPC (CPU time and RSS,
- * measured by the process itself), announces readiness with one JSON line on stdout, and exits when the
- * driver goes away so no process outlives a run.
+ * measured by the process itself), announces readiness with one JSON line on stdout, and stops when asked
+ * or when the driver goes away, so no process outlives a run. Stopping is an IPC message rather than
+ * SIGTERM because tsx's loader ends the process on SIGTERM before any handler (or --cpu-prof) runs.
  */
 export function benchChild(stop: () => Promise<void>): { ready(info: Record<string, unknown>): void } {
   process.on("message", (message) => {
     if (message === "usage") {
       const cpu = process.cpuUsage();
       process.send?.({ cpuMicros: cpu.user + cpu.system, rssBytes: process.memoryUsage.rss() });
+    } else if (message === "stop") {
+      shutdown();
     }
   });
   let stopping = false;

@@ -25,10 +25,12 @@ export async function startBenchProcess(
   name: string,
   script: string,
   options: unknown,
+  /** Extra Node flags (e.g. --cpu-prof). */
+  nodeArgs: string[] = [],
 ): Promise<BenchProcess> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", `bench/overhead/${script}`, JSON.stringify(options)],
+    [...nodeArgs, "--import", "tsx", `bench/overhead/${script}`, JSON.stringify(options)],
     // The AWS SDK only ever talks to the local emulator, with fake credentials; never real ones.
     {
       cwd: ROOT,
@@ -72,8 +74,10 @@ export async function startBenchProcess(
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
+      child.send("stop");
+      const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
       await exited;
+      clearTimeout(killer);
     },
   };
 }

@@ -10,6 +10,7 @@ import {
   type OctokitLog,
   type UpstreamRetryOptions,
 } from "./octokit-clients.ts";
+import { createPooledFetch } from "./pooled-fetch.ts";
 import { TokenBroker, type TokenBrokerHooks, type TokenReuseOptions } from "./token-broker.ts";
 import { UpstreamLanes } from "./upstream-lanes.ts";
 
@@ -97,13 +98,16 @@ export function createGitHubBroker(options: GitHubBrokerOptions): GitHubBroker {
   const client: ClientOptions = {
     baseUrl: options.baseUrl.replace(/\/+$/, ""),
     lanes: new UpstreamLanes(),
+    fetch: createPooledFetch({
+      timeoutMs: options.requestTimeoutMs ?? 30_000,
+      // Above anything GitHub itself sends (raw file reads stop at the policy's maxFileSize).
+      maxResponseBytes: options.maxResponseBytes ?? 64 * 1024 * 1024,
+    }),
     ...(options.userAgent ? { userAgent: options.userAgent } : {}),
     ...(options.log ? { log: options.log } : {}),
     ...(options.onResponse ? { onResponse: options.onResponse } : {}),
     ...(options.retries !== undefined ? { retries: options.retries } : {}),
     ...(options.retryAfterBaseMs !== undefined ? { retryAfterBaseMs: options.retryAfterBaseMs } : {}),
-    ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
-    ...(options.maxResponseBytes !== undefined ? { maxResponseBytes: options.maxResponseBytes } : {}),
     ...options.throttle,
   };
   const jwt = new AppJwtProvider({

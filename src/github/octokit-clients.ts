@@ -3,6 +3,8 @@ import { Octokit as CoreOctokit } from "@octokit/core";
 import { Octokit as RestOctokit } from "@octokit/rest";
 import type { AppJwtProvider } from "./app-jwt.ts";
 import { ResponseTooLargeError } from "./errors.ts";
+
+
 import type { UpstreamLanes } from "./upstream-lanes.ts";
 import { type UpstreamPolicy, upstreamPolicyPlugin } from "./upstream-policy.ts";
 
@@ -37,13 +39,11 @@ export interface ClientOptions extends UpstreamRetryOptions {
   baseUrl: string;
   /** Concurrency caps and spacing shared by every octokit of one broker (per installation, per App). */
   lanes: UpstreamLanes;
-  /** Each HTTP attempt to GitHub is aborted after this long (then retried like a 5xx). Default 30 s. */
-  requestTimeoutMs?: number;
   /**
-   * A response body larger than this is cut off with an error instead of being read into memory.
-   * Default 64 MiB, above anything GitHub itself sends (raw file reads stop at the policy's maxFileSize).
+   * The HTTP client every octokit of one broker sends through: one keep-alive pool, with the per-request
+   * timeout and the response size cap (`createPooledFetch`).
    */
-  maxResponseBytes?: number;
+  fetch: typeof fetch;
   userAgent?: string;
   log?: OctokitLog;
   /** Told about every HTTP response from GitHub (status and headers, never the request), for metrics. */
@@ -77,46 +77,6 @@ function upstreamPolicy(options: ClientOptions, id: string): UpstreamPolicy {
   };
 }
 
-const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
-
-/** Statuses whose responses never have a body (a Response cannot even be built with one). */
-const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
-
-/**
- * `response` with its body read into memory, or ResponseTooLargeError once more than `maxBytes` arrive (the
- * download is cancelled there). Read here, not by octokit: octokit turns a body that fails mid-read into
- * empty data, which a tool would take for an empty answer.
- */
-async function readCappedBody(response: Response, maxBytes: number): Promise<Response> {
-  if (response.body === null || NULL_BODY_STATUSES.has(response.status)) return response;
-  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
-  if (declared > maxBytes) {
-    void response.body.cancel().catch(() => undefined);
-    throw new ResponseTooLargeError(maxBytes);
-  }
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let seen = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    seen += value.byteLength;
-    if (seen > maxBytes) {
-      void reader.cancel().catch(() => undefined);
-      throw new ResponseTooLargeError(maxBytes);
-    }
-    chunks.push(value);
-  }
-  const read = new Response(Buffer.concat(chunks), {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
-  // octokit reports response.url; a constructed Response has none.
-  Object.defineProperty(read, "url", { value: response.url });
-  return read;
-}
-
 /**
  * Throws ResponseTooLargeError itself where octokit wrapped it in a RequestError (status 500, as for any fetch
  * failure). Registered before the upstream policy, so the policy sees it unwrapped and does not retry: the
@@ -130,30 +90,21 @@ function responseCapErrors(octokit: CoreOctokit): Record<string, never> {
   return {};
 }
 
-/**
- * A fetch that gives up after `timeoutMs`, so a hung GitHub cannot hold a request (and its token) forever,
- * stops reading a body past `maxBytes`, and reports each response's status and rate-limit headers to
- * the observer.
- */
+/** `upstream` plus a report of each response's status and rate-limit headers to the observer. */
 function observedFetch(
-  timeoutMs: number,
-  maxBytes: number,
-  onResponse?: GitHubResponseObserver,
+  upstream: typeof fetch,
+  onResponse: GitHubResponseObserver,
   installationId?: number,
 ): typeof fetch {
   return async (input, init) => {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    const response = await fetch(input, { ...init, signal });
-    if (onResponse) {
-      const headers: Record<string, string> = {};
-      for (const name of ["x-ratelimit-remaining", "x-ratelimit-limit", "x-ratelimit-resource"]) {
-        const value = response.headers.get(name);
-        if (value !== null) headers[name] = value;
-      }
-      onResponse({ status: response.status, headers }, installationId);
+    const response = await upstream(input, init);
+    const headers: Record<string, string> = {};
+    for (const name of ["x-ratelimit-remaining", "x-ratelimit-limit", "x-ratelimit-resource"]) {
+      const value = response.headers.get(name);
+      if (value !== null) headers[name] = value;
     }
-    return await readCappedBody(response, maxBytes);
+    onResponse({ status: response.status, headers }, installationId);
+    return response;
   };
 }
 
@@ -161,12 +112,9 @@ function common(options: ClientOptions, installationId?: number) {
   return {
     baseUrl: options.baseUrl,
     request: {
-      fetch: observedFetch(
-        options.requestTimeoutMs ?? 30_000,
-        options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-        options.onResponse,
-        installationId,
-      ),
+      fetch: options.onResponse
+        ? observedFetch(options.fetch, options.onResponse, installationId)
+        : options.fetch,
     },
     userAgent: options.userAgent ?? "repogate",
     ...(options.log ? { log: options.log } : {}),

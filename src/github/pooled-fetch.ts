@@ -1,0 +1,140 @@
+import { Agent, type Dispatcher, interceptors } from "undici";
+import { ResponseTooLargeError } from "./errors.ts";
+
+/** Statuses whose responses never have a body. */
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+/** The response headers octokit reads: iteration and `get`, nothing else. */
+class ResponseHeaders {
+  readonly #values: Map<string, string>;
+
+  constructor(raw: Record<string, string | string[] | undefined>) {
+    this.#values = new Map();
+    for (const [name, value] of Object.entries(raw)) {
+      if (value !== undefined) this.#values.set(name, Array.isArray(value) ? value.join(", ") : value);
+    }
+  }
+
+  get(name: string): string | null {
+    return this.#values.get(name.toLowerCase()) ?? null;
+  }
+
+  has(name: string): boolean {
+    return this.#values.has(name.toLowerCase());
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.#values.entries();
+  }
+}
+
+/**
+ * A response whose body is already in memory: what octokit reads of a fetch `Response` (status, url,
+ * headers, `text()`, `arrayBuffer()`, `json()`, and `body` for raw reads), without the streams and
+ * objects a spec `Response` builds.
+ */
+class BufferedResponse {
+  readonly status: number;
+  readonly statusText = "";
+  readonly url: string;
+  readonly headers: ResponseHeaders;
+  readonly #bytes: Buffer | null;
+
+  constructor(status: number, url: string, headers: ResponseHeaders, bytes: Buffer | null) {
+    this.status = status;
+    this.url = url;
+    this.headers = headers;
+    this.#bytes = bytes;
+  }
+
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  /** A stream over the bytes, for callers that read a raw body themselves (bounded, in src/mcp/content.ts). */
+  get body(): ReadableStream<Uint8Array> | null {
+    const bytes = this.#bytes;
+    if (bytes === null) return null;
+    return new ReadableStream<Uint8Array>({
+      start(controller) {
+        if (bytes.byteLength > 0) controller.enqueue(new Uint8Array(bytes));
+        controller.close();
+      },
+    });
+  }
+
+  async text(): Promise<string> {
+    return this.#bytes?.toString("utf8") ?? "";
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text());
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const bytes = this.#bytes ?? Buffer.alloc(0);
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  }
+}
+
+/** Stops reading a body; the abort this causes inside undici is expected, not an error to report. */
+function discard(body: Dispatcher.ResponseData["body"]): void {
+  body.on("error", () => undefined);
+  body.destroy();
+}
+
+export interface PooledFetchOptions {
+  /** Each request (headers and body) is aborted after this long. */
+  timeoutMs: number;
+  /** A body larger than this fails with ResponseTooLargeError and is not read further. */
+  maxResponseBytes: number;
+}
+
+/**
+ * A `fetch` for octokit over one keep-alive undici pool, following redirects like fetch does. It reads each
+ * body into memory up to `maxResponseBytes` (octokit would turn a body that fails mid-read into empty data)
+ * and skips the WHATWG machinery Node's fetch builds per request (Request, Response, web streams), which
+ * cost about as much CPU as the rest of a GitHub call in the broker.
+ */
+export function createPooledFetch(options: PooledFetchOptions): typeof fetch {
+  const dispatcher: Dispatcher = new Agent().compose(interceptors.redirect({ maxRedirections: 20 }));
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
+    // As fetch does: credentials in a URL would otherwise be dropped silently, or sent somewhere by mistake.
+    if (url.username || url.password) {
+      throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${url.href}`);
+    }
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    const { statusCode, headers, body } = await dispatcher.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method: (init?.method ?? "GET") as Dispatcher.HttpMethod,
+      headers: init?.headers as Record<string, string> | undefined,
+      body: (init?.body ?? null) as string | Buffer | null,
+      signal,
+    });
+    const responseHeaders = new ResponseHeaders(headers);
+    if (NULL_BODY_STATUSES.has(statusCode)) {
+      discard(body);
+      return new BufferedResponse(statusCode, url.href, responseHeaders, null) as unknown as Response;
+    }
+    const declared = Number(responseHeaders.get("content-length") ?? Number.NaN);
+    if (declared > options.maxResponseBytes) {
+      discard(body);
+      throw new ResponseTooLargeError(options.maxResponseBytes);
+    }
+    const chunks: Buffer[] = [];
+    let seen = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      seen += chunk.byteLength;
+      if (seen > options.maxResponseBytes) {
+        discard(body);
+        throw new ResponseTooLargeError(options.maxResponseBytes);
+      }
+      chunks.push(chunk);
+    }
+    const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    return new BufferedResponse(statusCode, url.href, responseHeaders, bytes) as unknown as Response;
+  }) as typeof fetch;
+}
