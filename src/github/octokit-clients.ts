@@ -4,7 +4,6 @@ import { Octokit as RestOctokit } from "@octokit/rest";
 import type { AppJwtProvider } from "./app-jwt.ts";
 import { ResponseTooLargeError } from "./errors.ts";
 
-
 import type { UpstreamLanes } from "./upstream-lanes.ts";
 import { type UpstreamPolicy, upstreamPolicyPlugin } from "./upstream-policy.ts";
 
