@@ -1,11 +1,6 @@
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import {
-  CallToolRequestSchema,
-  ErrorCode,
-  ListToolsRequestSchema,
-  McpError,
-} from "@modelcontextprotocol/sdk/types.js";
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import type { Principal } from "../auth/principal.ts";
 import type { GitHubBroker } from "../github/index.ts";
@@ -141,9 +136,12 @@ export function createMcpHandler(options: McpHandlerOptions): McpRequestHandler 
     server.setRequestHandler(CallToolRequestSchema, async (call) => {
       const tool = CATALOG.get(call.params.name);
       if (!tool) {
-        throw new McpError(
-          ErrorCode.InvalidParams,
-          `Unknown tool ${JSON.stringify(call.params.name.slice(0, 100))}: call tools/list for the tools this server offers`,
+        // A plain error with a code: McpError would prefix "MCP error -32602:" to a message the client prefixes too.
+        throw Object.assign(
+          new Error(
+            `Unknown tool ${JSON.stringify(call.params.name.slice(0, 100))}: call tools/list for the tools this server offers`,
+          ),
+          { code: ErrorCode.InvalidParams },
         );
       }
       const parsed = await tool.parse(call.params.arguments);
