@@ -389,6 +389,7 @@ try {
       p50: run.latency.p50,
       cpuMsPerCall: sumUsage(before, after) / 1000 / Math.max(1, ok),
       peakRssMb: peakRss / 1024 / 1024,
+      rssBeforeMb: before.rssBytes / 1024 / 1024,
     };
   };
   await githubControl("/reset-log", { method: "POST" });
@@ -460,14 +461,14 @@ try {
     `   per call: ${(seq.mints / seq.calls).toFixed(2)} mints, ${(seq.reads / seq.calls).toFixed(2)} reads, ${(seq.revocations / seq.calls).toFixed(2)} revocations, 0 KMS signs after warm-up: ${(await kmsSigns()) === signsAfterWarmup}`,
   );
   log(`\n2. ${CONNECTIONS} connections, ${DURATION_S} s each (autocannon)`);
-  log("   server             calls/s   p50 ms   CPU ms/call   peak RSS MB");
+  log("   server             calls/s   p50 ms   CPU ms/call   RSS MB before -> peak");
   for (const [label, run] of [
     ["repogate", loaded],
     ["SDK echo tool", echoLoaded],
     ["bare Hono route", honoLoaded],
   ] as const) {
     log(
-      `   ${label.padEnd(17)} ${run.rps.toFixed(0).padStart(8)}   ${run.p50.toFixed(0).padStart(6)}   ${run.cpuMsPerCall.toFixed(2).padStart(11)}   ${run.peakRssMb.toFixed(0).padStart(11)}`,
+      `   ${label.padEnd(17)} ${run.rps.toFixed(0).padStart(8)}   ${run.p50.toFixed(0).padStart(6)}   ${run.cpuMsPerCall.toFixed(2).padStart(11)}   ${run.rssBeforeMb.toFixed(0).padStart(13)} -> ${run.peakRssMb.toFixed(0)}`,
     );
   }
   log(
@@ -486,6 +487,7 @@ try {
     addedP50Ms: brokerP50 - upstreamMs - honoP50,
     throughputRatio: loaded.rps / echoLoaded.rps,
     rssMb: loaded.peakRssMb,
+    rssBeforeLoadMb: loaded.rssBeforeMb,
     peerRatio50ms: peerP50("repogate") / peerP50("server-github"),
     peerRatio50msReuse: peerP50("repogate, token reuse") / peerP50("server-github"),
     brokerCpuMsPerCall: brokerCpuMs,
