@@ -21,7 +21,6 @@ export interface FargateBrokerProps {
   cpu: number;
   memoryMiB: number;
   appLogGroup: logs.ILogGroup;
-  environment: Record<string, string>;
 }
 
 /**
@@ -57,7 +56,6 @@ export class FargateBroker extends Construct {
         ecr.Repository.fromRepositoryName(this, "Repository", props.repositoryName),
         props.imageTag,
       ),
-      environment: props.environment,
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: "broker", logGroup: props.appLogGroup }),
       portMappings: [{ containerPort: CONTAINER_PORT, protocol: ecs.Protocol.TCP }],
       readonlyRootFilesystem: true,

@@ -26,7 +26,6 @@ export interface LambdaBrokerProps {
   burstLimit: number;
   appLogGroup: logs.ILogGroup;
   encryptionKey: kms.IKey;
-  environment: Record<string, string>;
 }
 
 /**
@@ -87,7 +86,6 @@ export class LambdaBroker extends Construct {
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [this.securityGroup],
       logGroup: props.appLogGroup,
-      environment: props.environment,
       bundling: {
         format: nodejs.OutputFormat.ESM,
         target: "node24",

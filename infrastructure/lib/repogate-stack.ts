@@ -82,7 +82,6 @@ export class RepogateStack extends Stack {
         cpu: settings.cpu,
         memoryMiB: settings.memoryMiB,
         appLogGroup: this.logGroups.app,
-        environment: {},
       });
       redis = shared ? this.redisFor(network.vpc, broker.taskSecurityGroup, settings) : undefined;
       const environment = brokerEnvironment(settings, {
@@ -114,7 +113,6 @@ export class RepogateStack extends Stack {
         burstLimit: settings.apiBurstLimit,
         appLogGroup: this.logGroups.app,
         encryptionKey: this.keys.dataKey,
-        environment: {},
       });
       redis = shared ? this.redisFor(network.vpc, broker.securityGroup, settings) : undefined;
       const environment = brokerEnvironment(settings, {
