@@ -180,7 +180,8 @@ export function controlAppRoutes(): Hono<EmulatorEnv> {
     const sender = senderFor(body.sender);
     const delivery = await deliverInstallationEvent(c, "installation", "created", installation, sender, {
       repositories: webhookRepositories(state.installations.repositories(installation)),
-      requester: null,
+      // On "created" GitHub names who asked for the installation (here: the admin who installed it).
+      requester: webhookUser(c.get("base"), { login: sender.login, id: sender.id, type: "User" }),
     });
     return githubJson(c, { installation, delivery: delivery ?? null }, 201);
   });
