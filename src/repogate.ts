@@ -16,7 +16,7 @@ import { createOidcVerifier } from "./auth/oidc-verifier.ts";
 import type { RepogateConfig } from "./config/index.ts";
 import { createAppJwtSigner, createGitHubBroker, type GitHubBroker } from "./github/index.ts";
 import { mountGitHubWebhooks } from "./github-webhooks.ts";
-import { createHttpApp, mcpResourceUrl } from "./http/app.ts";
+import { createHttpApp, mcpResourceUrl, mcpResourceUrls } from "./http/app.ts";
 import type { ClientIpOptions } from "./http/client-ip.ts";
 import type { HttpEnv } from "./http/types.ts";
 import { createMcpHandler } from "./mcp/handler.ts";
@@ -208,7 +208,8 @@ export async function createRepogate(
     const oidc = config.auth.oidc;
     const verifier = createOidcVerifier({
       issuer: oidc.issuer,
-      audiences: oidc.audiences ?? [resourceUrl],
+      // The /mcp URL(s) this server answers under (a loopback server under each loopback name).
+      audiences: oidc.audiences ?? mcpResourceUrls(config.publicUrl),
       ...(oidc.algorithms ? { algorithms: oidc.algorithms } : {}),
       clockToleranceSec: oidc.clockToleranceSec,
       claims: oidc.claims,

@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { parseConfig, type RepogateConfig } from "../src/config/index.ts";
+import { mcpResourceUrls } from "../src/http/app.ts";
 import { secretEnvName } from "../src/secrets/index.ts";
 import { startServer } from "../src/server.ts";
 import { startAwsEmulator } from "./aws/index.ts";
@@ -133,7 +134,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       webhook: { url: webhookUrl, secret: webhookSecret, active: true },
     });
     started.push(github);
-    const idp = await startDevIdp({ host, port: ports.idp, dataDir, resourceUrls: [resourceUrl] });
+    // `localhost`, `127.0.0.1` and `[::1]` all reach a loopback broker; a client may use any of them.
+    const idp = await startDevIdp({
+      host,
+      port: ports.idp,
+      dataDir,
+      resourceUrls: mcpResourceUrls(brokerUrl),
+    });
     started.push(idp);
     const aws = await startAwsEmulator({ host, port: ports.aws, dataDir });
     started.push(aws);

@@ -78,6 +78,15 @@ export function mcpResourceUrl(publicUrl: string): string {
   return `${new URL(publicUrl).origin}/mcp`;
 }
 
+/**
+ * Every MCP resource URL the server is reached under: the canonical one, and for a loopback public URL the
+ * same port under each loopback name (`localhost`, `127.0.0.1`, `[::1]`), since a client's resource (and so
+ * its token's audience) is spelled the way it was told the server's URL.
+ */
+export function mcpResourceUrls(publicUrl: string): string[] {
+  return [...new Set([mcpResourceUrl(publicUrl), ...originsForPublicUrl(publicUrl).map((o) => `${o}/mcp`)])];
+}
+
 function isRateLimits(value: RateLimitOptions | RateLimits | undefined): value is RateLimits {
   return value !== undefined && "principal" in value && "failedAuth" in value;
 }
@@ -89,7 +98,12 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     throw new TypeError(`publicUrl must be an origin without path, query or fragment: ${options.publicUrl}`);
   }
   const resourceUrl = mcpResourceUrl(options.publicUrl);
-  const resourceMetadataUrl = `${base.origin}${protectedResourceMetadataPath(resourceUrl)}`;
+  const metadataPath = protectedResourceMetadataPath(resourceUrl);
+  const resourceMetadataUrl = `${base.origin}${metadataPath}`;
+  // The origin a request reached us under: one of the loopback names when bound to loopback, else the public one.
+  const ownOrigins = new Map(originsForPublicUrl(base).map((origin) => [new URL(origin).host, origin]));
+  const originOf = (c: Context<HttpEnv>) =>
+    ownOrigins.get((c.req.header("host") ?? new URL(c.req.url).host).toLowerCase()) ?? base.origin;
   const { logger } = options;
   const requiredScopes = options.auth.requiredScopes;
   const rateLimits = isRateLimits(options.rateLimit)
@@ -103,7 +117,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   if (logger) app.use("*", accessLog(logger));
 
   mountProtectedResourceMetadata(app, {
-    resource: resourceUrl,
+    path: metadataPath,
+    resource: (c) => `${originOf(c)}/mcp`,
     issuer: options.auth.verifier.issuer,
     scopesSupported: options.auth.scopesSupported ?? requiredScopes,
     ...(options.resourceName ? { resourceName: options.resourceName } : {}),
@@ -137,7 +152,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     authenticate({
       oidc: options.auth.verifier,
       ...(options.auth.apiKeys ? { apiKeys: options.auth.apiKeys } : {}),
-      resourceMetadataUrl,
+      resourceMetadataUrl: (c) => `${originOf(c)}${metadataPath}`,
       challengeScopes: requiredScopes,
       failedAuthLimiter: rateLimits.failedAuth,
       ...(options.onAuthFailure ? { onAuthFailure: options.onAuthFailure } : {}),
@@ -155,7 +170,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
         base: requiredScopes,
         ...(options.auth.methodScopes ? { byMethod: options.auth.methodScopes } : {}),
       },
-      resourceMetadataUrl,
+      resourceMetadataUrl: (c) => `${originOf(c)}${metadataPath}`,
       challengeScopes: requiredScopes,
       onRefused: (missing, c) => {
         const principal = c.get("principal");

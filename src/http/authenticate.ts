@@ -49,8 +49,8 @@ export interface AuthenticateOptions {
   oidc?: CredentialVerifier;
   /** API key verifier; without it `rg_…` credentials are refused. */
   apiKeys?: CredentialVerifier;
-  /** Absolute URL of the path-aware Protected Resource Metadata document. */
-  resourceMetadataUrl: string;
+  /** Absolute URL of the path-aware Protected Resource Metadata document, as this request reached the server. */
+  resourceMetadataUrl: (c: Context<HttpEnv>) => string;
   /** Scopes a client should request at connect time (the `scope` of the 401 challenge). */
   challengeScopes: string[];
   /**
@@ -122,9 +122,9 @@ export function withoutCredentials(request: Request): Request {
  * a bad one → 401 `invalid_token`, or 429 once its IP has failed too often; IdP unreachable → 503.
  */
 export function authenticate(options: AuthenticateOptions): MiddlewareHandler<HttpEnv> {
-  const challenge = (error?: { message: string }) =>
+  const challenge = (c: Context<HttpEnv>, error?: { message: string }) =>
     bearerChallenge({
-      resourceMetadataUrl: options.resourceMetadataUrl,
+      resourceMetadataUrl: options.resourceMetadataUrl(c),
       scopes: options.challengeScopes,
       ...(error ? { error: "invalid_token" as const, errorDescription: error.message } : {}),
     });
@@ -159,13 +159,13 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler<Ht
       );
       if (error.code === "TOKEN_MISSING") {
         return c.json({ error: "unauthorized", error_description: "authentication required" }, 401, {
-          "WWW-Authenticate": challenge(),
+          "WWW-Authenticate": challenge(c),
         });
       }
       if (error.code === "INSUFFICIENT_SCOPE") {
         return c.json({ error: "insufficient_scope", error_description: error.message }, 403, {
           "WWW-Authenticate": bearerChallenge({
-            resourceMetadataUrl: options.resourceMetadataUrl,
+            resourceMetadataUrl: options.resourceMetadataUrl(c),
             scopes: options.challengeScopes,
             error: "insufficient_scope",
             errorDescription: error.message,
@@ -173,7 +173,7 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler<Ht
         });
       }
       return c.json({ error: "invalid_token", error_description: error.message }, 401, {
-        "WWW-Authenticate": challenge(error),
+        "WWW-Authenticate": challenge(c, error),
       });
     };
 

@@ -1,4 +1,4 @@
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { metadataCors } from "./cors.ts";
 import type { HttpEnv } from "./types.ts";
 
@@ -47,16 +47,30 @@ export function protectedResourceMetadata(
 /** Serves the document, public and cacheable, at the path-aware URL and at the root well-known URL. */
 export function mountProtectedResourceMetadata(
   app: Hono<HttpEnv>,
-  options: ProtectedResourceMetadataOptions,
+  options: Omit<ProtectedResourceMetadataOptions, "resource"> & {
+    /** The path-aware metadata path (`/.well-known/oauth-protected-resource/mcp`). */
+    path: string;
+    /** The `/mcp` URL as this request reached the server (loopback names differ only in their host). */
+    resource: (c: Context<HttpEnv>) => string;
+  },
 ): void {
-  const body = JSON.stringify(protectedResourceMetadata(options));
-  const paths = [
-    ...new Set([protectedResourceMetadataPath(options.resource), "/.well-known/oauth-protected-resource"]),
-  ];
-  for (const path of paths) {
+  // One serialized document per resource URL (a handful at most: the public URL or the loopback names).
+  const bodies = new Map<string, string>();
+  const bodyFor = (resource: string) => {
+    let body = bodies.get(resource);
+    if (body === undefined) {
+      body = JSON.stringify(protectedResourceMetadata({ ...options, resource }));
+      bodies.set(resource, body);
+    }
+    return body;
+  };
+  for (const path of [...new Set([options.path, "/.well-known/oauth-protected-resource"])]) {
     app.use(path, metadataCors());
     app.get(path, (c) =>
-      c.body(body, 200, { "Content-Type": "application/json", "Cache-Control": "public, max-age=3600" }),
+      c.body(bodyFor(options.resource(c)), 200, {
+        "Content-Type": "application/json",
+        "Cache-Control": "public, max-age=3600",
+      }),
     );
     app.all(path, (c) => c.json({ error: "method_not_allowed" }, 405, { Allow: "GET, HEAD, OPTIONS" }));
   }

@@ -13,7 +13,8 @@ export interface ScopeRequirements {
 /** Options of the JSON-RPC scope guard. */
 export interface ScopeGuardOptions {
   requirements: ScopeRequirements;
-  resourceMetadataUrl: string;
+  /** Absolute URL of the path-aware Protected Resource Metadata document, as this request reached the server. */
+  resourceMetadataUrl: (c: Parameters<MiddlewareHandler<HttpEnv>>[0]) => string;
   /** Scopes named in the 403 challenge besides the held and the missing ones (the connect-time scopes). */
   challengeScopes: string[];
   /** Told about each 403, with the scopes that were missing (for the audit trail and the log). */
@@ -58,7 +59,7 @@ export function jsonRpcScopeGuard(options: ScopeGuardOptions): MiddlewareHandler
       const description = `the request needs the scope(s): ${[...missing].join(" ")}`;
       return c.json({ error: "insufficient_scope", error_description: description }, 403, {
         "WWW-Authenticate": bearerChallenge({
-          resourceMetadataUrl: options.resourceMetadataUrl,
+          resourceMetadataUrl: options.resourceMetadataUrl(c),
           // Held + needed (checklist 15): a client that re-authorizes with this list keeps what it had.
           scopes: [...new Set([...options.challengeScopes, ...held, ...missing])],
           error: "insufficient_scope",

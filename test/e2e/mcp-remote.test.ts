@@ -131,58 +131,68 @@ describe("mcp-remote as a bridge", () => {
     await client.close();
   }, 40_000);
 
-  it("with its own OAuth flow as printed by `repogate local`: 401 → discovery → registration → PKCE → tools", async () => {
-    const stderr: string[] = [];
-    const { args } = printedArgs(claudeDesktopConfigs(stack.mcpUrl).oauth);
-    const { client, transport } = bridge(args, {}, stderr);
+  it.each([
+    ["as printed by `repogate local`", (url: string) => url],
+    // A user who types localhost reaches the same loopback broker, and the resource follows that spelling.
+    ["with the URL spelled localhost", (url: string) => url.replace("//127.0.0.1:", "//localhost:")],
+  ])(
+    "with its own OAuth flow %s: 401 → discovery → registration → PKCE → tools",
+    async (_, spell) => {
+      const mcpUrl = spell(stack.mcpUrl);
+      const stderr: string[] = [];
+      const { args } = printedArgs(claudeDesktopConfigs(mcpUrl).oauth);
+      const { client, transport } = bridge(args, {}, stderr);
 
-    // Plays the browser: waits for the URL mcp-remote prints, signs alice in, delivers the code.
-    const browser = (async () => {
-      const deadline = Date.now() + 20_000;
-      let authorizationUrl: URL | undefined;
-      while (!authorizationUrl && Date.now() < deadline) {
-        const match = /Please authorize this client by visiting:\s*(\S+)/.exec(stderr.join(""));
-        if (match?.[1]) authorizationUrl = new URL(match[1]);
-        else await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      if (!authorizationUrl) throw new Error(`mcp-remote printed no authorization URL:\n${stderr.join("")}`);
-      const redirectUri = authorizationUrl.searchParams.get("redirect_uri") ?? "";
-      const state = authorizationUrl.searchParams.get("state") ?? undefined;
-      const { code } = await signInAtAuthorizationUrl(authorizationUrl.href, {
-        issuer: stack.issuer,
-        user: USERS.alice,
-        redirectUri,
-        ...(state ? { state } : {}),
+      // Plays the browser: waits for the URL mcp-remote prints, signs alice in, delivers the code.
+      const browser = (async () => {
+        const deadline = Date.now() + 20_000;
+        let authorizationUrl: URL | undefined;
+        while (!authorizationUrl && Date.now() < deadline) {
+          const match = /Please authorize this client by visiting:\s*(\S+)/.exec(stderr.join(""));
+          if (match?.[1]) authorizationUrl = new URL(match[1]);
+          else await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        if (!authorizationUrl)
+          throw new Error(`mcp-remote printed no authorization URL:\n${stderr.join("")}`);
+        const redirectUri = authorizationUrl.searchParams.get("redirect_uri") ?? "";
+        const state = authorizationUrl.searchParams.get("state") ?? undefined;
+        const { code } = await signInAtAuthorizationUrl(authorizationUrl.href, {
+          issuer: stack.issuer,
+          user: USERS.alice,
+          redirectUri,
+          ...(state ? { state } : {}),
+        });
+        // The browser resolves localhost; mcp-remote's callback server listens on 127.0.0.1.
+        const callback = new URL(redirectUri.replace("//localhost:", "//127.0.0.1:"));
+        callback.searchParams.set("code", code);
+        if (state) callback.searchParams.set("state", state);
+        callback.searchParams.set("iss", stack.issuer);
+        const res = await fetch(callback);
+        await res.text();
+        return { authorizationUrl, redirectUri, callbackStatus: res.status };
+      })();
+
+      await client.connect(transport);
+      const { authorizationUrl, redirectUri, callbackStatus } = await browser;
+      expect(callbackStatus).toBe(200);
+      expect(authorizationUrl.href.startsWith(`${stack.issuer}/auth?`)).toBe(true);
+      expect(authorizationUrl.searchParams.get("code_challenge_method")).toBe("S256");
+      expect(authorizationUrl.searchParams.get("resource")).toBe(mcpUrl);
+      expect(authorizationUrl.searchParams.get("scope")).toContain("mcp:tools");
+      expect(redirectUri).toMatch(/^http:\/\/localhost:\d+\/oauth\/callback$/);
+
+      const before = await emulatorLog(stack.githubUrl);
+      const r = await callTool(client, "get_file_contents", {
+        owner: "mycompany",
+        repo: "web",
+        path: "README.md",
       });
-      // The browser resolves localhost; mcp-remote's callback server listens on 127.0.0.1.
-      const callback = new URL(redirectUri.replace("//localhost:", "//127.0.0.1:"));
-      callback.searchParams.set("code", code);
-      if (state) callback.searchParams.set("state", state);
-      callback.searchParams.set("iss", stack.issuer);
-      const res = await fetch(callback);
-      await res.text();
-      return { authorizationUrl, redirectUri, callbackStatus: res.status };
-    })();
-
-    await client.connect(transport);
-    const { authorizationUrl, redirectUri, callbackStatus } = await browser;
-    expect(callbackStatus).toBe(200);
-    expect(authorizationUrl.href.startsWith(`${stack.issuer}/auth?`)).toBe(true);
-    expect(authorizationUrl.searchParams.get("code_challenge_method")).toBe("S256");
-    expect(authorizationUrl.searchParams.get("resource")).toBe(stack.mcpUrl);
-    expect(authorizationUrl.searchParams.get("scope")).toContain("mcp:tools");
-    expect(redirectUri).toMatch(/^http:\/\/localhost:\d+\/oauth\/callback$/);
-
-    const before = await emulatorLog(stack.githubUrl);
-    const r = await callTool(client, "get_file_contents", {
-      owner: "mycompany",
-      repo: "web",
-      path: "README.md",
-    });
-    expect(r.isError).toBe(false);
-    expect(r.text).toContain("# web");
-    const after = await emulatorLog(stack.githubUrl);
-    expect(after.mints.slice(before.mints.length).map((m) => m.repositories)).toEqual([["mycompany/web"]]);
-    await client.close();
-  }, 45_000);
+      expect(r.isError).toBe(false);
+      expect(r.text).toContain("# web");
+      const after = await emulatorLog(stack.githubUrl);
+      expect(after.mints.slice(before.mints.length).map((m) => m.repositories)).toEqual([["mycompany/web"]]);
+      await client.close();
+    },
+    45_000,
+  );
 });

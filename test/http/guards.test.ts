@@ -353,6 +353,43 @@ describe("Origin and Host guard", () => {
       req.end(TOOLS_LIST);
     });
 
+  it("bound to loopback, names the resource and its metadata under the loopback name the client used", async () => {
+    const port = new URL(served.mcpUrl).port;
+    const get = (path: string, host: string, method = "GET") =>
+      new Promise<{ status: number; body: string; challenge: string | undefined }>((resolve, reject) => {
+        const req = httpRequest(
+          { host: "127.0.0.1", port, path, method, headers: { host, "content-type": "application/json" } },
+          (res) => {
+            let body = "";
+            res.on("data", (chunk) => {
+              body += chunk;
+            });
+            res.on("end", () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                body,
+                challenge: res.headers["www-authenticate"] as string | undefined,
+              }),
+            );
+          },
+        );
+        req.on("error", reject);
+        req.end(method === "POST" ? TOOLS_LIST : undefined);
+      });
+    for (const name of ["localhost", "127.0.0.1", "[::1]"]) {
+      const prm = await get("/.well-known/oauth-protected-resource/mcp", `${name}:${port}`);
+      expect(JSON.parse(prm.body).resource).toBe(`http://${name}:${port}/mcp`);
+      const challenge = await get("/mcp", `${name}:${port}`, "POST");
+      expect(challenge.status).toBe(401);
+      expect(challenge.challenge).toContain(
+        `resource_metadata="http://${name}:${port}/.well-known/oauth-protected-resource/mcp"`,
+      );
+    }
+    // Any other Host gets the canonical document, never one naming the Host it sent.
+    const foreign = await get("/.well-known/oauth-protected-resource/mcp", "attacker.example");
+    expect(JSON.parse(foreign.body).resource).toBe(served.mcpUrl);
+  });
+
   it("bound to loopback, serves every loopback name on its port and a same-origin Origin; refuses foreign ones", async () => {
     const port = new URL(served.mcpUrl).port;
     const cases: [Record<string, string>, number][] = [
