@@ -287,7 +287,7 @@ try {
   };
 
   // Warm-up: App JWT (the one KMS Sign), JWKS, installation cache, keep-alive connections, JIT, everywhere.
-  await timeSequential(30, brokerRead);
+  await timeSequential(100, brokerRead);
   await timeSequential(30, brokerReuseRead);
   await timeSequential(300, honoRequest);
   await timeSequential(100, echoCall);
@@ -296,56 +296,8 @@ try {
   await settledLog();
   const signsAfterWarmup = await kmsSigns();
 
-  // 1. Concurrency 1, emulator answering at once: latency and CPU per call, broker against the bare route.
-  const brokerLatencies: number[] = [];
-  const honoLatencies: number[] = [];
-  let brokerCpu = 0;
-  let honoCpu = 0;
-  const honoCalls = CALLS * 3;
-  let sequential: Upstream | undefined;
-  for (let round = 0; round < ROUNDS; round++) {
-    const runBroker = async () => {
-      await githubControl("/reset-log", { method: "POST" });
-      const before = await broker.usage();
-      brokerLatencies.push(...(await timeSequential(share(CALLS, round), brokerRead)));
-      const snapshot = await settledLog();
-      brokerCpu += sumUsage(before, await broker.usage());
-      const u = upstreamOf(snapshot, share(CALLS, round));
-      sequential = sequential
-        ? {
-            calls: sequential.calls + u.calls,
-            mints: sequential.mints + u.mints,
-            reads: sequential.reads + u.reads,
-            readTokens: sequential.readTokens + u.readTokens,
-            revocations: sequential.revocations + u.revocations,
-            foreignTokenRequests: sequential.foreignTokenRequests + u.foreignTokenRequests,
-            mintMs: [...sequential.mintMs, ...u.mintMs],
-            readMs: [...sequential.readMs, ...u.readMs],
-          }
-        : u;
-    };
-    const runHono = async () => {
-      const before = await hono.usage();
-      honoLatencies.push(...(await timeSequential(share(honoCalls, round), honoRequest)));
-      honoCpu += sumUsage(before, await hono.usage());
-    };
-    if (round % 2 === 0) {
-      await runBroker();
-      await runHono();
-    } else {
-      await runHono();
-      await runBroker();
-    }
-  }
-  const seq = sequential as Upstream;
-  checkOnePerCall("concurrency 1", seq, true);
-  const brokerCpuMs = brokerCpu / 1000 / CALLS;
-  const honoCpuMs = honoCpu / 1000 / honoCalls;
-  const brokerP50 = median(brokerLatencies);
-  const honoP50 = median(honoLatencies);
-  const upstreamMs = median(seq.mintMs) + median(seq.readMs);
-
-  // 2. CONNECTIONS connections for DURATION_S each (autocannon): allowed calls/s against the SDK's bare echo tool.
+  // 1. CONNECTIONS connections for DURATION_S each (autocannon): allowed calls/s against the SDK's bare echo tool.
+  //    First, so that the sequential phase after it measures JIT-compiled, steady-state code.
   const load = async (
     target: BenchProcess,
     url: string,
@@ -414,6 +366,55 @@ try {
   if ((await kmsSigns()) !== signsAfterWarmup)
     fail("KMS signed an App JWT after warm-up (it must be cached)");
 
+  // 2. Concurrency 1, emulator answering at once: latency and CPU per call, broker against the bare route.
+  const brokerLatencies: number[] = [];
+  const honoLatencies: number[] = [];
+  let brokerCpu = 0;
+  let honoCpu = 0;
+  const honoCalls = CALLS * 3;
+  let sequential: Upstream | undefined;
+  for (let round = 0; round < ROUNDS; round++) {
+    const runBroker = async () => {
+      await githubControl("/reset-log", { method: "POST" });
+      const before = await broker.usage();
+      brokerLatencies.push(...(await timeSequential(share(CALLS, round), brokerRead)));
+      const snapshot = await settledLog();
+      brokerCpu += sumUsage(before, await broker.usage());
+      const u = upstreamOf(snapshot, share(CALLS, round));
+      sequential = sequential
+        ? {
+            calls: sequential.calls + u.calls,
+            mints: sequential.mints + u.mints,
+            reads: sequential.reads + u.reads,
+            readTokens: sequential.readTokens + u.readTokens,
+            revocations: sequential.revocations + u.revocations,
+            foreignTokenRequests: sequential.foreignTokenRequests + u.foreignTokenRequests,
+            mintMs: [...sequential.mintMs, ...u.mintMs],
+            readMs: [...sequential.readMs, ...u.readMs],
+          }
+        : u;
+    };
+    const runHono = async () => {
+      const before = await hono.usage();
+      honoLatencies.push(...(await timeSequential(share(honoCalls, round), honoRequest)));
+      honoCpu += sumUsage(before, await hono.usage());
+    };
+    if (round % 2 === 0) {
+      await runBroker();
+      await runHono();
+    } else {
+      await runHono();
+      await runBroker();
+    }
+  }
+  const seq = sequential as Upstream;
+  checkOnePerCall("concurrency 1", seq, true);
+  const brokerCpuMs = brokerCpu / 1000 / CALLS;
+  const honoCpuMs = honoCpu / 1000 / honoCalls;
+  const brokerP50 = median(brokerLatencies);
+  const honoP50 = median(honoLatencies);
+  const upstreamMs = median(seq.mintMs) + median(seq.readMs);
+
   // 3. The emulator delays every answer by UPSTREAM_LATENCY_MS, like a real network: repogate (token reuse off
   //    and on) against server-github and a direct octokit read, one call at a time.
   await githubControl("/faults", {
@@ -444,8 +445,19 @@ try {
     );
   log(`repogate tool-call overhead, Node ${process.version}, get_file_contents ${OWNER}/${REPO}/${PATH}`);
   log("every party in its own process; this process is the load generator\n");
+  log(`1. ${CONNECTIONS} connections, ${DURATION_S} s each (autocannon)`);
+  log("   server             calls/s   p50 ms   CPU ms/call   RSS MB before -> peak");
+  for (const [label, run] of [
+    ["repogate", loaded],
+    ["SDK echo tool", echoLoaded],
+    ["bare Hono route", honoLoaded],
+  ] as const) {
+    log(
+      `   ${label.padEnd(17)} ${run.rps.toFixed(0).padStart(8)}   ${run.p50.toFixed(0).padStart(6)}   ${run.cpuMsPerCall.toFixed(2).padStart(11)}   ${run.rssBeforeMb.toFixed(0).padStart(13)} -> ${run.peakRssMb.toFixed(0)}`,
+    );
+  }
   log(
-    `1. concurrency 1, emulator answering at once (${CALLS} broker calls, ${honoCalls} bare-route requests, ${ROUNDS} alternating rounds)`,
+    `\n2. concurrency 1, emulator answering at once (${CALLS} broker calls, ${honoCalls} bare-route requests, ${ROUNDS} alternating rounds)`,
   );
   log("   path               p50 ms   p95 ms   CPU ms/call");
   log(
@@ -460,17 +472,6 @@ try {
   log(
     `   per call: ${(seq.mints / seq.calls).toFixed(2)} mints, ${(seq.reads / seq.calls).toFixed(2)} reads, ${(seq.revocations / seq.calls).toFixed(2)} revocations, 0 KMS signs after warm-up: ${(await kmsSigns()) === signsAfterWarmup}`,
   );
-  log(`\n2. ${CONNECTIONS} connections, ${DURATION_S} s each (autocannon)`);
-  log("   server             calls/s   p50 ms   CPU ms/call   RSS MB before -> peak");
-  for (const [label, run] of [
-    ["repogate", loaded],
-    ["SDK echo tool", echoLoaded],
-    ["bare Hono route", honoLoaded],
-  ] as const) {
-    log(
-      `   ${label.padEnd(17)} ${run.rps.toFixed(0).padStart(8)}   ${run.p50.toFixed(0).padStart(6)}   ${run.cpuMsPerCall.toFixed(2).padStart(11)}   ${run.rssBeforeMb.toFixed(0).padStart(13)} -> ${run.peakRssMb.toFixed(0)}`,
-    );
-  }
   log(
     `\n3. emulator delays every answer by ${UPSTREAM_LATENCY_MS} ms, concurrency 1 (${PEER_CALLS} calls each)`,
   );

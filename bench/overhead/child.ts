@@ -5,10 +5,15 @@
  * SIGTERM because tsx's loader ends the process on SIGTERM before any handler (or --cpu-prof) runs.
  */
 export function benchChild(stop: () => Promise<void>): { ready(info: Record<string, unknown>): void } {
-  process.on("message", (message) => {
-    if (message === "usage") {
+  process.on("message", (message: unknown) => {
+    const usage = message as { usage?: number };
+    if (typeof usage === "object" && usage !== null && typeof usage.usage === "number") {
       const cpu = process.cpuUsage();
-      process.send?.({ cpuMicros: cpu.user + cpu.system, rssBytes: process.memoryUsage.rss() });
+      process.send?.({
+        id: usage.usage,
+        cpuMicros: cpu.user + cpu.system,
+        rssBytes: process.memoryUsage.rss(),
+      });
     } else if (message === "stop") {
       shutdown();
     }

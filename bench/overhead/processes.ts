@@ -62,14 +62,23 @@ export async function startBenchProcess(
       reject(new Error(`${name} exited (${code}) before it was ready: ${stderr}`));
     });
   });
+  let asked = 0;
+  const pending = new Map<number, (usage: Usage) => void>();
+  child.on("message", (message) => {
+    const reply = message as Usage & { id: number };
+    pending.get(reply.id)?.(reply);
+    pending.delete(reply.id);
+  });
   return {
     name,
     pid: child.pid as number,
     info,
     usage: () =>
       new Promise<Usage>((resolve) => {
-        child.once("message", (message) => resolve(message as Usage));
-        child.send("usage");
+        // Replies are matched by id: the RSS sampler's questions may be in flight at the same time.
+        const id = ++asked;
+        pending.set(id, resolve);
+        child.send({ usage: id });
       }),
     stop: async () => {
       if (child.exitCode !== null) return;
