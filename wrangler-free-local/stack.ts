@@ -123,7 +123,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   // Webhooks on, as in production: the emulator signs installation changes with a fresh local secret and
   // delivers them to the broker, which reads the same secret from its (environment) secret store.
-  const webhookUrl = `${brokerUrl}/github/webhook`;
   const webhookSecret = randomBytes(24).toString("hex");
 
   try {
@@ -131,7 +130,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       host,
       port: ports.github,
       dataDir,
-      webhook: { url: webhookUrl, secret: webhookSecret, active: true },
+      webhook: { url: `${brokerUrl}/github/webhook`, secret: webhookSecret, active: true },
     });
     started.push(github);
     // `localhost`, `127.0.0.1` and `[::1]` all reach a loopback broker; a client may use any of them.
@@ -172,6 +171,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs: options.shutdownTimeoutMs } : {}),
     });
     started.push(broker);
+    // With --broker-port 0 the real port is known only now: point the App's webhook at it.
+    const webhookUrl = `${broker.url}/github/webhook`;
+    github.state.webhooks.configure({ url: webhookUrl, secret: webhookSecret, active: true });
 
     const description: LocalStackDescription = {
       dataDir,

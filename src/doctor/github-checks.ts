@@ -1,3 +1,5 @@
+import { createSecretStoreFromConfig } from "../secrets/from-config.ts";
+import { secretText } from "../secrets/secret-store.ts";
 import {
   type CheckResult,
   type DoctorCheck,
@@ -80,5 +82,64 @@ export const githubInstallationsCheck: DoctorCheck = {
     const accounts = installations.map((i) => i.account?.login ?? "?");
     const shown = accounts.slice(0, 5).join(", ") + (accounts.length > 5 ? `, … (${accounts.length})` : "");
     return pass(`${installations.length} installation${installations.length === 1 ? "" : "s"}: ${shown}`);
+  },
+};
+
+/** The webhook secret is configured and readable, and the App delivers its webhooks to `<publicUrl>/github/webhook`. */
+export const githubWebhookCheck: DoctorCheck = {
+  name: "github webhook",
+  fixOnTimeout: "GitHub or the secret store does not answer: check github.apiUrl, aws.* and outbound HTTPS",
+  async run(context) {
+    const { config } = context;
+    const expected = `${new URL(config.publicUrl).origin}/github/webhook`;
+    const secretName = config.secrets.webhookSecret;
+    if (!secretName) {
+      return fail(
+        "no webhook secret configured, so /github/webhook is not served",
+        "set secrets.webhookSecret to the secret holding the App's webhook secret (repogate setup github-app stores it in Secrets Manager); until then installation changes are noticed only when github.installationCacheTtlMs expires",
+      );
+    }
+    try {
+      const store = createSecretStoreFromConfig(config, {
+        env: context.env,
+        client: context.aws.secretsManager,
+      });
+      if (secretText(await store.get(secretName)).length < 16) {
+        return fail(
+          `webhook secret ${secretName} is shorter than 16 characters`,
+          "set a long random webhook secret on GitHub and in the secret store",
+        );
+      }
+    } catch (error) {
+      return fail(
+        `webhook secret ${secretName}: ${describeError(error)}`,
+        "see the secrets check: the webhook secret must be readable",
+      );
+    }
+    let hook: { url: string | undefined; hasSecret: boolean };
+    try {
+      hook = await (await context.github()).app.getWebhookConfig();
+    } catch (error) {
+      if ((error as { status?: number }).status === 404) {
+        return fail(
+          "the App has no webhook",
+          `in the App's settings on GitHub, activate the webhook with URL ${expected} and the secret`,
+        );
+      }
+      return githubFailure(context, "GET /app/hook/config", error);
+    }
+    if (hook.url !== expected) {
+      return fail(
+        `the App delivers webhooks to ${hook.url ?? "(nowhere)"}, not to ${expected}`,
+        `in the App's settings on GitHub, set the webhook URL to ${expected} (publicUrl + /github/webhook)`,
+      );
+    }
+    if (!hook.hasSecret) {
+      return fail(
+        "the App's webhook has no secret on GitHub",
+        "set the webhook secret in the App's settings to the value in the secret store",
+      );
+    }
+    return pass(`webhooks go to ${expected}, signed; secret ${secretName} readable`);
   },
 };

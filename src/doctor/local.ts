@@ -2,13 +2,25 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { parseConfig } from "../config/load.ts";
+import { secretEnvName } from "../secrets/local-store.ts";
+
+/** The name the local stack gives the webhook secret (wrangler-free-local/stack.ts LOCAL_WEBHOOK_SECRET_NAME). */
+const LOCAL_WEBHOOK_SECRET = "github-webhook-secret";
+
 import type { RepogateConfig } from "../config/schema.ts";
 import { type DoctorCheck, describeError, fail, pass } from "./check.ts";
 
 /** The parts of `.repogate/local.json` (written by `repogate local`) that doctor reads. */
 interface LocalDescription {
   dataDir?: string;
-  github: { url: string; appId: number; clientId?: string; privateKeyPath: string };
+  github: {
+    url: string;
+    appId: number;
+    clientId?: string;
+    privateKeyPath: string;
+    webhookUrl?: string;
+    webhookSecret?: string;
+  };
   idp: { issuer: string };
   aws: { url: string; region: string };
   broker: { url: string; resourceUrl?: string; policyFile?: string };
@@ -21,9 +33,13 @@ export class LocalStackNotFoundError extends Error {
 }
 
 /** Reads `<dataDir>/local.json` and turns it into the config the local broker runs with. */
-export async function loadLocalStackConfig(
-  dataDir: string,
-): Promise<{ config: RepogateConfig; local: LocalDescription; file: string }> {
+export async function loadLocalStackConfig(dataDir: string): Promise<{
+  config: RepogateConfig;
+  local: LocalDescription;
+  file: string;
+  /** `REPOGATE_SECRET_*` values the local broker was given (its webhook secret), for the secret checks. */
+  secretEnv: Record<string, string>;
+}> {
   const file = path.join(dataDir, "local.json");
   let local: LocalDescription;
   try {
@@ -46,8 +62,12 @@ export async function loadLocalStackConfig(
     policy: { file: local.broker.policyFile ?? "wrangler-free-local/seed/policy.yaml" },
     audit: { sink: "jsonl", file: path.join(root, "audit", "audit.jsonl") },
     aws: { region: local.aws.region, endpoint: local.aws.url },
+    ...(local.github.webhookSecret ? { secrets: { webhookSecret: LOCAL_WEBHOOK_SECRET } } : {}),
   });
-  return { config, local, file };
+  const secretEnv: Record<string, string> = local.github.webhookSecret
+    ? { [secretEnvName(LOCAL_WEBHOOK_SECRET)]: local.github.webhookSecret }
+    : {};
+  return { config, local, file, secretEnv };
 }
 
 /** The local broker answers `/healthz` and `/readyz`. */

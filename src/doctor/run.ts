@@ -15,7 +15,7 @@ import {
   type NamedResult,
   runChecks,
 } from "./check.ts";
-import { githubAppCheck, githubInstallationsCheck } from "./github-checks.ts";
+import { githubAppCheck, githubInstallationsCheck, githubWebhookCheck } from "./github-checks.ts";
 import { awsEmulatorCheck, brokerHealthCheck, loadLocalStackConfig } from "./local.ts";
 
 export interface DoctorOptions {
@@ -46,6 +46,7 @@ export const CONFIG_CHECKS: DoctorCheck[] = [
   idpCheck,
   githubAppCheck,
   githubInstallationsCheck,
+  githubWebhookCheck,
   kmsCheck,
   secretsCheck,
   auditCheck,
@@ -129,11 +130,14 @@ export async function runDoctor(
   const results: NamedResult[] = [];
   let config: RepogateConfig;
   let checks: DoctorCheck[];
+  // The local broker's webhook secret lives in its environment secret store; doctor reads it the same way.
+  let env = options.env;
   if (options.local) {
     const dataDir = options.dataDir ?? ".repogate";
     try {
       const loaded = await loadLocalStackConfig(dataDir);
       config = loaded.config;
+      env = { ...options.env, ...loaded.secretEnv };
       results.push({ name: "local stack", status: "pass", detail: loaded.file });
       checks = [
         brokerHealthCheck(loaded.local.broker.url),
@@ -141,6 +145,7 @@ export async function runDoctor(
         idpCheck,
         githubAppCheck,
         githubInstallationsCheck,
+        githubWebhookCheck,
         awsEmulatorCheck,
         auditCheck,
       ];
@@ -173,7 +178,7 @@ export async function runDoctor(
       return { exitCode: 1, results };
     }
   }
-  const context = createDoctorContext(config, options);
+  const context = createDoctorContext(config, { ...options, env });
   try {
     results.push(...(await runChecks(checks, context)));
   } finally {

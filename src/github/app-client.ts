@@ -22,6 +22,8 @@ export interface GitHubAppClient {
   getApp(): Promise<GitHubAppInfo>;
   /** `GET /app/installations`, one page of up to 100. */
   listInstallations(page?: number): Promise<GitHubAppInstallation[]>;
+  /** `GET /app/hook/config`: where GitHub delivers the App's webhooks (never the secret, which GitHub masks). */
+  getWebhookConfig(): Promise<{ url: string | undefined; hasSecret: boolean }>;
 }
 
 /** Wraps the App octokit in the two read-only calls the other layers need. */
@@ -38,6 +40,10 @@ export function createGitHubAppClient(appOctokit: AppOctokit): GitHubAppClient {
         id: installation.id,
         account: (installation.account as { login?: string } | null) ?? null,
       }));
+    },
+    async getWebhookConfig() {
+      const { data } = await appOctokit.request("GET /app/hook/config");
+      return { url: data.url ?? undefined, hasSecret: typeof data.secret === "string" && data.secret !== "" };
     },
   };
 }

@@ -33,10 +33,17 @@ export interface DoctorStack {
   close(): Promise<void>;
 }
 
+const WEBHOOK_SECRET = "0123456789abcdef0123456789abcdef";
+
 export async function startDoctorStack(): Promise<DoctorStack> {
   const dir = await mkdtemp(join(tmpdir(), "repogate-doctor-"));
   const [github, aws] = await Promise.all([
-    startGitHubEmulator({ dataDir: dir, port: 0 }),
+    // The App delivers webhooks to the broker's public URL, signed with the secret stored below.
+    startGitHubEmulator({
+      dataDir: dir,
+      port: 0,
+      webhook: { url: "http://127.0.0.1:8700/github/webhook", secret: WEBHOOK_SECRET, active: true },
+    }),
     startAwsEmulator({ dataDir: dir, port: 0 }),
   ]);
   const idp = await startDevIdp({ dataDir: dir, port: 0, resourceUrls: ["http://127.0.0.1:8700/mcp"] });
@@ -57,7 +64,7 @@ export async function startDoctorStack(): Promise<DoctorStack> {
     }),
   );
   await clients.secretsManager.send(
-    new CreateSecretCommand({ Name: "repogate/webhook", SecretString: "hook" }),
+    new CreateSecretCommand({ Name: "repogate/webhook", SecretString: WEBHOOK_SECRET }),
   );
   const goodConfig = {
     publicUrl: "http://127.0.0.1:8700",

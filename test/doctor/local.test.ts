@@ -44,6 +44,7 @@ describe("repogate doctor --local", () => {
       ["idp", "pass"],
       ["github app", "pass"],
       ["github installations", "pass"],
+      ["github webhook", "pass"],
       ["aws emulator", "pass"],
       ["audit", "pass"],
     ]);
