@@ -202,8 +202,12 @@ export async function createRepogate(
       );
       return undefined;
     });
-    kmsForKeyAge?.destroy();
-    if (keyCreatedAt) cleanups.push(trackAppKeyAge(metrics, keyCreatedAt));
+    // The KMS key behind the alias is asked again on each update: after `repogate setup rotate-key` the age restarts.
+    const rereadKeyAge = kmsForKeyAge ? () => resolveAppKeyCreatedAt(config, kmsForKeyAge) : undefined;
+    if (keyCreatedAt) {
+      cleanups.push(trackAppKeyAge(metrics, keyCreatedAt, undefined, undefined, rereadKeyAge));
+    }
+    cleanups.push(() => kmsForKeyAge?.destroy());
 
     const oidc = config.auth.oidc;
     const verifier = createOidcVerifier({

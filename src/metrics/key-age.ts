@@ -20,16 +20,30 @@ export async function resolveAppKeyCreatedAt(
   return described.KeyMetadata?.CreationDate;
 }
 
-/** Sets `app_key_age_days` now and then every `intervalMs` (default 6 h); returns a function that stops it. */
+/**
+ * Sets `app_key_age_days` now and then every `intervalMs` (default 6 h); returns a function that stops it. With
+ * `reread`, each update first asks again when the key was created, so a rotation (the alias moved to a new KMS
+ * key) restarts the age without a broker restart; a failed re-read keeps the last known date.
+ */
 export function trackAppKeyAge(
   metrics: Pick<Metrics, "setAppKeyAgeDays">,
   createdAt: Date,
   intervalMs = 6 * 60 * 60_000,
   now: () => Date = () => new Date(),
+  reread?: () => Promise<Date | undefined>,
 ): () => void {
-  const update = () => metrics.setAppKeyAgeDays(keyAgeDays(createdAt, now()));
+  let current = createdAt;
+  const update = () => metrics.setAppKeyAgeDays(keyAgeDays(current, now()));
   update();
-  const timer = setInterval(update, intervalMs);
+  const timer = setInterval(() => {
+    if (!reread) return update();
+    reread()
+      .then((date) => {
+        if (date) current = date;
+      })
+      .catch(() => undefined)
+      .finally(update);
+  }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);
 }
