@@ -76,7 +76,7 @@ export async function rotateKeyFromConfig(
       result.oldKeyId
         ? `The old KMS key ${result.oldKeyId} is scheduled for deletion on ${result.oldKeyDeletionDate ?? "?"}.`
         : "There was no previous key behind the alias.",
-      "Running brokers pick the new key up with their next App JWT (within 10 minutes); the key-age metric restarts at 0.",
+      "Running brokers sign with the new key from their next App JWT (within 10 minutes); app_key_age_days restarts at 0 with their next update (6 h) or restart.",
       `Now delete ${options.pemFile} (shred -u ${options.pemFile}) and, in the App's settings on GitHub, delete the`,
       "old private key, so only the key in KMS can sign for the App.",
     ];
