@@ -7,8 +7,8 @@ import {
 import type { RepogateConfig } from "../config/schema.ts";
 import {
   CURRENT_STAGE,
-  PREVIOUS_STAGE,
   PENDING_STAGE,
+  PREVIOUS_STAGE,
   type SecretStore,
   SecretStoreError,
   secretText,
