@@ -21,6 +21,8 @@ let token: string;
 const ciKey = generateApiKey();
 let policyLoaded = true;
 let policyChecks = 0;
+/** While set, the policy check waits for it: a burst of probes then overlaps one run, however slow the machine. */
+let policyGate: Promise<void> | undefined;
 const READINESS_CACHE_MS = 300;
 
 beforeAll(async () => {
@@ -44,6 +46,7 @@ beforeAll(async () => {
     readinessChecks: {
       policy: async () => {
         policyChecks++;
+        await policyGate;
         return policyLoaded;
       },
     },
@@ -467,7 +470,16 @@ describe("health", () => {
   it("/readyz runs its checks once for a burst of probes (a public probe must not fan out upstream)", async () => {
     await sleep(READINESS_CACHE_MS + 50);
     const before = policyChecks;
-    const probes = await Promise.all(Array.from({ length: 25 }, () => fetch(`${served.url}/readyz`)));
+    let open = () => {};
+    policyGate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const pending = Array.from({ length: 25 }, () => fetch(`${served.url}/readyz`));
+    // The one run is held open for a second, so probes slowed by a loaded machine still join it (or its cache).
+    await sleep(1_000);
+    open();
+    policyGate = undefined;
+    const probes = await Promise.all(pending);
     expect(probes.map((r) => r.status)).toEqual(Array(25).fill(200));
     expect(policyChecks - before).toBe(1);
     await sleep(READINESS_CACHE_MS + 50);
