@@ -31,13 +31,19 @@ async function send(url: string, init: RequestInit): Promise<unknown> {
   return text ? (JSON.parse(text) as unknown) : undefined;
 }
 
-/** Sets a fault on the GitHub emulator. */
-export async function injectGitHubFault(githubUrl: string, fault: GitHubFault): Promise<void> {
-  await send(`${githubUrl}/_emulator/faults`, {
+/** Sets a fault on the GitHub emulator; resolves with its id. */
+export async function injectGitHubFault(githubUrl: string, fault: GitHubFault): Promise<number> {
+  const created = (await send(`${githubUrl}/_emulator/faults`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(fault),
-  });
+  })) as { id: number };
+  return created.id;
+}
+
+/** Clears one GitHub emulator fault. */
+export async function clearGitHubFault(githubUrl: string, id: number): Promise<void> {
+  await send(`${githubUrl}/_emulator/faults/${id}`, { method: "DELETE" });
 }
 
 /** Clears every GitHub emulator fault. */

@@ -25,6 +25,7 @@ import { soakUsers } from "./call-plan.ts";
 import {
   awsCalls,
   clearAwsFaults,
+  clearGitHubFault,
   clearGitHubFaults,
   injectAwsFault,
   injectGitHubFault,
@@ -43,6 +44,7 @@ import { Traffic } from "./traffic.ts";
 
 const CLI = fileURLToPath(new URL("../../bin/repogate.js", import.meta.url));
 const LOG_GROUP = "/repogate/soak/audit";
+const REVOCATION_OUTAGE_MS = 3000;
 
 export interface SoakOptions {
   /** Tool calls in all (default 10,000). */
@@ -213,23 +215,24 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures & { dat
         },
         "failed mints",
       ],
-      [
-        0.2,
-        {
-          kind: "server-error",
-          status: 502,
-          method: "DELETE",
-          pathPrefix: "/installation/token",
-          count: faultCount,
-        },
-        "failed revocations",
-      ],
     ];
     for (const [fraction, fault, name] of githubFaults) {
       await traffic.waitForDone(at(fraction));
       say(`[${elapsed(started)}] GitHub fault: ${name} x${faultCount}`);
       await injectGitHubFault(github, fault);
     }
+    // Failed revocations for a few seconds rather than N requests: the broker tries twice and octokit retries
+    // each try, so only a span of failures leaves tokens unrevoked (to be reported by token.revoke.fail).
+    await traffic.waitForDone(at(0.2));
+    const revocationFault = await injectGitHubFault(github, {
+      kind: "server-error",
+      status: 502,
+      method: "DELETE",
+      pathPrefix: "/installation/token",
+    });
+    say(`[${elapsed(started)}] GitHub fault: failed revocations for ${REVOCATION_OUTAGE_MS} ms`);
+    await sleep(REVOCATION_OUTAGE_MS);
+    await clearGitHubFault(github, revocationFault);
     await traffic.waitForDone(at(0.25));
     // The restarted broker signs a new App JWT: KMS throttles it (the SDK retries twice, so three throttles fail
     // the first signing and the calls waiting on it get a clear App-authentication error).
@@ -245,7 +248,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures & { dat
     traffic.allow(at(0.7));
     await traffic.waitForDone(at(0.55));
     let spooledIds: string[] = [];
-    const spoolOutage = await outage(aws, options.outageMs, say, started, async () => {
+    const pacing = { clients: options.clients, budget: at(0.15), thinkMs: options.thinkMs };
+    const spoolOutage = await outage(aws, options.outageMs, traffic, pacing, say, started, async () => {
       // Just before the sink comes back: what the spool holds now must all reach CloudWatch, in order.
       spooledIds = await spoolIds(join(auditDir, "spool", "spool.jsonl"));
     });
@@ -261,7 +265,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures & { dat
     await start("cloudwatch/deny", configFor("cloudwatch", "deny"));
     traffic.allow(at(0.95));
     await traffic.waitForDone(at(0.8));
-    const denyOutage = await outage(aws, options.outageMs, say, started);
+    const denyOutage = await outage(aws, options.outageMs, traffic, pacing, say, started);
     traffic.allow(n);
     await traffic.waitForDone(n);
     await traffic.stop();
@@ -301,17 +305,20 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures & { dat
       denyOutages: [denyWindow],
     });
     const cloudWatchIds = new Set(cloudwatch.events.map((e) => e.id));
-    const verifyJsonl = await cli(["audit", "verify", "--dir", auditDir]);
-    const verifyCloudWatch = await cli([
-      "audit",
-      "verify",
-      "--cloudwatch",
-      "--log-group",
-      LOG_GROUP,
-      "--endpoint",
-      aws,
-      "--region",
-      services.aws.region,
+    // Both trails through the real CLI, side by side (each is its own process).
+    const [verifyJsonl, verifyCloudWatch] = await Promise.all([
+      cli(["audit", "verify", "--dir", auditDir]),
+      cli([
+        "audit",
+        "verify",
+        "--cloudwatch",
+        "--log-group",
+        LOG_GROUP,
+        "--endpoint",
+        aws,
+        "--region",
+        services.aws.region,
+      ]),
     ]);
     const secrets = await scanForSecrets(
       { files: [logFile], dirs: [auditDir] },
@@ -375,20 +382,29 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures & { dat
   }
 }
 
-/** A CloudWatch Logs outage of `ms`; `beforeEnd` runs just before the fault is cleared. */
+/**
+ * A CloudWatch Logs outage of `ms` while `budget` calls may still be made; clients are slowed so the calls spread
+ * over the whole outage (under deny they are refused at once). `beforeEnd` runs just before the fault is cleared.
+ */
 async function outage(
   awsUrl: string,
   ms: number,
+  traffic: Traffic,
+  pacing: { clients: number; budget: number; thinkMs: number },
   say: (line: string) => void,
   started: number,
   beforeEnd?: () => Promise<void>,
 ): Promise<{ faultOn: number; faultOff: number }> {
   const faultOn = Date.now();
   await injectAwsFault(awsUrl, { service: "logs", kind: "unavailable" });
-  say(`[${elapsed(started)}] CloudWatch Logs outage for ${ms} ms`);
+  // Aim to use ~60 % of the budget during the outage, so calls still arrive when it ends.
+  const pause = Math.max(pacing.thinkMs, Math.round((pacing.clients * ms) / (pacing.budget * 0.6)));
+  traffic.slowDown(pause);
+  say(`[${elapsed(started)}] CloudWatch Logs outage for ${ms} ms (clients pause ${pause} ms between calls)`);
   await sleep(ms);
   await beforeEnd?.();
   await clearAwsFaults(awsUrl, "logs");
+  traffic.slowDown(0);
   return { faultOn, faultOff: Date.now() };
 }
 

@@ -53,6 +53,8 @@ export interface TokenLedger {
 }
 
 const PREFIX = 12;
+/** How long after a mint its `token.grant` write may still be on its way to the sink (group commit, load). */
+const GRANT_WRITE_GRACE_MS = 2000;
 
 function prefix(fingerprint: string | undefined): string | undefined {
   return fingerprint ? fingerprint.slice(0, PREFIX) : undefined;
@@ -108,6 +110,7 @@ export function balanceTokens(input: {
     minted.add(fp);
     // When the mint request started (the emulator logs the end); the broker's pre-mint check came before it.
     const started = requestStart.get(mint.requestId) ?? Date.parse(mint.time);
+    const finished = Date.parse(mint.time);
     const inOutage = input.denyOutages.some((w) => started >= w.knownDown && started <= w.faultOff);
     if (inOutage) {
       ledger.mintedWhileDown += 1;
@@ -116,10 +119,11 @@ export function balanceTokens(input: {
     const grantCount = grants.get(fp) ?? 0;
     if (grantCount >= 1) ledger.mintedWithGrant += 1;
     // Under deny the first calls of an outage mint before the failure is known; their grant write fails and
-    // the token is revoked unused. Only mints that started while the fault was on are explained that way.
+    // the token is revoked unused. Only a mint whose grant write could have met the fault is explained that
+    // way: finished at most GRANT_WRITE_GRACE_MS before the fault was switched on, or while it was on.
     else if (
       revoked.has(fp) &&
-      input.denyOutages.some((w) => started >= w.faultOn && started <= w.faultOff)
+      input.denyOutages.some((w) => finished >= w.faultOn - GRANT_WRITE_GRACE_MS && started <= w.faultOff)
     ) {
       ledger.unrecordedRevoked += 1;
     } else {

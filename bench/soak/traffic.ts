@@ -139,6 +139,7 @@ export class Traffic {
   #issued = 0;
   #budget = 0;
   #stopped = false;
+  #minimumPause = 0;
   #wakeIssuers: (() => void)[] = [];
   #doneWaiters: { count: number; resolve: () => void }[] = [];
   #loops: Promise<void>[] = [];
@@ -171,6 +172,14 @@ export class Traffic {
         this.#loops.push(this.#loop(client, user, i));
       }
     }
+  }
+
+  /**
+   * Every client, bursters included, pauses at least this long between calls (0 to undo): during an outage
+   * refused calls come back at once and would use up the budget before the outage has lasted.
+   */
+  slowDown(minimumPauseMs: number): void {
+    this.#minimumPause = minimumPauseMs;
   }
 
   /** Lets clients start calls until `total` calls have been issued. */
@@ -257,7 +266,8 @@ export class Traffic {
       }
       const outcomes = await Promise.all(slots.map((call) => this.#call(client, user, call)));
       const retryAfter = outcomes.includes("rate-limited") ? 1000 : 0;
-      const pause = user.burst > 1 ? retryAfter : Math.max(this.#options.thinkMs, retryAfter);
+      const think = user.burst > 1 ? 0 : this.#options.thinkMs;
+      const pause = Math.max(think, retryAfter, this.#minimumPause);
       if (pause > 0) await sleep(pause * (0.5 + Math.random()));
     }
   }

@@ -9,7 +9,7 @@ import { formatSoakTable, soakProblems } from "../../bench/soak/soak-figures.ts"
 
 describe("fault-injection soak", () => {
   it("loses nothing under faults: every mint granted and revoked, chains intact, no secrets, no mint while down", async () => {
-    const figures = await runSoak({ ...DEFAULT_SOAK_OPTIONS, calls: 1000, thinkMs: 50, outageMs: 8000 });
+    const figures = await runSoak({ ...DEFAULT_SOAK_OPTIONS, calls: 1000, thinkMs: 50, outageMs: 6000 });
     const problems = soakProblems(figures);
     // The table says what went wrong far better than a bare assertion diff.
     if (problems.length > 0) console.error(formatSoakTable(figures));
