@@ -5,7 +5,7 @@
  */
 import { createRequire } from "node:module";
 import { Ajv, type ValidateFunction } from "ajv";
-import addFormats from "ajv-formats";
+import * as ajvFormats from "ajv-formats";
 
 const require = createRequire(import.meta.url);
 const schema = require("@octokit/webhooks-schemas/schema.json") as { definitions: Record<string, unknown> };
@@ -38,6 +38,10 @@ const subset = {
 };
 
 const ajv = new Ajv({ strict: false, allErrors: true });
+// ajv-formats is CommonJS: its function is the default export under Node ESM, the namespace under bundlers.
+const addFormats = ((ajvFormats as unknown as { default?: unknown }).default ?? ajvFormats) as (
+  a: Ajv,
+) => Ajv;
 addFormats(ajv);
 ajv.addSchema(subset, "webhooks");
 const validators = new Map<string, ValidateFunction>();
