@@ -8,14 +8,12 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config/index.ts";
 import { type RunningServer, startServer } from "../../src/server.ts";
 import { type RunningAwsEmulator, startAwsEmulator } from "../../wrangler-free-local/aws/index.ts";
 import { type RunningGitHubEmulator, startGitHubEmulator } from "../../wrangler-free-local/github/index.ts";
 import { devLogin } from "../../wrangler-free-local/idp/dev-login-client.ts";
 import { type RunningDevIdp, startDevIdp } from "../../wrangler-free-local/idp/index.ts";
-import { LOCAL_MCP_SCOPE, SEED_POLICY_FILE } from "../../wrangler-free-local/stack.ts";
-import { freePort, makeDataDir, USERS } from "./stack.ts";
+import { freePort, makeDataDir, USERS, wiredBrokerConfig } from "./stack.ts";
 
 /** The audit log's default `retryAfterMs` (not configurable): refusals must hold past it. */
 const RETRY_WINDOW_MS = 2_000;
@@ -44,32 +42,23 @@ beforeAll(async () => {
   }
   dataDir = await makeDataDir("repogate-audit-refusal-");
   const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
-  mcpUrl = `${publicUrl}/mcp`;
+  mcpUrl = `http://127.0.0.1:${port}/mcp`;
   github = await startGitHubEmulator({ dataDir, port: 0 });
   idp = await startDevIdp({ dataDir, port: 0, resourceUrls: [mcpUrl] });
   aws = await startAwsEmulator({ dataDir, port: 0 });
-  const config = parseConfig({
-    publicUrl,
-    listen: { host: "127.0.0.1", port },
-    auth: { oidc: { issuer: idp.issuer, requiredScopes: [LOCAL_MCP_SCOPE] } },
-    github: {
-      apiUrl: github.url,
-      appId: github.app.id,
-      clientId: github.app.clientId,
-      signer: { type: "pem", privateKeyPath: github.app.privateKeyPath },
+  const config = wiredBrokerConfig(
+    port,
+    { issuer: idp.issuer, github },
+    {
+      audit: {
+        sink: "cloudwatch",
+        logGroup: "/repogate/audit-refusal-test",
+        onFailure: "deny",
+        file: path.join(dataDir, "audit", "audit.jsonl"),
+      },
+      aws: { region: aws.region, endpoint: aws.url },
     },
-    policy: { file: SEED_POLICY_FILE, watch: false },
-    audit: {
-      sink: "cloudwatch",
-      logGroup: "/repogate/audit-refusal-test",
-      onFailure: "deny",
-      file: path.join(dataDir, "audit", "audit.jsonl"),
-    },
-    aws: { region: aws.region, endpoint: aws.url },
-    metrics: { exporter: "none" },
-    logLevel: "silent",
-  });
+  );
   broker = await startServer(config, { logger: pino({ level: "silent" }) });
   token = (await devLogin({ issuer: idp.issuer, user: USERS.alice, resource: mcpUrl })).access_token;
 }, 60_000);

@@ -7,13 +7,11 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config/index.ts";
 import { type RunningServer, startServer } from "../../src/server.ts";
 import { type RunningGitHubEmulator, startGitHubEmulator } from "../../wrangler-free-local/github/index.ts";
 import { devLogin } from "../../wrangler-free-local/idp/dev-login-client.ts";
 import { type RunningDevIdp, startDevIdp } from "../../wrangler-free-local/idp/index.ts";
-import { LOCAL_MCP_SCOPE, SEED_POLICY_FILE } from "../../wrangler-free-local/stack.ts";
-import { freePort, makeDataDir, USERS } from "./stack.ts";
+import { freePort, makeDataDir, USERS, wiredBrokerConfig } from "./stack.ts";
 
 /** Per-user points in this test: more than one batch of 50, less than two. */
 const LIMIT = 60;
@@ -26,28 +24,17 @@ const brokers: { server: RunningServer; mcpUrl: string; token: string }[] = [];
 let ports: number[] = [];
 
 async function startBroker(port: number, http: Record<string, unknown>) {
-  const publicUrl = `http://127.0.0.1:${port}`;
-  const config = parseConfig({
-    publicUrl,
-    listen: { host: "127.0.0.1", port },
-    auth: {
-      oidc: { issuer: idp.issuer, audiences: [`${publicUrl}/mcp`], requiredScopes: [LOCAL_MCP_SCOPE] },
+  const config = wiredBrokerConfig(
+    port,
+    { issuer: idp.issuer, github },
+    {
+      rateLimit: { perPrincipal: { points: LIMIT, durationSec: 60 } },
+      http,
+      audit: { file: path.join(dataDir, `audit-${port}`, "audit.jsonl") },
     },
-    github: {
-      apiUrl: github.url,
-      appId: github.app.id,
-      clientId: github.app.clientId,
-      signer: { type: "pem", privateKeyPath: github.app.privateKeyPath },
-    },
-    policy: { file: SEED_POLICY_FILE, watch: false },
-    rateLimit: { perPrincipal: { points: LIMIT, durationSec: 60 } },
-    http,
-    audit: { file: path.join(dataDir, `audit-${port}`, "audit.jsonl") },
-    metrics: { exporter: "none" },
-    logLevel: "silent",
-  });
+  );
   const server = await startServer(config, { logger: pino({ level: "silent" }) });
-  const mcpUrl = `${publicUrl}/mcp`;
+  const mcpUrl = `http://127.0.0.1:${port}/mcp`;
   const token = (await devLogin({ issuer: idp.issuer, user: USERS.alice, resource: mcpUrl })).access_token;
   const broker = { server, mcpUrl, token };
   brokers.push(broker);

@@ -6,9 +6,15 @@ import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { parseConfig, type RepogateConfig } from "../../src/config/index.ts";
 import type { EmulatorLog } from "../../wrangler-free-local/github/http/emulator-log.ts";
 import { devLogin } from "../../wrangler-free-local/idp/dev-login-client.ts";
-import { type LocalStackDescription, startLocalStack } from "../../wrangler-free-local/stack.ts";
+import {
+  LOCAL_MCP_SCOPE,
+  type LocalStackDescription,
+  SEED_POLICY_FILE,
+  startLocalStack,
+} from "../../wrangler-free-local/stack.ts";
 
 /** The dev users of wrangler-free-local/seed/users.yaml. */
 export const USERS = {
@@ -172,4 +178,34 @@ export async function waitForRevocations(
     if (log.revocations.length >= log.mints.length || Date.now() > deadline) return log;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * Settings for a broker on `port` (run by `startServer`) wired to an already running GitHub emulator and dev
+ * IdP, with the seed policy; `overrides` are merged in at the top level (`audit`, `http`, `rateLimit` …).
+ */
+export function wiredBrokerConfig(
+  port: number,
+  peers: {
+    issuer: string;
+    github: { url: string; app: { id: number; clientId: string; privateKeyPath: string } };
+  },
+  overrides: Record<string, unknown> = {},
+): RepogateConfig {
+  const publicUrl = `http://127.0.0.1:${port}`;
+  return parseConfig({
+    publicUrl,
+    listen: { host: "127.0.0.1", port },
+    auth: { oidc: { issuer: peers.issuer, requiredScopes: [LOCAL_MCP_SCOPE] } },
+    github: {
+      apiUrl: peers.github.url,
+      appId: peers.github.app.id,
+      clientId: peers.github.app.clientId,
+      signer: { type: "pem", privateKeyPath: peers.github.app.privateKeyPath },
+    },
+    policy: { file: SEED_POLICY_FILE, watch: false },
+    metrics: { exporter: "none" },
+    logLevel: "silent",
+    ...overrides,
+  });
 }
