@@ -220,8 +220,21 @@ describe("container image build (scripts/build-image.mjs)", () => {
     const emf = stdout
       .split("\n")
       .filter((line) => line.includes('"_aws"'))
-      .map((line) => JSON.parse(line) as { ToolCalls?: number; Tool?: string });
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            ToolCalls?: number;
+            Tool?: string;
+            Route?: string;
+            Status?: string;
+            HttpRequests?: number;
+          },
+      );
     expect(emf.some((doc) => doc.ToolCalls === 1 && doc.Tool === "get_file_contents")).toBe(true);
+    // The series the NoHealthyBroker alarm watches, with the route label the real app gives /healthz.
+    expect(
+      emf.some((doc) => doc.Route === "/healthz" && doc.Status === "200" && (doc.HttpRequests ?? 0) >= 1),
+    ).toBe(true);
     // No token or JWT in anything it printed.
     expect(output()).not.toMatch(/ghs_[A-Za-z0-9_]{8,}|eyJ[A-Za-z0-9_-]{10,}\.eyJ/);
     // Read-only root filesystem: the app directory is exactly as built.
