@@ -2,6 +2,7 @@
 import { expect } from "vitest";
 import { compareStatus, type Obj, WEB, withFault } from "./case-helpers.ts";
 import { appCases, tokenCases } from "./cases-app.ts";
+import { appSetupCases } from "./cases-app-setup.ts";
 import { contentCases, repoCases } from "./cases-repo.ts";
 import type { ResponseCase } from "./exchange.ts";
 
@@ -237,4 +238,5 @@ export const responseCases: ResponseCase[] = [
   ...searchCases,
   ...faultCases,
   ...writeCases,
+  ...appSetupCases,
 ];
