@@ -205,7 +205,7 @@ describe("installation webhooks from the GitHub emulator to the broker", () => {
     // The installation is still there: the forged "deleted" did nothing.
     expect((await callTool(client, "get_file_contents", readme)).isError).toBe(false);
     expect(await metricsText()).toMatch(
-      /repogate_github_webhook_deliveries_total\{event="installation",outcome="unauthorized"\} 2/,
+      /repogate_github_webhook_deliveries_total\{event="unverified",outcome="unauthorized"\} 2/,
     );
   });
 
