@@ -217,18 +217,21 @@ function resolveSettings(options: OidcVerifierOptions) {
   };
 }
 
-/** How an audience compares: an http(s) URL by its normalised form, anything else as it is spelled. */
+/**
+ * How an audience compares: for an http(s) URL, scheme and host case-insensitively, the scheme's default port
+ * dropped and one trailing slash ignored, with the path and query exactly as written; anything else (GUIDs,
+ * `api://…`, a URL with userinfo or characters a URL parser would rewrite) exactly as spelled.
+ */
 function audienceKey(audience: string): string {
-  if (!/^https?:\/\//i.test(audience)) return audience;
-  let url: URL;
-  try {
-    url = new URL(audience);
-  } catch {
-    return audience;
-  }
-  if (url.username || url.password || url.hash) return audience;
-  // URL lower-cases scheme and host and drops the scheme's default port; the path stays case-sensitive.
-  return `${url.protocol}//${url.host}${url.pathname.replace(/\/$/, "")}${url.search}`;
+  const match = /^(https?):\/\/([a-z0-9.-]+|\[[0-9a-f:.]+\])(?::(\d{1,5}))?([/?][\x21-\x7e]*)?$/i.exec(
+    audience,
+  );
+  if (!match) return audience;
+  const scheme = (match[1] as string).toLowerCase();
+  const defaultPort = scheme === "https" ? "443" : "80";
+  const port = match[3] === undefined || match[3] === defaultPort ? "" : `:${match[3]}`;
+  const rest = (match[4] ?? "").replace(/\/$/, "");
+  return `${scheme}://${(match[2] as string).toLowerCase()}${port}${rest}`;
 }
 
 /** The token must name one of the configured audiences (jose checks iss, exp, nbf, iat; this checks aud). */
@@ -343,12 +346,10 @@ const ACCESS_TOKEN_TYPES = new Set(["jwt", "at+jwt"]);
  * refused whatever its claims look like, and an ID token (OIDC Core §2) is never accepted as an access token.
  */
 function rejectIdToken(header: JWSHeaderParameters, payload: JWTPayload): void {
-  const typ =
-    header.typ === undefined
-      ? undefined
-      : String(header.typ)
-          .toLowerCase()
-          .replace(/^application\//, "");
+  if (header.typ !== undefined && typeof header.typ !== "string") {
+    throw new AuthError("TOKEN_WRONG_TYPE", "the token's typ header is not a string");
+  }
+  const typ = header.typ?.toLowerCase().replace(/^application\//, "");
   if (typ !== undefined && !ACCESS_TOKEN_TYPES.has(typ)) {
     throw new AuthError(
       "TOKEN_WRONG_TYPE",

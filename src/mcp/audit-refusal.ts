@@ -7,7 +7,10 @@ import { AuditError } from "../audit/errors.ts";
 export const AUDIT_REFUSAL_TEXT =
   "repogate cannot write its audit trail right now, so it refuses repository access; try again shortly";
 
-/** Whether an error means "refused because nothing may happen unaudited" (sink down, or shutting down). */
+/**
+ * Whether an error means "refused because nothing may happen unaudited": any audit error (sink down, shutting
+ * down, an event the sink rejected such as the recovery probe under clock skew) leaves the call unrecorded.
+ */
 export function isAuditRefusal(error: unknown): boolean {
-  return error instanceof AuditError && (error.code === "AUDIT_UNAVAILABLE" || error.code === "AUDIT_CLOSED");
+  return error instanceof AuditError;
 }

@@ -71,6 +71,12 @@ describe("createOidcVerifier against a stub issuer", () => {
       "https://mcp.corp.example/mcp//",
       "https://mcp.corp.example.attacker.example/mcp",
       "https://mcp.corp.example/mcp?x=1",
+      "https://mcp.corp.example/x/../mcp",
+      "https://mcp.corp.example/./mcp",
+      "https://mcp.corp.example\\mcp",
+      "https://user@mcp.corp.example/mcp",
+      "https://mcp.corp.example./mcp",
+      "https://mcp.corp.example/mcp#",
     ]) {
       await expectCode(
         v.verify(await stub.sign(accessTokenClaims(stub.issuer, aud))),
@@ -103,6 +109,9 @@ describe("createOidcVerifier against a stub issuer", () => {
       "jwt+ID",
     ]) {
       await expectCode(v.verify(await stub.sign(good, { typ })), "TOKEN_WRONG_TYPE");
+    }
+    for (const typ of [["at+jwt"], 1, { typ: "at+jwt" }]) {
+      await expectCode(v.verify(await stub.sign(good, { typ } as never)), "TOKEN_WRONG_TYPE");
     }
     for (const typ of ["JWT", "at+jwt", "application/at+jwt", "AT+JWT"]) {
       await expect(v.verify(await stub.sign(good, { typ })), typ).resolves.toBeTruthy();
