@@ -79,6 +79,16 @@ export class TokenScopeMismatchError extends GitHubBrokerError {
   }
 }
 
+/** The broker is shutting down: no token is minted any more, and one GitHub returned meanwhile was revoked unused. */
+export class BrokerShuttingDownError extends GitHubBrokerError {
+  constructor() {
+    super(
+      "BROKER_SHUTTING_DOWN",
+      "repogate is shutting down and mints no more tokens; the request was not served. Retry it in a moment.",
+    );
+  }
+}
+
 /** A GitHub API call failed: carries the HTTP status and GitHub's own message, never request headers. */
 export class GitHubUpstreamError extends GitHubBrokerError {
   readonly status: number;

@@ -1,4 +1,4 @@
-import { TokenScopeMismatchError } from "./errors.ts";
+import { BrokerShuttingDownError, TokenScopeMismatchError } from "./errors.ts";
 import type { InstallationResolver } from "./installations.ts";
 import { NarrowedScope } from "./narrowed-scope.ts";
 import type { AppOctokit, ClientOptions, NarrowedOctokit, OctokitLog } from "./octokit-clients.ts";
@@ -127,6 +127,10 @@ export class TokenBroker {
   readonly #pendingRevocations = new Set<Promise<void>>();
   /** Single-use leases whose callback is still running, so a shutdown past its deadline can revoke them. */
   readonly #inUse = new Set<TokenLease<HeldToken>>();
+  /** Mints on their way to GitHub, so a shutdown drain waits for them and revokes what they bring back. */
+  readonly #minting = new Set<Promise<unknown>>();
+  /** Set by a shutdown drain (`revokeInUse`): no mint starts any more, one that returns is revoked unused. */
+  #closing = false;
   #mints = 0;
 
   constructor(options: TokenBrokerOptions) {
@@ -187,6 +191,7 @@ export class TokenBroker {
    */
   async drain(options: { revokeInUse?: boolean } = {}): Promise<void> {
     if (options.revokeInUse) {
+      this.#closing = true;
       for (const lease of this.#inUse) {
         lease.value.reason = "shutdown";
         lease.discard();
@@ -194,8 +199,10 @@ export class TokenBroker {
       this.#inUse.clear();
     }
     this.#pool?.closeAll();
-    while (this.#pendingRevocations.size > 0) {
-      await Promise.allSettled([...this.#pendingRevocations]);
+    // A request cut off at the shutdown deadline may still be minting: wait for it, so its token is revoked
+    // (below) before the process exits instead of living unaudited for up to an hour.
+    while (this.#minting.size > 0 || this.#pendingRevocations.size > 0) {
+      await Promise.allSettled([...this.#minting, ...this.#pendingRevocations]);
     }
   }
 
@@ -286,7 +293,24 @@ export class TokenBroker {
     grantOf: (minted: MintedToken) => HeldToken["grant"],
     mismatch: (granted: MintedToken["granted"]) => string | undefined,
   ): Promise<HeldToken> {
+    if (this.#closing) throw new BrokerShuttingDownError();
     await this.#hooks.beforeMint?.();
+    if (this.#closing) throw new BrokerShuttingDownError();
+    // Tracked until the token is either handed on or its revocation has started, so drain() sees one or the other.
+    const minting = this.#mintTracked(mint, grantOf, mismatch);
+    this.#minting.add(minting);
+    try {
+      return await minting;
+    } finally {
+      this.#minting.delete(minting);
+    }
+  }
+
+  async #mintTracked(
+    mint: () => Promise<MintedToken>,
+    grantOf: (minted: MintedToken) => HeldToken["grant"],
+    mismatch: (granted: MintedToken["granted"]) => string | undefined,
+  ): Promise<HeldToken> {
     const minted = await mint();
     this.#mints++;
     const held: HeldToken = { ...minted, grant: grantOf(minted), reason: "completed" };
@@ -295,6 +319,11 @@ export class TokenBroker {
       held.reason = "scope-mismatch";
       this.#revoke(held);
       throw new TokenScopeMismatchError(problem);
+    }
+    if (this.#closing) {
+      held.reason = "shutdown";
+      this.#revoke(held);
+      throw new BrokerShuttingDownError();
     }
     return held;
   }
