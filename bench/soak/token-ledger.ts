@@ -128,7 +128,7 @@ export function balanceTokens(input: {
       ledger.unrecordedRevoked += 1;
     } else {
       ledger.missingGrants += 1;
-      example(`minted without token.grant: ${fp} at ${mint.time}`);
+      example(`minted without token.grant: ${fp} at ${mint.time}, ${revocationNote(input.events, fp)}`);
     }
     if (revoked.has(fp)) ledger.revoked += 1;
     else if (revokeFails.has(fp)) ledger.unrevokedWithFailEvent += 1;
@@ -144,4 +144,15 @@ export function balanceTokens(input: {
     }
   }
   return ledger;
+}
+
+/** How the trail says a token ended: the revocation's reason, or that it has no revocation event. */
+function revocationNote(events: AuditEvent[], fp: string): string {
+  const ending = events.find(
+    (e) =>
+      (e.type === "token.revoke" || e.type === "token.revoke.fail") && prefix(e.token?.fingerprint) === fp,
+  );
+  if (!ending) return "no token.revoke event";
+  const details = (ending as { details?: { reason?: unknown } }).details;
+  return `${ending.type} (reason ${String(details?.reason)}) at ${ending.time}`;
 }
