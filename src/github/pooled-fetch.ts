@@ -77,6 +77,76 @@ class BufferedResponse {
   }
 }
 
+/**
+ * A response whose body is read only as the caller pulls it: the raw file reads, which stop at the policy's
+ * maxFileSize (src/mcp/content.ts `readAtMost`) and must not download the rest first. Past
+ * `maxResponseBytes` the stream errors with ResponseTooLargeError; cancelling it stops the download.
+ */
+class StreamedResponse {
+  readonly status: number;
+  readonly statusText = "";
+  readonly url: string;
+  readonly headers: ResponseHeaders;
+  readonly body: ReadableStream<Uint8Array>;
+
+  constructor(status: number, url: string, headers: ResponseHeaders, body: ReadableStream<Uint8Array>) {
+    this.status = status;
+    this.url = url;
+    this.headers = headers;
+    this.body = body;
+  }
+
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of this.body as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
+    const bytes = Buffer.concat(chunks);
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  }
+
+  async text(): Promise<string> {
+    return Buffer.from(await this.arrayBuffer()).toString("utf8");
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text());
+  }
+}
+
+/** A pull-based stream over an undici body that errors past `maxBytes` and stops the download on cancel. */
+function cappedStream(body: Dispatcher.ResponseData["body"], maxBytes: number): ReadableStream<Uint8Array> {
+  const chunks = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  let seen = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await chunks.next();
+        if (done) return controller.close();
+        seen += value.byteLength;
+        if (seen > maxBytes) {
+          discard(body);
+          return controller.error(new ResponseTooLargeError(maxBytes));
+        }
+        controller.enqueue(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    cancel() {
+      discard(body);
+    },
+  });
+}
+
+/** GitHub's raw media type (`mediaType: { format: "raw" }`): the body is file bytes the caller streams. */
+function asksForRawBytes(headers: RequestInit["headers"]): boolean {
+  const accept = (headers as Record<string, string> | undefined)?.accept;
+  return typeof accept === "string" && /vnd\.github(?:\.v3)?\.raw\b/.test(accept);
+}
+
 /** Stops reading a body; the abort this causes inside undici is expected, not an error to report. */
 function discard(body: Dispatcher.ResponseData["body"]): void {
   body.on("error", () => undefined);
@@ -102,7 +172,9 @@ export function createPooledFetch(options: PooledFetchOptions): typeof fetch {
     const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
     // As fetch does: credentials in a URL would otherwise be dropped silently, or sent somewhere by mistake.
     if (url.username || url.password) {
-      throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${url.href}`);
+      throw new TypeError(
+        `Request cannot be constructed from a URL that includes credentials (${url.origin}): remove them`,
+      );
     }
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
@@ -118,6 +190,15 @@ export function createPooledFetch(options: PooledFetchOptions): typeof fetch {
     if (NULL_BODY_STATUSES.has(statusCode)) {
       discard(body);
       return new BufferedResponse(statusCode, url.href, responseHeaders, null) as unknown as Response;
+    }
+    const method = (init?.method ?? "GET").toUpperCase();
+    if (method === "HEAD") {
+      discard(body);
+      return new BufferedResponse(statusCode, url.href, responseHeaders, null) as unknown as Response;
+    }
+    if (statusCode >= 200 && statusCode < 300 && asksForRawBytes(init?.headers)) {
+      const stream = cappedStream(body, options.maxResponseBytes);
+      return new StreamedResponse(statusCode, url.href, responseHeaders, stream) as unknown as Response;
     }
     const declared = Number(responseHeaders.get("content-length") ?? Number.NaN);
     if (declared > options.maxResponseBytes) {

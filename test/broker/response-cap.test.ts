@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGitHubBroker, PemAppJwtSigner, ResponseTooLargeError } from "../../src/github/index.ts";
+import { readAtMost } from "../../src/mcp/content.ts";
 import { silentLog } from "./harness.ts";
 
 const TOKEN = ["ghs", "cap-test-token"].join("_");
@@ -14,6 +15,9 @@ let server: Server;
 let baseUrl: string;
 /** Bytes the stub managed to write for the endless route before the client hung up. */
 let endlessBytes = 0;
+/** Bytes the stub wrote of a 40 MiB raw file before the client stopped reading. */
+let rawFileBytes = 0;
+const RAW_FILE_BYTES = 40 * 1024 * 1024;
 /** Requests per oversized route: a body over the cap must not be asked for again (it would be as large). */
 const oversizedRequests = { endless: 0, declared: 0 };
 
@@ -45,6 +49,18 @@ beforeAll(async () => {
         if (!res.destroyed) res.once("drain", pump);
       };
       res.write('{"tree":[');
+      pump();
+    } else if (req.url?.startsWith("/repos/acme/api/contents/big.bin")) {
+      // GitHub's raw media type: the file's bytes, with their length declared.
+      res.setHeader("content-type", "application/vnd.github.raw");
+      res.setHeader("content-length", String(RAW_FILE_BYTES));
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      const pump = () => {
+        while (!res.destroyed && rawFileBytes < RAW_FILE_BYTES && res.write(chunk))
+          rawFileBytes += chunk.length;
+        if (rawFileBytes >= RAW_FILE_BYTES) res.end();
+        else if (!res.destroyed) res.once("drain", pump);
+      };
       pump();
     } else if (req.url?.startsWith("/repos/acme/api/git/trees/declared")) {
       oversizedRequests.declared++;
@@ -124,4 +140,24 @@ describe("maxResponseBytes", () => {
     expect(oversizedRequests.declared).toBe(1);
     await b.drain();
   });
+
+  it("streams a raw file read: the reader stops at its own cap and the rest is never downloaded", async () => {
+    const b = broker();
+    const read = await b.withToken({ repository: "acme/api", operation: "read" }, async (octokit) => {
+      const { data } = await octokit.request("GET /repos/{owner}/{repo}/contents/{path}", {
+        owner: "acme",
+        repo: "api",
+        path: "big.bin",
+        mediaType: { format: "raw" },
+        request: { parseSuccessResponseBody: false },
+      });
+      return readAtMost(data as unknown as ReadableStream<Uint8Array>, 256 * 1024);
+    });
+    // Larger than maxResponseBytes (1 MiB) yet not an error: a file is cut at the caller's cap, not refused.
+    expect(read.truncated).toBe(true);
+    expect(read.bytes.byteLength).toBe(256 * 1024);
+    await b.drain();
+    // Only what sat in socket buffers was written, nowhere near the 40 MiB file.
+    expect(rawFileBytes).toBeLessThan(RAW_FILE_BYTES / 4);
+  }, 15_000);
 });
