@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import type { RepogateConfig } from "./config/index.ts";
@@ -33,6 +34,16 @@ export async function startServer(
     await repogate.close();
     throw error;
   });
+  // Keep-alive connections busy when shutdown starts would keep taking new requests until the deadline (clients
+  // reuse them), so shutdown under load never drained and always cut calls off. Once closing, every response
+  // (in flight or new on such a connection) says `connection: close`, and Node ends the connection after it.
+  let draining = false;
+  const unanswered = new Set<ServerResponse>();
+  server.on("request", (_req: unknown, res: ServerResponse) => {
+    if (draining) res.setHeader("connection", "close");
+    unanswered.add(res);
+    res.once("close", () => unanswered.delete(res));
+  });
   const bound = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${bound}`;
   repogate.logger.info({ url, resource: repogate.resourceUrl }, "repogate listening");
@@ -40,6 +51,8 @@ export async function startServer(
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      draining = true;
+      for (const res of unanswered) if (!res.headersSent) res.setHeader("connection", "close");
       // server.close waits for in-flight requests; idle keep-alive sockets would hold it open forever, and a
       // hung request past the deadline would let the orchestrator's SIGKILL lose pending revocations.
       await new Promise<void>((resolve) => {
