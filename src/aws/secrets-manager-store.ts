@@ -96,6 +96,11 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions = 
   const timeoutMs = options.timeoutMs ?? 5_000;
   const now = options.clock ?? Date.now;
   const cache = new Map<string, CacheEntry>();
+  /**
+   * Stages (AWSPENDING, AWSPREVIOUS) found not to exist, and until when that answer is reused: outside a rotation
+   * they are normally absent, which is an answer, not a failure to alarm on or to ask again per request.
+   */
+  const absentStages = new Map<string, number>();
   const inFlight = new Map<string, Promise<SecretValue>>();
 
   const fetchSecret = async (name: string, stage: string): Promise<SecretValue> => {
@@ -135,6 +140,10 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions = 
   const onFailure = (name: string, stage: string, key: string, error: unknown): SecretValue => {
     if (error instanceof SecretStoreError) throw error;
     const errorName = (error as { name?: string })?.name ?? "Error";
+    if (stage !== CURRENT_STAGE && errorName === "ResourceNotFoundException") {
+      absentStages.set(key, now() + ttl);
+      throw new SecretStoreError("SECRET_NOT_FOUND", `secret ${name} has no ${stage} version`, name);
+    }
     if (!isTransientSecretsError(error)) {
       // A deleted secret or a revoked permission must surface now, not an hour later.
       cache.delete(key);
@@ -188,6 +197,9 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions = 
       const key = `${stage}\u0000${name}`;
       const entry = cache.get(key);
       const t = now();
+      if ((absentStages.get(key) ?? 0) > t) {
+        throw new SecretStoreError("SECRET_NOT_FOUND", `secret ${name} has no ${stage} version`, name);
+      }
       if (entry && t - entry.fetchedAt < ttl) return entry.secret;
       // Right after a failed refresh, keep serving the stale value instead of hammering a struggling service.
       if (entry && t < entry.retryAt && t - entry.fetchedAt <= maxStale)

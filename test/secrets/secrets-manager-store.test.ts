@@ -223,4 +223,27 @@ describe("Secrets Manager store: rotation", () => {
     expect(rotated).toMatchObject({ value: "new-value", versionId: newVersion });
     expect(rotated.stages).toContain("AWSCURRENT");
   });
+
+  it("takes a missing AWSPENDING/AWSPREVIOUS version as an answer: asked once per TTL, no refresh failure", async () => {
+    const { name } = await newSecret("only-current");
+    const failures: unknown[] = [];
+    const { store } = makeStore({ onRefreshFailure: (event) => failures.push(event) });
+    const before = gets();
+    for (let i = 0; i < 5; i++) {
+      for (const stage of ["AWSPENDING", "AWSPREVIOUS"]) {
+        await expect(store.get(name, { stage })).rejects.toMatchObject({ code: "SECRET_NOT_FOUND" });
+      }
+    }
+    expect(gets() - before).toBe(2);
+    expect(failures).toEqual([]);
+    // After the TTL it is asked again: a rotation that has begun meanwhile is seen.
+    now += 6 * 60_000;
+    await expect(store.get(name, { stage: "AWSPENDING" })).rejects.toMatchObject({
+      code: "SECRET_NOT_FOUND",
+    });
+    expect(gets() - before).toBe(3);
+    // A missing AWSCURRENT (a deleted secret) still counts as a failure.
+    await expect(store.get("repogate/never-created")).rejects.toMatchObject({ code: "SECRET_NOT_FOUND" });
+    expect(failures).toHaveLength(1);
+  });
 });
