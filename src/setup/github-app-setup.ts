@@ -6,6 +6,7 @@
  */
 import type { KeyMetadata } from "@aws-sdk/client-kms";
 import {
+  aliasTarget,
   checkImportTarget,
   createExternalSigningKey,
   importPrivateKey,
@@ -36,6 +37,8 @@ export interface GitHubAppSetupOptions {
   keyId?: string;
   createKey?: boolean;
   alias: string;
+  /** Move `alias` even when it points at another Enabled key (by default that is refused: it may be live). */
+  replaceAlias?: boolean;
   region: string;
   secrets: SecretsWriterClient;
   /** Secret names: `<prefix>/webhook-secret`, `<prefix>/client-secret`. */
@@ -71,8 +74,28 @@ export function apiUrlForGitHubUrl(githubUrl: string): string {
   return `${url.origin}/api/v3`;
 }
 
+/**
+ * Refuses, before anything is created, to move an alias that points at another Enabled key: that key is likely
+ * the App key a running deployment signs with, and a new App's key behind the alias would break every mint.
+ */
+async function refuseLiveAlias(options: GitHubAppSetupOptions, target?: KeyMetadata): Promise<void> {
+  if (options.replaceAlias) return;
+  const current = await aliasTarget(options.kms, options.alias);
+  if (!current || current.KeyId === target?.KeyId || current.KeyState !== "Enabled") return;
+  throw new SetupError(
+    "KMS_ALIAS_IN_USE",
+    `${options.alias} points at KMS key ${current.KeyId}, which is Enabled: it may be the App key a running ` +
+      "broker signs with. To replace that App's key use `repogate setup rotate-key`; to set up another App give " +
+      "it its own alias with --alias; to move this alias anyway pass --replace-alias.",
+  );
+}
+
 async function prepareKey(options: GitHubAppSetupOptions): Promise<KeyMetadata> {
-  if (options.keyId) return checkImportTarget(options.kms, options.keyId, "RSA_2048");
+  if (options.keyId) {
+    const target = await checkImportTarget(options.kms, options.keyId, "RSA_2048");
+    await refuseLiveAlias(options, target);
+    return target;
+  }
   if (!options.createKey) {
     throw new SetupError(
       "KMS_KEY_MISSING",
@@ -80,6 +103,7 @@ async function prepareKey(options: GitHubAppSetupOptions): Promise<KeyMetadata> 
         "CDK app creates) or --create-key.",
     );
   }
+  await refuseLiveAlias(options);
   const created = await createExternalSigningKey(
     options.kms,
     "RSA_2048",
@@ -127,7 +151,6 @@ async function importAndStore(
     );
   }
   await importPrivateKey(options.kms, keyId, privateKey);
-  await pointAlias(options.kms, options.alias, keyId);
   await proveAppKey({
     apiUrl: options.apiUrl,
     appId: conversion.id,
@@ -135,6 +158,8 @@ async function importAndStore(
     keyId,
     kms: options.kms,
   });
+  // Only a key GitHub accepted goes behind the alias the broker signs with.
+  await pointAlias(options.kms, options.alias, keyId);
   const webhookSecretArn = conversion.webhook_secret
     ? await putSecret(
         options.secrets,

@@ -3,12 +3,13 @@
  * or expired code, a KMS key that is not PendingImport or has the wrong spec, AWS refusing the import, a forged
  * redirect. Driven over plain HTTP against the real emulators (the browser test covers the pages in Chromium).
  */
-import { CreateKeyCommand, DescribeKeyCommand } from "@aws-sdk/client-kms";
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GitHubAppSetupResult, runGitHubAppSetup } from "../../src/setup/github-app-setup.ts";
 import { clickThroughToRedirect, type SetupFixture, startSetupFixture } from "./harness.ts";
 
 let fx: SetupFixture;
+let aliasCount = 0;
 
 beforeAll(async () => {
   fx = await startSetupFixture();
@@ -26,7 +27,10 @@ async function runSetup(
   const pageUrl = new Promise<string>((resolve) => {
     ready = resolve;
   });
-  const run = runGitHubAppSetup(fx.options({ ...overrides, onPageReady: ready }));
+  // Each run its own alias: a successful run leaves its alias on an Enabled key, which the next would refuse.
+  aliasCount += 1;
+  const alias = `alias/failure-test-${aliasCount}`;
+  const run = runGitHubAppSetup(fx.options({ alias, ...overrides, onPageReady: ready }));
   const outcome = run.then(
     (result) => ({ result }),
     (error: { code?: string; message: string }) => ({ error }),
@@ -111,6 +115,22 @@ describe("setup github-app failures", () => {
     });
     expect(outcome.error?.code).toBe("KMS_KEY_NOT_PENDING_IMPORT");
     expect(outcome.error?.message).toMatch(/is Enabled, not PendingImport.*--create-key/);
+  });
+
+  it("refuses to move an alias that points at another Enabled key (a live App key) before anything is created", async () => {
+    const live = await fx.kms.send(new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY" }));
+    const liveId = live.KeyMetadata?.KeyId as string;
+    await fx.kms.send(new CreateAliasCommand({ AliasName: "alias/live-app", TargetKeyId: liveId }));
+    const createdBefore = fx.aws.emulator.calls.count("kms", "CreateKey");
+    const outcome = await runSetup({ alias: "alias/live-app", createKey: true }, async () => {
+      throw new Error("the page must not be served when the alias is in use");
+    });
+    expect(outcome.error?.code).toBe("KMS_ALIAS_IN_USE");
+    expect(outcome.error?.message).toMatch(/rotate-key.*--alias.*--replace-alias/);
+    // No key was created for nothing, and the alias still names the live key.
+    expect(fx.aws.emulator.calls.count("kms", "CreateKey")).toBe(createdBefore);
+    const target = await fx.kms.send(new DescribeKeyCommand({ KeyId: "alias/live-app" }));
+    expect(target.KeyMetadata?.KeyId).toBe(liveId);
   });
 
   it("refuses a key of the wrong spec or origin, naming what is needed", async () => {

@@ -38,6 +38,7 @@ interface GitHubAppOptions {
   kmsKey?: string;
   createKey?: boolean;
   alias: string;
+  replaceAlias?: boolean;
   region: string;
   awsEndpoint?: string;
   secretPrefix: string;
@@ -75,6 +76,7 @@ export function registerSetupCommand(program: Command): void {
     )
     .option("--create-key", "create that KMS key instead")
     .option("--alias <alias>", "KMS alias the broker signs with", "alias/repogate-github-app")
+    .option("--replace-alias", "move the alias even when it points at another Enabled key (a live App key)")
     .option("--region <region>", "AWS region", process.env.AWS_REGION ?? "us-east-1")
     .option("--aws-endpoint <url>", "AWS endpoint (the local AWS emulator, http://127.0.0.1:8703)")
     .option(
@@ -100,6 +102,7 @@ export function registerSetupCommand(program: Command): void {
           ...(opts.kmsKey ? { keyId: opts.kmsKey } : {}),
           createKey: opts.createKey === true,
           alias: opts.alias,
+          ...(opts.replaceAlias ? { replaceAlias: true } : {}),
           region: opts.region,
           secrets,
           secretPrefix: opts.secretPrefix,
