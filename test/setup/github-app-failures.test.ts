@@ -3,6 +3,8 @@
  * or expired code, a KMS key that is not PendingImport or has the wrong spec, AWS refusing the import, a forged
  * redirect. Driven over plain HTTP against the real emulators (the browser test covers the pages in Chromium).
  */
+
+import { get as httpGet } from "node:http";
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GitHubAppSetupResult, runGitHubAppSetup } from "../../src/setup/github-app-setup.ts";
@@ -56,7 +58,19 @@ describe("setup github-app failures", () => {
   it("refuses a redirect with the wrong state and still completes the real one", async () => {
     const keyId = await newExternalKey();
     let forged = 0;
+    let foreignHost = 0;
     const outcome = await runSetup({ keyId, createKey: false, name: "state-check" }, async (pageUrl) => {
+      // A DNS-rebinding page reaches the same socket under its own name: refused, `state` is not shown.
+      foreignHost = await new Promise<number>((resolve, reject) => {
+        const url = new URL(pageUrl);
+        httpGet(
+          { host: url.hostname, port: url.port, path: "/", headers: { host: `evil.example:${url.port}` } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        ).on("error", reject);
+      });
       const redirect = await clickThroughToRedirect(pageUrl);
       const wrong = new URL(redirect);
       wrong.searchParams.set("state", "forged-state-value-of-some-length");
@@ -64,6 +78,7 @@ describe("setup github-app failures", () => {
       expect((await fetch(redirect)).status).toBe(200);
     });
     expect(forged).toBe(400);
+    expect(foreignHost).toBe(403);
     expect(outcome.error).toBeUndefined();
     expect(outcome.result?.keyId).toBe(keyId);
     expect(await keyState(keyId)).toBe("Enabled");
