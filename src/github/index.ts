@@ -3,7 +3,6 @@ import { AppJwtProvider } from "./app-jwt.ts";
 import type { AppJwtSigner } from "./app-jwt-signer.ts";
 import { InstallationResolver } from "./installations.ts";
 import {
-  type AppOctokit,
   type ClientOptions,
   createAppOctokit,
   type GitHubResponseObserver,

@@ -61,7 +61,7 @@ describe("metrics of the running broker", () => {
 
   it("serves them on their own port and not on the public one", async () => {
     expect(metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
-    const publicMetrics = await fetch(stack.description.broker.url + "/metrics");
+    const publicMetrics = await fetch(`${stack.description.broker.url}/metrics`);
     expect(publicMetrics.status).not.toBe(200);
   });
 
