@@ -87,7 +87,7 @@ export function kmsImportFailure(operation: string, keyId: string, error: unknow
   }
   return new KmsKeyImportError(
     "KMS_IMPORT_FAILED",
-    `KMS ${operation} failed for key ${keyId} (${name}); nothing was imported, the command can be rerun.`,
+    `KMS ${operation} failed for key ${keyId} (${name}).`,
   );
 }
 

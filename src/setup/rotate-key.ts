@@ -40,6 +40,27 @@ export interface KeyRotationEvent {
   oldKeyDeletionDate: string | undefined;
 }
 
+/** A failure before the alias moved: the new key is scheduled for deletion and the old one keeps working. */
+async function abandonNewKey(
+  options: RotateKeyOptions,
+  newKeyId: string,
+  error: unknown,
+): Promise<SetupError> {
+  const scheduled = await scheduleKeyDeletion(options.kms, newKeyId, 7).then(
+    () => true,
+    () => false,
+  );
+  const reason = error instanceof Error ? error.message : String(error);
+  return new SetupError(
+    (error as { code?: string }).code ?? "KEY_ROTATION_FAILED",
+    `${reason} The alias ${options.alias} still points at the old key, which keeps working; the new KMS key ` +
+      (scheduled
+        ? `${newKeyId} is scheduled for deletion in 7 days. The command can be run again.`
+        : `${newKeyId} could not be scheduled for deletion: run aws kms schedule-key-deletion --key-id ${newKeyId} ` +
+          "--pending-window-in-days 7, then run the command again."),
+  );
+}
+
 /** Rotates the App key; resolves with what changed or throws a SetupError that says what state things are in. */
 export async function rotateAppKey(options: RotateKeyOptions): Promise<KeyRotationEvent> {
   const window = options.deletionWindowDays ?? 30;
@@ -64,27 +85,38 @@ export async function rotateAppKey(options: RotateKeyOptions): Promise<KeyRotati
       kms: options.kms,
     });
   } catch (error) {
-    // Leave nothing half-done: the unused key goes away after the shortest waiting period; the alias never moved.
-    await scheduleKeyDeletion(options.kms, newKeyId, 7).catch(() => undefined);
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new SetupError(
-      (error as { code?: string }).code ?? "KEY_ROTATION_FAILED",
-      `${reason} The alias ${options.alias} still points at the old key, which keeps working; the new KMS key ` +
-        `${newKeyId} is scheduled for deletion in 7 days.`,
-    );
+    throw await abandonNewKey(options, newKeyId, error);
   }
-  await pointAlias(options.kms, options.alias, newKeyId);
-  let oldKeyDeletionDate: string | undefined;
-  if (old?.KeyId && old.KeyId !== newKeyId && old.KeyState !== "PendingDeletion") {
-    oldKeyDeletionDate = (await scheduleKeyDeletion(options.kms, old.KeyId, window))?.toISOString();
+  try {
+    await pointAlias(options.kms, options.alias, newKeyId);
+  } catch (error) {
+    throw await abandonNewKey(options, newKeyId, error);
   }
+  // From here the new key is live. The rotation is recorded first, so the trail has it whatever happens next.
   const event: KeyRotationEvent = {
     appId: options.appId,
     alias: options.alias,
     newKeyId,
     oldKeyId: old?.KeyId,
-    oldKeyDeletionDate,
+    oldKeyDeletionDate: undefined,
   };
+  const retireOld = old?.KeyId && old.KeyId !== newKeyId && old.KeyState !== "PendingDeletion";
+  if (retireOld) {
+    try {
+      event.oldKeyDeletionDate = (
+        await scheduleKeyDeletion(options.kms, old.KeyId as string, window)
+      )?.toISOString();
+    } catch (error) {
+      await options.audit(event).catch(() => undefined);
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new SetupError(
+        (error as { code?: string }).code ?? "OLD_KEY_NOT_RETIRED",
+        `The rotation is done: ${options.alias} points at the new key ${newKeyId}, which GitHub accepted. But the ` +
+          `old key ${old.KeyId} could not be scheduled for deletion (${reason}); do not rerun the command. ` +
+          `Schedule it yourself: aws kms schedule-key-deletion --key-id ${old.KeyId} --pending-window-in-days ${window}`,
+      );
+    }
+  }
   await options.audit(event);
   return event;
 }

@@ -90,6 +90,30 @@ describe("setup rotate-key", () => {
     expect((await describeKey(ALIAS))?.KeyId).toBe(originalKeyId);
   });
 
+  it("when the alias cannot be moved, schedules the new key's deletion and leaves the old key working", async () => {
+    const pem = await generateAppKey();
+    const before = await describeKey(ALIAS);
+    aws.emulator.faults.set({ service: "kms", kind: "denied", operation: "UpdateAlias" });
+    let error: unknown;
+    try {
+      error = await rotateKeyFromConfig(config, {
+        pem,
+        pemFile: "app.pem",
+        deletionWindowDays: 10,
+        hasAwsCredentials: false,
+      }).catch((e: unknown) => e);
+    } finally {
+      aws.emulator.faults.clear();
+    }
+    expect(error).toMatchObject({ code: "KMS_ACCESS_DENIED" });
+    const message = String((error as Error).message);
+    expect(message).toMatch(/still points at the old key.*scheduled for deletion in 7 days/);
+    const newKeyId = /new KMS key (\S+) is scheduled/.exec(message)?.[1] as string;
+    expect(await describeKey(newKeyId)).toMatchObject({ KeyState: "PendingDeletion" });
+    expect((await describeKey(ALIAS))?.KeyId).toBe(before?.KeyId);
+    expect(await describeKey(before?.KeyId as string)).toMatchObject({ KeyState: "Enabled" });
+  });
+
   it("imports the new key, moves the alias, schedules the old key's deletion and audits it", async () => {
     const pem = await generateAppKey();
     const pemFile = join(dir, "app.2026-12-07.private-key.pem");
