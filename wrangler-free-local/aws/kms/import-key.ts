@@ -1,11 +1,4 @@
-import {
-  constants,
-  createCipheriv,
-  createPrivateKey,
-  createPublicKey,
-  publicEncrypt,
-  randomBytes,
-} from "node:crypto";
+import { createPrivateKey } from "node:crypto";
 import {
   CreateAliasCommand,
   CreateKeyCommand,
@@ -13,6 +6,7 @@ import {
   ImportKeyMaterialCommand,
   type KMSClient,
 } from "@aws-sdk/client-kms";
+import { wrapKeyMaterial } from "../../../src/aws/kms-key-import.ts";
 
 /** Options for importing an RSA private key into a new EXTERNAL KMS key. */
 export interface ImportRsaKeyOptions {
@@ -37,28 +31,8 @@ export class UnsupportedImportKeyError extends Error {
 }
 
 /** RFC 5649 alternative initial value, as AWS documents for RSA_AES_KEY_WRAP. */
-const KWP_IV = Buffer.from("A65959A6", "hex");
-
-/**
- * Wraps key material the way AWS documents for RSA_AES_KEY_WRAP_SHA_256: a fresh AES-256 key wraps the material with
- * AES key wrap with padding (RFC 5649), RSA-OAEP (SHA-256) encrypts the AES key under the wrapping public key, and
- * the two are concatenated.
- */
-export function wrapKeyMaterialRsaAes(material: Buffer, wrappingPublicKeyDer: Uint8Array): Buffer {
-  const aesKey = randomBytes(32);
-  const cipher = createCipheriv("id-aes256-wrap-pad", aesKey, KWP_IV);
-  const wrappedMaterial = Buffer.concat([cipher.update(material), cipher.final()]);
-  const encryptedAesKey = publicEncrypt(
-    {
-      key: createPublicKey({ key: Buffer.from(wrappingPublicKeyDer), format: "der", type: "spki" }),
-      padding: constants.RSA_PKCS1_OAEP_PADDING,
-      oaepHash: "sha256",
-    },
-    aesKey,
-  );
-  aesKey.fill(0);
-  return Buffer.concat([encryptedAesKey, wrappedMaterial]);
-}
+/** Client-side wrapping for RSA_AES_KEY_WRAP_SHA_256: the broker's own (the setup commands use it too). */
+export const wrapKeyMaterialRsaAes = wrapKeyMaterial;
 
 /**
  * Imports an RSA private key (PEM, PKCS#1 or PKCS#8) into a new KMS key with Origin EXTERNAL and KeyUsage
