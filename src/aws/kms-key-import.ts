@@ -85,10 +85,7 @@ export function kmsImportFailure(operation: string, keyId: string, error: unknow
         "into it: use a new key (rerun with --create-key, or create another EXTERNAL RSA key).",
     );
   }
-  return new KmsKeyImportError(
-    "KMS_IMPORT_FAILED",
-    `KMS ${operation} failed for key ${keyId} (${name}).`,
-  );
+  return new KmsKeyImportError("KMS_IMPORT_FAILED", `KMS ${operation} failed for key ${keyId} (${name}).`);
 }
 
 /** The RSA private key in a PEM (PKCS#1 as GitHub hands it out, or PKCS#8), checked to be a size KMS can hold. */
