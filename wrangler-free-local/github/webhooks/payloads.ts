@@ -3,6 +3,7 @@
  * are stricter than the REST ones (no extra fields), so these pick exactly the fields GitHub delivers.
  */
 import type { AppDefinition, InstallationDefinition } from "../config/app-config.ts";
+import { renderInstallation } from "../render/installation.ts";
 import { type AccountRef, renderSimpleUser } from "../render/user.ts";
 import type { RepositoryRecord } from "../store/types.ts";
 
@@ -47,37 +48,19 @@ export function webhookInstallation(
   accountId: number,
   suspendedBy: WebhookSender | undefined,
 ): Record<string, unknown> {
-  const settingsPath =
-    installation.account.type === "Organization"
-      ? `organizations/${installation.account.login}/settings/installations/${installation.id}`
-      : `settings/installations/${installation.id}`;
+  // The REST rendering minus what webhooks do not carry (client_id), with the webhook schema's own user shape.
+  const { client_id: _clientId, ...rest } = renderInstallation(base, app, installation, accountId);
   return {
-    id: installation.id,
+    ...rest,
     account: webhookUser(base, {
       login: installation.account.login,
       id: accountId,
       type: installation.account.type,
     }),
-    repository_selection: installation.repository_selection,
-    access_tokens_url: `${base}/app/installations/${installation.id}/access_tokens`,
-    repositories_url: `${base}/installation/repositories`,
-    html_url: `${base}/${settingsPath}`,
-    app_id: app.id,
-    app_slug: app.slug,
-    target_id: accountId,
-    target_type: installation.account.type,
-    permissions: installation.permissions,
-    events: installation.events,
-    created_at: installation.created_at,
-    updated_at: installation.created_at,
-    single_file_name: null,
-    has_multiple_single_files: false,
-    single_file_paths: [],
     suspended_by:
       installation.suspended_at && suspendedBy
         ? webhookUser(base, { login: suspendedBy.login, id: suspendedBy.id, type: "User" })
         : null,
-    suspended_at: installation.suspended_at ?? null,
   };
 }
 
