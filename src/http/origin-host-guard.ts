@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { JSON_RPC_ERROR, jsonRpcError } from "./jsonrpc-error.ts";
+import { isLoopbackHostname, LOOPBACK_NAMES } from "./loopback.ts";
 import type { HttpEnv } from "./types.ts";
 
 /** Which browser origins and Host names may reach the MCP endpoint. */
@@ -15,8 +16,6 @@ export interface OriginHostGuardOptions {
   ) => void;
 }
 
-const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]"];
-
 /**
  * The names a public URL's server answers to: its own host, and, when it is a loopback name, every loopback
  * name on the same port (`localhost`, `127.0.0.1`, `[::1]` all reach a server bound to loopback, and clients
@@ -25,7 +24,7 @@ const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]"];
 function namesForPublicUrl(publicUrl: string | URL): { scheme: string; host: string; port: string }[] {
   const url = new URL(publicUrl);
   const hostname = url.hostname.toLowerCase();
-  const names = LOOPBACK_NAMES.includes(hostname) ? LOOPBACK_NAMES : [hostname];
+  const names = isLoopbackHostname(hostname) ? LOOPBACK_NAMES : [hostname];
   return names.map((name) => ({
     scheme: url.protocol,
     host: url.port ? `${name}:${url.port}` : name,

@@ -3,6 +3,7 @@ import { userInfo } from "node:os";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { openAuditLogFromConfig } from "../audit/index.ts";
 import type { RepogateConfig } from "../config/index.ts";
+import { isLoopbackUrl } from "../http/loopback.ts";
 import { SetupError } from "./errors.ts";
 import { rotateAppKey } from "./rotate-key.ts";
 
@@ -37,7 +38,7 @@ export async function rotateKeyFromConfig(
   }
   const region = (signer.type === "kms" ? signer.region : undefined) ?? config.aws.region;
   const endpoint = (signer.type === "kms" ? signer.endpoint : undefined) ?? config.aws.endpoint;
-  const local = endpoint !== undefined && /^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(endpoint);
+  const local = isLoopbackUrl(endpoint);
   const kms = new KMSClient({
     region,
     ...(endpoint ? { endpoint } : {}),

@@ -6,6 +6,7 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { Hono } from "hono";
 import { html } from "hono/html";
+import { isLoopbackHostname } from "../http/loopback.ts";
 import type { GitHubAppManifest } from "./app-manifest.ts";
 
 /** What the page needs from the command. */
@@ -31,8 +32,6 @@ const page = (title: string, body: unknown) => html`<!doctype html>
 <style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem}pre{background:#f4f4f4;padding:1rem;overflow:auto}</style>
 </head><body>${body}</body></html>`;
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
-
 /** Builds the page's Hono app; `state` is fresh per run. */
 export function createSetupPage(options: SetupPageOptions): { app: Hono; state: string } {
   const state = randomBytes(24).toString("base64url");
@@ -42,8 +41,8 @@ export function createSetupPage(options: SetupPageOptions): { app: Hono; state: 
   // The page lives on loopback; a foreign Host is a DNS-rebinding page trying to read `state` (or to have the
   // redirect URL built from its own name).
   app.use("*", async (c, next) => {
-    const host = new URL(c.req.url).hostname.toLowerCase();
-    if (!LOOPBACK_HOSTS.has(host)) return c.text("This page only answers on 127.0.0.1 or localhost.", 403);
+    if (!isLoopbackHostname(new URL(c.req.url).hostname))
+      return c.text("This page only answers on 127.0.0.1 or localhost.", 403);
     await next();
   });
 

@@ -17,6 +17,7 @@ import {
 import { readJsonlEvents } from "../../audit/records.ts";
 import { type VerifyResult, verifyJsonlFiles } from "../../audit/verify.ts";
 import { queryCloudWatchEvents, verifyCloudWatchTrail } from "../../aws/cloudwatch-audit-source.ts";
+import { isLoopbackUrl } from "../../http/loopback.ts";
 
 const EXIT_OK = 0;
 const EXIT_BROKEN = 1;
@@ -56,9 +57,7 @@ class UsageError extends Error {
 }
 
 function cloudWatchClient(options: SourceOptions): CloudWatchLogsClient {
-  const local =
-    options.endpoint !== undefined &&
-    /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(options.endpoint);
+  const local = isLoopbackUrl(options.endpoint);
   const hasCredentials = Boolean(process.env.AWS_ACCESS_KEY_ID) || Boolean(process.env.AWS_PROFILE);
   return new CloudWatchLogsClient({
     region: options.region ?? process.env.AWS_REGION ?? "us-east-1",

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { type Command, InvalidArgumentError } from "commander";
+import { isLoopbackUrl } from "../../http/loopback.ts";
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -18,7 +19,7 @@ function parseDays(value: string): number {
 async function awsClients(region: string, endpoint: string | undefined) {
   const { KMSClient } = await import("@aws-sdk/client-kms");
   const { SecretsManagerClient } = await import("@aws-sdk/client-secrets-manager");
-  const local = endpoint && /^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(endpoint);
+  const local = isLoopbackUrl(endpoint);
   const common = {
     region,
     ...(endpoint ? { endpoint } : {}),
