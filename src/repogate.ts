@@ -20,6 +20,7 @@ import { createHttpApp, mcpResourceUrl, mcpResourceUrls } from "./http/app.ts";
 import type { ClientIpOptions } from "./http/client-ip.ts";
 import type { HttpEnv } from "./http/types.ts";
 import { createMcpHandler } from "./mcp/handler.ts";
+import { toolCallsIn } from "./mcp/tool-calls.ts";
 import {
   createMetricsFromConfig,
   createMetricsHandler,
@@ -35,7 +36,7 @@ import {
 } from "./metrics/index.ts";
 import { PolicyStore } from "./policy/index.ts";
 import { createApiKeyStoreFromConfig, createSecretStoreFromConfig, secretText } from "./secrets/index.ts";
-import { combineBrokerHooks, combineToolEvents, toolCallsIn } from "./wiring.ts";
+import { combineBrokerHooks, combineToolEvents } from "./wiring.ts";
 
 /** The broker's version, reported to MCP clients. */
 export const REPOGATE_VERSION = "0.1.0";

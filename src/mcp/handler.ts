@@ -11,6 +11,7 @@ import { DEFAULT_TOOL_LIMITS, type ToolContext, type ToolLimits } from "./contex
 import { noopToolEvents, type ToolEvents } from "./events.ts";
 import { InstallationRepositoryIndex } from "./installation-repositories.ts";
 import { type McpLogger, stderrLogger } from "./logger.ts";
+import { toolCallsIn } from "./tool-calls.ts";
 import { createToolCatalog } from "./tool-catalog.ts";
 import { runTool } from "./tool-runner.ts";
 import { REPOSITORY_TOOLS } from "./tools/index.ts";
@@ -55,14 +56,6 @@ export type McpRequestHandler = (
 const CATALOG = createToolCatalog(REPOSITORY_TOOLS);
 const SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
 
-/** Whether a JSON-RPC body (one message or a batch) calls a tool. */
-function callsATool(body: unknown): boolean {
-  const messages = Array.isArray(body) ? body : [body];
-  return messages.some(
-    (m) => typeof m === "object" && m !== null && (m as { method?: unknown }).method === "tools/call",
-  );
-}
-
 /** The id of a single JSON-RPC request, for an error answer; `null` for a batch or an unusable id. */
 function requestIdOf(body: unknown): string | number | null {
   if (Array.isArray(body) || typeof body !== "object" || body === null) return null;
@@ -106,7 +99,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpRequestHandler 
         { jsonrpc: "2.0", error: { code: -32000, message: AUDIT_REFUSAL_TEXT }, id: requestIdOf(body) },
         { status: 503, headers: { "retry-after": "2" } },
       );
-    if (options.auditGate && callsATool(body)) {
+    if (options.auditGate && toolCallsIn(body).length > 0) {
       try {
         await options.auditGate();
       } catch (error) {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { TokenRevocation } from "../../src/github/index.ts";
 import type { ToolResultEvent } from "../../src/mcp/events.ts";
-import { combineBrokerHooks, combineToolEvents, toolCallsIn } from "../../src/wiring.ts";
+import { toolCallsIn } from "../../src/mcp/tool-calls.ts";
+import { combineBrokerHooks, combineToolEvents } from "../../src/wiring.ts";
 
 const revocation = {
   fingerprint: "0123456789abcdef",
