@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { KMSClient, SignCommand } from "@aws-sdk/client-kms";
+import { DescribeKeyCommand, KMSClient, SignCommand } from "@aws-sdk/client-kms";
 import type { AppJwtSigner, AppJwtSignerDescription } from "../github/app-jwt-signer.ts";
 import { AppJwtSigningError } from "../github/errors.ts";
 
@@ -25,6 +25,25 @@ export class KmsSignError extends AppJwtSigningError {
   }
 }
 
+/** KMS could not say when the key was created (only the key-age metric depends on it; signing is unaffected). */
+export class KmsDescribeKeyError extends AppJwtSigningError {
+  readonly awsErrorName: string;
+
+  constructor(keyId: string, awsErrorName: string, options?: ErrorOptions) {
+    super(
+      "KMS_DESCRIBE_KEY_FAILED",
+      `AWS KMS could not describe the GitHub App key ${keyId} (${awsErrorName}). ` +
+        "Allow repogate's role kms:DescribeKey on it, or set metrics.appKeyCreatedAt.",
+      options,
+    );
+    this.awsErrorName = awsErrorName;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), awsErrorName: this.awsErrorName };
+  }
+}
+
 /** The subset of KMSClient the signer uses, so a caller may inject any configured client. */
 export type KmsSendClient = Pick<KMSClient, "send">;
 
@@ -38,6 +57,8 @@ export interface KmsAppJwtSignerOptions {
   endpoint?: string;
   /** Abort a Sign that takes longer than this (all waiting requests share it). Default 10 s. */
   timeoutMs?: number;
+  /** Abort a DescribeKey (the key-age metric's question) after this long. Default 5 s. */
+  describeTimeoutMs?: number;
   /** Passed through to KMSClient when it is built here (the local emulator accepts any). */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
@@ -49,6 +70,7 @@ export class KmsAppJwtSigner implements AppJwtSigner {
   readonly #region: string | undefined;
   readonly #endpoint: string | undefined;
   readonly #timeoutMs: number;
+  readonly #describeTimeoutMs: number;
 
   constructor(options: KmsAppJwtSignerOptions) {
     if (!options.keyId)
@@ -57,6 +79,7 @@ export class KmsAppJwtSigner implements AppJwtSigner {
     this.#region = options.region;
     this.#endpoint = options.endpoint;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#describeTimeoutMs = options.describeTimeoutMs ?? 5_000;
     this.#client =
       options.client ??
       new KMSClient({
@@ -90,6 +113,21 @@ export class KmsAppJwtSigner implements AppJwtSigner {
       throw new KmsSignError(this.#keyId, "EmptySignature", undefined);
     }
     return signature;
+  }
+
+  /**
+   * The CreationDate of the key the id or alias names now (for an imported key, when it was imported). Asked anew
+   * on every call: after `repogate setup rotate-key` moves the alias, the answer is the new key's date.
+   */
+  async keyCreatedAt(): Promise<Date | undefined> {
+    try {
+      const output = await this.#client.send(new DescribeKeyCommand({ KeyId: this.#keyId }), {
+        abortSignal: AbortSignal.timeout(this.#describeTimeoutMs),
+      });
+      return output.KeyMetadata?.CreationDate;
+    } catch (error) {
+      throw new KmsDescribeKeyError(this.#keyId, (error as { name?: string }).name ?? "UnknownError");
+    }
   }
 
   describe(): AppJwtSignerDescription {

@@ -20,4 +20,9 @@ export interface AppJwtSigner {
   sign(signingInput: string): Promise<Uint8Array>;
   /** Identifies the key for diagnostics without revealing it. */
   describe(): AppJwtSignerDescription;
+  /**
+   * When the key now in use was created (KMS: the key behind the id or alias, asked again on every call, so a
+   * rotation that moves the alias shows up). Absent or undefined when the signer cannot know (a PEM file).
+   */
+  keyCreatedAt?(): Promise<Date | undefined>;
 }

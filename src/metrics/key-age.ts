@@ -1,49 +1,55 @@
-import { DescribeKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
-import type { RepogateConfig } from "../config/schema.ts";
+import type { AppJwtSigner } from "../github/app-jwt-signer.ts";
 import { keyAgeDays, type Metrics } from "./metrics.ts";
 
 /**
  * When the App's private key came into use: `metrics.appKeyCreatedAt` if set (the PEM case, or to override),
- * else the KMS key's CreationDate (for an imported key, when it was imported). Undefined when unknown.
+ * else what the signer says (KMS: the CreationDate of the key behind the alias). Undefined when unknown.
  */
 export async function resolveAppKeyCreatedAt(
-  config: Pick<RepogateConfig, "github" | "metrics">,
-  kms?: Pick<KMSClient, "send">,
-  timeoutMs = 5_000,
+  configured: { appKeyCreatedAt?: string | undefined },
+  signer: AppJwtSigner,
 ): Promise<Date | undefined> {
-  if (config.metrics.appKeyCreatedAt) return new Date(config.metrics.appKeyCreatedAt);
-  const signer = config.github.signer;
-  if (signer.type !== "kms" || !kms) return undefined;
-  const described = await kms.send(new DescribeKeyCommand({ KeyId: signer.keyId }), {
-    abortSignal: AbortSignal.timeout(timeoutMs),
-  });
-  return described.KeyMetadata?.CreationDate;
+  if (configured.appKeyCreatedAt) return new Date(configured.appKeyCreatedAt);
+  return (await signer.keyCreatedAt?.()) ?? undefined;
+}
+
+export interface AppKeyAgeTracking {
+  /** How often the date is read again and the gauge updated. Default 6 h. */
+  intervalMs?: number;
+  now?: () => Date;
+  /** A read failed; `lastKnown` is the date the gauge keeps using (undefined: the gauge stays unset for now). */
+  onReadError?: (error: unknown, lastKnown: Date | undefined) => void;
 }
 
 /**
- * Sets `app_key_age_days` now and then every `intervalMs` (default 6 h); returns a function that stops it. With
- * `reread`, each update first asks again when the key was created, so a rotation (the alias moved to a new KMS
- * key) restarts the age without a broker restart; a failed re-read keeps the last known date.
+ * Sets `app_key_age_days` from `readCreatedAt` now and then every `intervalMs`; resolves to a function that
+ * stops it. Each update reads the date again, so a rotation (the alias moved to a new KMS key) restarts the age
+ * without a broker restart; a failed read keeps the last known date, and a failed first read is retried at the
+ * next update. When the first read answers that no date is known (a PEM key without `metrics.appKeyCreatedAt`),
+ * nothing is scheduled and the gauge stays unset.
  */
-export function trackAppKeyAge(
+export async function trackAppKeyAge(
   metrics: Pick<Metrics, "setAppKeyAgeDays">,
-  createdAt: Date,
-  intervalMs = 6 * 60 * 60_000,
-  now: () => Date = () => new Date(),
-  reread?: () => Promise<Date | undefined>,
-): () => void {
-  let current = createdAt;
-  const update = () => metrics.setAppKeyAgeDays(keyAgeDays(current, now()));
-  update();
-  const timer = setInterval(() => {
-    if (!reread) return update();
-    reread()
-      .then((date) => {
-        if (date) current = date;
-      })
-      .catch(() => undefined)
-      .finally(update);
-  }, intervalMs);
+  readCreatedAt: () => Promise<Date | undefined>,
+  options: AppKeyAgeTracking = {},
+): Promise<() => void> {
+  const now = options.now ?? (() => new Date());
+  let current: Date | undefined;
+  const refresh = async (): Promise<"known" | "unknown" | "failed"> => {
+    try {
+      const date = await readCreatedAt();
+      if (!date) return "unknown";
+      current = date;
+      return "known";
+    } catch (error) {
+      options.onReadError?.(error, current);
+      return "failed";
+    } finally {
+      if (current) metrics.setAppKeyAgeDays(keyAgeDays(current, now()));
+    }
+  };
+  if ((await refresh()) === "unknown") return () => undefined;
+  const timer = setInterval(() => void refresh(), options.intervalMs ?? 6 * 60 * 60_000);
   timer.unref();
   return () => clearInterval(timer);
 }
