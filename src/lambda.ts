@@ -17,7 +17,7 @@ export interface RepogateLambda {
  * come. A failure here is logged; the response is already decided.
  */
 async function settle(repogate: Repogate): Promise<void> {
-  await repogate.github.broker.drain();
+  await repogate.github.tokens.drain();
   await repogate.audit.flush();
   await repogate.metrics.flush();
 }

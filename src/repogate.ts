@@ -1,27 +1,23 @@
-import { KMSClient } from "@aws-sdk/client-kms";
 import { Hono } from "hono";
 import pino, { type Logger } from "pino";
 import {
   type AuditLog,
-  auditPrincipal,
-  brokerAuditHooks,
-  httpAuditHooks,
+  CallTrail,
+  httpAuditEvents,
   openAuditLogFromConfig,
-  policyAuditHooks,
-  runWithAuditContext,
-  toolAuditEvents,
+  policyAuditEvents,
 } from "./audit/index.ts";
 import { createApiKeyVerifier } from "./auth/api-keys.ts";
 import { createOidcVerifier } from "./auth/oidc-verifier.ts";
 import type { RepogateConfig } from "./config/index.ts";
-import { createAppJwtSigner, createGitHubBroker, type GitHubBroker } from "./github/index.ts";
+import { createAppJwtSigner, createGitHubClients, type GitHubClients } from "./github/index.ts";
 import { mountGitHubWebhooks } from "./github-webhooks.ts";
 import { createHttpApp, mcpResourceUrl, mcpResourceUrls } from "./http/app.ts";
 import type { ClientIpOptions } from "./http/client-ip.ts";
 import type { HttpEnv } from "./http/types.ts";
 import { createMcpHandler } from "./mcp/handler.ts";
-import { toolCallsIn } from "./mcp/tool-calls.ts";
 import {
+  callMetrics,
   createMetricsFromConfig,
   createMetricsHandler,
   httpMetrics,
@@ -31,12 +27,10 @@ import {
   recordGitHubResponse,
   resolveAppKeyCreatedAt,
   startMetricsServer,
-  toolEventMetrics,
   trackAppKeyAge,
 } from "./metrics/index.ts";
 import { PolicyStore } from "./policy/index.ts";
 import { createApiKeyStoreFromConfig, createSecretStoreFromConfig, secretText } from "./secrets/index.ts";
-import { combineBrokerHooks, combineToolEvents } from "./wiring.ts";
 
 /** The broker's version, reported to MCP clients. */
 export const REPOGATE_VERSION = "0.1.0";
@@ -57,7 +51,7 @@ export interface Repogate {
   app: Hono<HttpEnv>;
   resourceUrl: string;
   policy: PolicyStore;
-  github: GitHubBroker;
+  github: GitHubClients;
   audit: AuditLog;
   metrics: Metrics;
   /** Where Prometheus metrics are served when they have their own port (`metrics.prometheus.port`). */
@@ -119,22 +113,22 @@ export async function createRepogate(
       },
     });
     cleanups.push(() => audit.close());
-    const auditHookError = (error: unknown, type: string) =>
+    const auditEventError = (error: unknown, type: string) =>
       logger.error({ err: message(error), type }, "audit event could not be recorded");
     const queueDepth = setInterval(() => metrics.setAuditQueueDepth(audit.status().queueDepth), 5_000);
     queueDepth.unref();
     cleanups.push(() => clearInterval(queueDepth));
 
-    const policyHooks = policyAuditHooks(audit, auditHookError);
+    const policyEvents = policyAuditEvents(audit, auditEventError);
     const policy = await PolicyStore.open({
       path: config.policy.file,
       watch: config.policy.watch,
       onReload: (event) => {
-        policyHooks.onReload(event);
+        policyEvents.onReload(event);
         logger.info({ digest: event.policy.digest, trigger: event.trigger }, "policy reloaded");
       },
       onReloadError: (error, event) => {
-        policyHooks.onReloadError(error, event);
+        policyEvents.onReloadError(error, event);
         logger.error(
           {
             err: error.message,
@@ -149,10 +143,10 @@ export async function createRepogate(
     cleanups.push(() => policy.close());
     // Awaited: under audit.onFailure=deny a broker whose audit trail cannot be written (read-only directory,
     // missing CloudWatch permission) must fail at start, not start and refuse every tool call.
-    await policyHooks.recordLoad({ policy: policy.engine.policy, previousDigest: "", trigger: "manual" });
+    await policyEvents.recordLoad({ policy: policy.engine.policy, previousDigest: "", trigger: "manual" });
 
     const signer = instrumentSigner(await createAppJwtSigner(config.github.signer), metrics);
-    const github = createGitHubBroker({
+    const github = createGitHubClients({
       appId: config.github.appId,
       clientId: config.github.clientId,
       baseUrl: config.github.apiUrl,
@@ -169,46 +163,19 @@ export async function createRepogate(
         error: (msg, info) => logger.error(info ?? {}, msg),
       },
       onResponse: (response, installationId) => recordGitHubResponse(metrics, response, installationId),
-      hooks: combineBrokerHooks(brokerAuditHooks(audit), {
-        onGrant: () => metrics.recordTokenGrant(),
-        onRevoke: () => metrics.recordTokenRevocation({ outcome: "ok" }),
-        onRevokeError: (error, revocation) => {
-          metrics.recordTokenRevocation({ outcome: "failed", reason: revocation.reason });
-          logger.warn(
-            { err: message(error), fingerprint: revocation.fingerprint },
-            "token revocation failed; it expires on its own",
-          );
-        },
-      }),
     });
     // By the time this runs the HTTP server has stopped; a call still holding a token was cut off at the
     // shutdown deadline, so its token is revoked now instead of staying valid for up to an hour.
-    cleanups.push(() => github.broker.drain({ revokeInUse: true }));
+    cleanups.push(() => github.tokens.drain({ revokeInUse: true }));
 
-    // Key age feeds the rotation alarm; an unreadable creation date is logged, never fatal.
-    const signerConfig = config.github.signer;
-    const kmsForKeyAge =
-      signerConfig.type === "kms"
-        ? new KMSClient({
-            region: signerConfig.region ?? config.aws.region,
-            ...((signerConfig.endpoint ?? config.aws.endpoint)
-              ? { endpoint: signerConfig.endpoint ?? config.aws.endpoint }
-              : {}),
-          })
-        : undefined;
-    const keyCreatedAt = await resolveAppKeyCreatedAt(config, kmsForKeyAge).catch((error: unknown) => {
-      logger.warn(
-        { err: message(error) },
-        "could not read the App key's creation date; app_key_age_days stays unset",
-      );
-      return undefined;
-    });
-    // The KMS key behind the alias is asked again on each update: after `repogate setup rotate-key` the age restarts.
-    const rereadKeyAge = kmsForKeyAge ? () => resolveAppKeyCreatedAt(config, kmsForKeyAge) : undefined;
-    if (keyCreatedAt) {
-      cleanups.push(trackAppKeyAge(metrics, keyCreatedAt, undefined, undefined, rereadKeyAge));
-    }
-    cleanups.push(() => kmsForKeyAge?.destroy());
+    // Key age feeds the rotation alarm; it is read again now and then (a rotation restarts it), and an
+    // unreadable creation date is logged, never fatal.
+    cleanups.push(
+      await trackAppKeyAge(metrics, () => resolveAppKeyCreatedAt(config.metrics, signer), {
+        onReadError: (error) =>
+          logger.warn({ err: message(error) }, "could not read the App key's creation date"),
+      }),
+    );
 
     const oidc = config.auth.oidc;
     const verifier = createOidcVerifier({
@@ -230,12 +197,20 @@ export async function createRepogate(
       : undefined;
 
     const mcp = createMcpHandler({
-      // Read the engine per call so a reloaded policy applies to the very next request.
-      policy: { current: () => policy.engine },
+      policy: () => policy.engine,
       github,
-      events: combineToolEvents(toolAuditEvents(audit), toolEventMetrics(metrics)),
-      // With audit.onFailure=deny, a tool call we could not record is refused before anything is minted.
-      auditGate: () => audit.ensureWritable(),
+      // Each tool call's record: the audit trail first (with audit.onFailure=deny, a call it could not record
+      // is refused before anything is minted), then metrics and the log observe it.
+      trail: new CallTrail(audit, [
+        callMetrics(metrics),
+        {
+          revokeFailed: (_call, error, revocation) =>
+            logger.warn(
+              { err: message(error), fingerprint: revocation.fingerprint },
+              "token revocation failed; it expires on its own",
+            ),
+        },
+      ]),
       logger,
       serverInfo: {
         name: "repogate",
@@ -244,7 +219,7 @@ export async function createRepogate(
       },
     });
 
-    const httpHooks = httpAuditHooks(audit, auditHookError);
+    const httpEvents = httpAuditEvents(audit, auditEventError);
     const http = createHttpApp({
       publicUrl: config.publicUrl,
       auth: { verifier, ...(apiKeys ? { apiKeys } : {}), requiredScopes: oidc.requiredScopes },
@@ -265,37 +240,25 @@ export async function createRepogate(
       logger,
       onAuthFailure: (event) => {
         metrics.recordAuthFailure({ reason: event.reason });
-        httpHooks.onAuthFailure(event);
+        httpEvents.onAuthFailure(event);
       },
       onRateLimited: (event) => {
         metrics.recordRateLimitRefusal({ scope: event.limiter });
-        httpHooks.onRateLimited(event);
+        httpEvents.onRateLimited(event);
       },
       readinessChecks: {
         policy: async () => policy.engine.policy.digest,
         github: async () => github.app.getApp(),
         audit: async () => audit.assertWritable(),
       },
-      mcpHandler: (c, principal) => {
-        const parsedBody = c.get("parsedBody");
-        const userAgent = c.req.header("user-agent");
-        const tools = toolCallsIn(parsedBody);
-        // The audit context names the tool when the request calls exactly one (a batch may call several).
-        const tool = tools.length === 1 ? tools[0] : undefined;
-        const context = {
-          principal: auditPrincipal(principal),
-          request: {
-            id: c.get("requestId"),
-            ...(c.get("clientRequestId") ? { clientRequestId: c.get("clientRequestId") } : {}),
-            ip: c.get("clientIp"),
-            ...(userAgent ? { userAgent } : {}),
-            ...(tool ? { tool } : {}),
-          },
-        };
-        return runWithAuditContext(context, () =>
-          mcp(c.req.raw, principal, c.get("requestId"), { parsedBody }),
-        );
-      },
+      mcpHandler: (c, principal) =>
+        mcp(c.req.raw, principal, {
+          id: c.get("requestId"),
+          clientRequestId: c.get("clientRequestId"),
+          ip: c.get("clientIp"),
+          userAgent: c.req.header("user-agent"),
+          parsedBody: c.get("parsedBody"),
+        }),
       resourceName: "repogate",
     });
     cleanups.push(() => http.close());

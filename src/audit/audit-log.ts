@@ -1,6 +1,5 @@
 import { stat } from "node:fs/promises";
 import { buildAuditEvent } from "./build-event.ts";
-import { auditContextNow } from "./context.ts";
 import {
   AuditClosedError,
   AuditConfigError,
@@ -132,7 +131,7 @@ export class AuditLog {
 
   /**
    * Records one event and resolves with it (id, time, `redacted` when the guard replaced a secret) once it is
-   * durable. Fields of the current `runWithAuditContext` scope fill in what the input leaves out.
+   * durable.
    */
   async record(input: AuditEventInput): Promise<AuditEvent> {
     if (this.#closed) throw new AuditClosedError();
@@ -147,7 +146,7 @@ export class AuditLog {
     return event;
   }
 
-  /** Records a `token.grant`; await it before the token is used (the broker's `onGrant`). */
+  /** Records a `token.grant`; await it before the token is used (a call record's `granted`). */
   recordGrant(grant: GrantRecord, extra: Partial<AuditEventInput> = {}): Promise<AuditEvent> {
     return this.record(grantEventInput(grant, extra));
   }
@@ -262,7 +261,6 @@ export class AuditLog {
     const { event, redacted } = buildAuditEvent(input, {
       id: this.#ids.next(now.getTime()),
       now,
-      context: auditContextNow(),
       maxEventBytes: this.#options.maxEventBytes ?? 200_000,
     });
     if (redacted) this.#counters.redactedEvents += 1;

@@ -1,4 +1,3 @@
-import type { AuditContext } from "./context.ts";
 import { AuditEventInvalidError } from "./errors.ts";
 import { type AuditEvent, type AuditEventInput, auditEventSchema } from "./event.ts";
 import { redactDeep } from "./redact.ts";
@@ -7,26 +6,18 @@ import { redactDeep } from "./redact.ts";
 export interface BuildEventOptions {
   id: string;
   now: Date;
-  context: AuditContext | undefined;
   maxEventBytes: number;
 }
 
 /**
- * Turns a caller's input into a stored event: the scope's principal and request fill what the input leaves
- * out, id and time are set, secrets are redacted (and the event marked), and the schema and size are checked.
+ * Turns a caller's input into a stored event: id and time are set, secrets are redacted (and the event
+ * marked), and the schema and size are checked.
  */
 export function buildAuditEvent(
   input: AuditEventInput,
   options: BuildEventOptions,
 ): { event: AuditEvent; redacted: boolean } {
-  const { context } = options;
-  const request = context?.request || input.request ? { ...context?.request, ...input.request } : undefined;
-  const merged = {
-    ...(context?.principal ? { principal: context.principal } : {}),
-    ...input,
-    ...(request ? { request } : {}),
-  };
-  const { value, replaced } = redactDeep({ ...merged, id: options.id, time: options.now.toISOString() });
+  const { value, replaced } = redactDeep({ ...input, id: options.id, time: options.now.toISOString() });
   const candidate = clampOutsideText(replaced > 0 ? { ...value, redacted: true as const } : value);
   const parsed = auditEventSchema.safeParse(candidate);
   if (!parsed.success) {

@@ -75,3 +75,13 @@ export class AuditConfigError extends AuditError {
     super("AUDIT_CONFIG_INVALID", message);
   }
 }
+
+/** How an event's `error` names a failure: its stable code (or class name) and a capped message. */
+export function auditErrorFields(error: unknown): { code: string; message: string } {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return {
+    code: typeof code === "string" ? code.slice(0, 100) : error instanceof Error ? error.name : "ERROR",
+    // The redaction guard still scans this; the cap keeps a huge upstream body out of the trail.
+    message: (error instanceof Error ? error.message : String(error)).slice(0, 500),
+  };
+}

@@ -5,8 +5,17 @@ export {
   type AuditLogStatus,
   type GrantRecord,
 } from "./audit-log.ts";
+export {
+  auditPrincipal,
+  type CallDecision,
+  type CallObserver,
+  type CallOutcome,
+  CallRecord,
+  type CallRequest,
+  type CallResult,
+  CallTrail,
+} from "./call-record.ts";
 export { canonicalJson, chainEvent, computeEventHash, GENESIS_HASH } from "./chain.ts";
-export { type AuditContext, auditContextNow, runWithAuditContext } from "./context.ts";
 export {
   AuditClosedError,
   AuditConfigError,
@@ -26,16 +35,10 @@ export {
   type ChainedAuditEvent,
 } from "./event.ts";
 export { createAuditSink, openAuditLogFromConfig } from "./from-config.ts";
-export {
-  auditPrincipal,
-  brokerAuditHooks,
-  httpAuditHooks,
-  policyAuditHooks,
-  toolAuditEvents,
-} from "./hooks.ts";
 export { jsonlLocationFromPath, listJsonlFiles } from "./jsonl-files.ts";
 export { JsonlAuditSink, type JsonlAuditSinkOptions } from "./jsonl-sink.ts";
 export { type AuditQuery, matchesQuery, parseTimeBound, queryEvents } from "./query.ts";
 export { containsSecret, redactDeep, redactString } from "./redact.ts";
+export { type AuditEventErrorHandler, httpAuditEvents, policyAuditEvents } from "./service-events.ts";
 export { AuditDeliveryError, type AuditSink, type RejectedAuditEvent } from "./sink.ts";
 export { type ChainProblem, type VerifyResult, verifyJsonlFiles, verifyJsonlTrail } from "./verify.ts";

@@ -10,10 +10,9 @@ import {
   type UpstreamRetryOptions,
 } from "./octokit-clients.ts";
 import { createPooledFetch } from "./pooled-fetch.ts";
-import { TokenBroker, type TokenBrokerHooks, type TokenReuseOptions } from "./token-broker.ts";
+import { TokenBroker, type TokenReuseOptions } from "./token-broker.ts";
 import { UpstreamLanes } from "./upstream-lanes.ts";
 
-export { KmsAppJwtSigner, type KmsAppJwtSignerOptions, KmsSignError } from "../aws/kms-signer.ts";
 export type { GitHubAppClient, GitHubAppInfo, GitHubAppInstallation } from "./app-client.ts";
 export type { AppJwt, AppJwtProviderOptions } from "./app-jwt.ts";
 export { AppJwtProvider } from "./app-jwt.ts";
@@ -36,12 +35,12 @@ export {
   type RepositoryOperation,
 } from "./operation-permissions.ts";
 export { PemAppJwtSigner, PemKeyError } from "./pem-signer.ts";
-export { isValidRefName, type RefClassification, type RefKind, RefResolver } from "./ref-resolver.ts";
+export { GitHubRefResolver, isValidRefName, type RefClassification, type RefKind } from "./ref-resolver.ts";
 export { type AppJwtSignerConfig, createAppJwtSigner } from "./signer-from-config.ts";
 export type {
   InstallationListingTarget,
   RevocationReason,
-  TokenBrokerHooks,
+  TokenCallRecord,
   TokenGrant,
   TokenPurpose,
   TokenRequest,
@@ -52,7 +51,7 @@ export { TokenBroker } from "./token-broker.ts";
 export { fingerprintToken, INSTALLATION_LISTING_PERMISSIONS } from "./token-mint.ts";
 export { redactErrorText, redactSecrets, toUpstreamError } from "./upstream-error.ts";
 
-export interface GitHubBrokerOptions {
+export interface GitHubClientsOptions {
   appId: number | string;
   /** Used as the JWT `iss` when set (GitHub's preference); otherwise the App id. */
   clientId?: string | undefined;
@@ -77,15 +76,16 @@ export interface GitHubBrokerOptions {
   clock?: () => number;
   /** Off by default: see TokenReuseOptions and the README for what it trades. */
   tokenReuse?: TokenReuseOptions;
-  hooks?: TokenBrokerHooks;
   userAgent?: string;
   log?: OctokitLog;
   /** Every GitHub response's status and rate-limit headers (metrics); never the request or its token. */
   onResponse?: GitHubResponseObserver;
 }
 
-export interface GitHubBroker {
-  broker: TokenBroker;
+/** The GitHub side of repogate: the token broker and the App-level clients, sharing one HTTP pool and signer. */
+export interface GitHubClients {
+  /** Mints, narrows and revokes installation tokens; the only way to a repository. */
+  tokens: TokenBroker;
   installations: InstallationResolver;
   jwt: AppJwtProvider;
   /** The App-level (JWT) reads other layers may make; the App octokit itself never leaves `src/github/`. */
@@ -93,7 +93,7 @@ export interface GitHubBroker {
 }
 
 /** Wires signer → App JWT provider → App octokit → installation resolver → token broker. */
-export function createGitHubBroker(options: GitHubBrokerOptions): GitHubBroker {
+export function createGitHubClients(options: GitHubClientsOptions): GitHubClients {
   const client: ClientOptions = {
     baseUrl: options.baseUrl.replace(/\/+$/, ""),
     lanes: new UpstreamLanes(),
@@ -123,13 +123,12 @@ export function createGitHubBroker(options: GitHubBrokerOptions): GitHubBroker {
       : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  const broker = new TokenBroker({
+  const tokens = new TokenBroker({
     appOctokit,
     installations,
     client,
-    ...(options.hooks ? { hooks: options.hooks } : {}),
     ...(options.tokenReuse ? { tokenReuse: options.tokenReuse } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
-  return { broker, installations, jwt, app: createGitHubAppClient(appOctokit) };
+  return { tokens, installations, jwt, app: createGitHubAppClient(appOctokit) };
 }

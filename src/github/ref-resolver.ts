@@ -37,7 +37,7 @@ function isNotFound(error: unknown): boolean {
  * Answers the policy engine's questions about refs (it satisfies `RefResolver` of src/policy),
  * using a token narrowed to that repository.
  */
-export class RefResolver {
+export class GitHubRefResolver {
   readonly #octokit: NarrowedOctokit;
   readonly owner: string;
   readonly repo: string;

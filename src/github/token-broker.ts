@@ -64,21 +64,26 @@ export interface TokenRevocation {
   purpose?: TokenPurpose;
 }
 
-export interface TokenBrokerHooks {
+/**
+ * The tool call a token is minted for, as the broker reports to it: in production the call's audit record
+ * (`CallRecord` in src/audit/). Passed to every `withToken`, so each token is recorded against the call that
+ * caused it. Every method is awaited.
+ */
+export interface TokenCallRecord {
   /**
    * Awaited before every mint; if it throws, nothing is minted and the error reaches the caller. The audit
-   * layer refuses here while its sink is known to be down, so a request it could not record mints nothing.
+   * record refuses here while its sink is known to be down, so a call it could not record mints nothing.
    */
-  beforeMint?: () => Promise<void> | void;
+  beforeMint(): Promise<void>;
   /**
-   * Awaited before the token is used (the audit layer makes it durable); if it throws, the token is
+   * Awaited before the token is used (the audit record makes it durable); if it throws, the token is
    * revoked and fn never runs. Installation-listing grants say so: `purpose: "installation-listing"`,
    * `repositorySelection: "all"`, `repositories: []`, `permissions: {metadata: "read"}`.
    */
-  onGrant?: (grant: TokenGrant) => Promise<void> | void;
-  onRevoke?: (revocation: TokenRevocation) => Promise<void> | void;
+  granted(grant: TokenGrant): Promise<void>;
+  revoked(revocation: TokenRevocation): Promise<void>;
   /** The revocation failed twice; the token still expires on its own within an hour. */
-  onRevokeError?: (error: unknown, revocation: TokenRevocation) => Promise<void> | void;
+  revokeFailed(error: unknown, revocation: TokenRevocation): Promise<void>;
 }
 
 export interface TokenReuseOptions {
@@ -91,7 +96,6 @@ export interface TokenBrokerOptions {
   appOctokit: AppOctokit;
   installations: InstallationResolver;
   client: ClientOptions;
-  hooks?: TokenBrokerHooks;
   tokenReuse?: TokenReuseOptions;
   log?: Pick<OctokitLog, "error">;
 }
@@ -108,6 +112,8 @@ export interface TokenRequest {
 interface HeldToken extends MintedToken {
   grant: Omit<TokenGrant, "reused">;
   reason: RevocationReason;
+  /** The call that minted it: its revocation is recorded there (a reused token's later users record only their grant). */
+  record: TokenCallRecord;
 }
 
 /**
@@ -115,13 +121,12 @@ interface HeldToken extends MintedToken {
  * named repositories and read permissions — except `withInstallationListingToken`, which mints one
  * with no repository list and `metadata: read` only — and revokes every token afterwards without
  * delaying the caller (`drain()` awaits outstanding revocations). Every token, of either kind, is
- * reported to `onGrant` (awaited) before it is used.
+ * reported to the call's record (`granted`, awaited) before it is used.
  */
 export class TokenBroker {
   readonly #appOctokit: AppOctokit;
   readonly #installations: InstallationResolver;
   readonly #client: ClientOptions;
-  readonly #hooks: TokenBrokerHooks;
   readonly #log: Pick<OctokitLog, "error">;
   readonly #pool: TokenReusePool<HeldToken> | undefined;
   readonly #pendingRevocations = new Set<Promise<void>>();
@@ -137,7 +142,6 @@ export class TokenBroker {
     this.#appOctokit = options.appOctokit;
     this.#installations = options.installations;
     this.#client = options.client;
-    this.#hooks = options.hooks ?? {};
     this.#log = options.log ?? { error: (message, info) => console.error(message, info) };
     this.#pool = options.tokenReuse?.enabled
       ? new TokenReusePool<HeldToken>(options.tokenReuse.ttlMs ?? 5000, (held) => this.#revoke(held))
@@ -149,39 +153,45 @@ export class TokenBroker {
     return this.#mints;
   }
 
-  /** Runs `fn` with an octokit bound to a token for `repository`, narrowed to what `operation` needs. */
+  /**
+   * Runs `fn` with an octokit bound to a token for `repository`, narrowed to what `operation` needs; the
+   * grant and the revocation are recorded in `record`, the call the token serves.
+   */
   async withToken<T>(
     request: TokenRequest,
+    record: TokenCallRecord,
     fn: (octokit: NarrowedOctokit, grant: TokenGrant) => Promise<T>,
   ): Promise<T> {
     const scope = NarrowedScope.forRepository(request.repository, permissionsForOperation(request.operation));
-    return this.withScope(scope, fn);
+    return this.withScope(scope, record, fn);
   }
 
   /** Like `withToken`, for an already-built scope (several repositories of one owner). */
   async withScope<T>(
     scope: NarrowedScope,
+    record: TokenCallRecord,
     fn: (octokit: NarrowedOctokit, grant: TokenGrant) => Promise<T>,
   ): Promise<T> {
     const installation = await this.#installations.resolve(scope.owner);
-    const lease = await this.#acquire(installation.id, scope);
-    return this.#use(lease, installation.id, fn);
+    const lease = await this.#acquire(installation.id, scope, record);
+    return this.#use(lease, installation.id, record, fn);
   }
 
   /**
    * Runs `fn` with an octokit bound to a token that names NO repositories and carries
    * `metadata: read` only — the one exception to narrowing, for `GET /installation/repositories`
    * (policy wildcards cannot be enumerated otherwise). The permissions are fixed; the token is never
-   * shared, is recorded through `onGrant` before `fn` runs, and is revoked afterwards like any other.
+   * shared, is recorded in `record` before `fn` runs, and is revoked afterwards like any other.
    */
   async withInstallationListingToken<T>(
     target: InstallationListingTarget,
+    record: TokenCallRecord,
     fn: (octokit: NarrowedOctokit, grant: TokenGrant) => Promise<T>,
   ): Promise<T> {
     const installationId =
       "owner" in target ? (await this.#installations.resolve(target.owner)).id : target.installationId;
-    const held = await this.#mintListingVerified(installationId);
-    return this.#use(this.#singleUse(held), installationId, fn);
+    const held = await this.#mintListingVerified(installationId, record);
+    return this.#use(this.#singleUse(held), installationId, record, fn);
   }
 
   /**
@@ -210,17 +220,18 @@ export class TokenBroker {
   async #use<T>(
     lease: TokenLease<HeldToken>,
     installationId: number,
+    record: TokenCallRecord,
     fn: (octokit: NarrowedOctokit, grant: TokenGrant) => Promise<T>,
   ): Promise<T> {
     const held = lease.value;
     const token = held.token.reveal();
-    // Frozen: hooks and tools share it, and a reused token's grant is shared between requests.
+    // Frozen: the record and the tool share it, and a reused token's grant is shared between requests.
     const grant: TokenGrant = Object.freeze({ ...held.grant, reused: lease.reused });
     // Tracked from the moment it is held (the grant write can take a while) until it is given back. Pooled
     // leases are shared and reference-counted; the pool retires them itself at drain.
     if (!this.#pool) this.#inUse.add(lease);
     try {
-      await this.#hooks.onGrant?.(grant);
+      await record.granted(grant);
     } catch (error) {
       this.#inUse.delete(lease);
       held.reason = "grant-not-recorded";
@@ -237,8 +248,12 @@ export class TokenBroker {
     }
   }
 
-  async #acquire(installationId: number, scope: NarrowedScope): Promise<TokenLease<HeldToken>> {
-    const mint = () => this.#mintVerified(installationId, scope);
+  async #acquire(
+    installationId: number,
+    scope: NarrowedScope,
+    record: TokenCallRecord,
+  ): Promise<TokenLease<HeldToken>> {
+    const mint = () => this.#mintVerified(installationId, scope, record);
     if (this.#pool) return this.#pool.acquire(`${installationId}:${scope.key()}`, mint);
     return this.#singleUse(await mint());
   }
@@ -254,8 +269,13 @@ export class TokenBroker {
     return { value: held, reused: false, release, discard: release };
   }
 
-  async #mintVerified(installationId: number, scope: NarrowedScope): Promise<HeldToken> {
+  async #mintVerified(
+    installationId: number,
+    scope: NarrowedScope,
+    record: TokenCallRecord,
+  ): Promise<HeldToken> {
     return this.#mintChecked(
+      record,
       () => mintNarrowedToken(this.#appOctokit, installationId, scope),
       (minted) => ({
         fingerprint: minted.token.fingerprint,
@@ -268,8 +288,9 @@ export class TokenBroker {
     );
   }
 
-  async #mintListingVerified(installationId: number): Promise<HeldToken> {
+  async #mintListingVerified(installationId: number, record: TokenCallRecord): Promise<HeldToken> {
     return this.#mintChecked(
+      record,
       () => mintInstallationListingToken(this.#appOctokit, installationId),
       (minted) => ({
         fingerprint: minted.token.fingerprint,
@@ -285,19 +306,20 @@ export class TokenBroker {
   }
 
   /**
-   * Mints once `beforeMint` allows it, and revokes at once a token whose granted scope is not what was asked
-   * for (`mismatch` says how), so no caller ever holds it.
+   * Mints once the record's `beforeMint` allows it, and revokes at once a token whose granted scope is not what
+   * was asked for (`mismatch` says how), so no caller ever holds it.
    */
   async #mintChecked(
+    record: TokenCallRecord,
     mint: () => Promise<MintedToken>,
     grantOf: (minted: MintedToken) => HeldToken["grant"],
     mismatch: (granted: MintedToken["granted"]) => string | undefined,
   ): Promise<HeldToken> {
     if (this.#closing) throw new BrokerShuttingDownError();
-    await this.#hooks.beforeMint?.();
+    await record.beforeMint();
     if (this.#closing) throw new BrokerShuttingDownError();
     // Tracked until the token is either handed on or its revocation has started, so drain() sees one or the other.
-    const minting = this.#mintTracked(mint, grantOf, mismatch);
+    const minting = this.#mintTracked(record, mint, grantOf, mismatch);
     this.#minting.add(minting);
     try {
       return await minting;
@@ -307,13 +329,14 @@ export class TokenBroker {
   }
 
   async #mintTracked(
+    record: TokenCallRecord,
     mint: () => Promise<MintedToken>,
     grantOf: (minted: MintedToken) => HeldToken["grant"],
     mismatch: (granted: MintedToken["granted"]) => string | undefined,
   ): Promise<HeldToken> {
     const minted = await mint();
     this.#mints++;
-    const held: HeldToken = { ...minted, grant: grantOf(minted), reason: "completed" };
+    const held: HeldToken = { ...minted, grant: grantOf(minted), reason: "completed", record };
     const problem = mismatch(minted.granted);
     if (problem) {
       held.reason = "scope-mismatch";
@@ -347,21 +370,21 @@ export class TokenBroker {
     for (let attempt = 1; attempt <= 2; attempt++) {
       try {
         await revokeInstallationToken(held.token, this.#client);
-        await this.#callHook("onRevoke", () => this.#hooks.onRevoke?.(revocation(attempt)));
+        await this.#report("revoked", () => held.record.revoked(revocation(attempt)));
         return;
       } catch (error) {
         lastError = scrubSecret(error, held.token.reveal());
       }
     }
-    await this.#callHook("onRevokeError", () => this.#hooks.onRevokeError?.(lastError, revocation(2)));
+    await this.#report("revokeFailed", () => held.record.revokeFailed(lastError, revocation(2)));
   }
 
-  async #callHook(name: string, call: () => Promise<void> | void | undefined): Promise<void> {
+  async #report(name: string, call: () => Promise<void>): Promise<void> {
     try {
       await call();
     } catch (error) {
-      // A failing hook must not become an unhandled rejection in a fire-and-forget revocation.
-      this.#log.error(`repogate token broker: ${name} hook failed`, {
+      // A failing record must not become an unhandled rejection in a fire-and-forget revocation.
+      this.#log.error(`repogate token broker: recording ${name} failed`, {
         error: error instanceof Error ? error.message : String(error),
       });
     }

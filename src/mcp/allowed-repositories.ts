@@ -33,8 +33,9 @@ export async function allowedRepositories(
   operation: Operation,
   options: { owners?: readonly string[] } = {},
 ): Promise<AllowedRepositories> {
-  const engine = ctx.policy();
-  const rules = engine.visibleRules(ctx.principal).filter((r) => r.operations.includes(operation));
+  const engine = ctx.policy;
+  const principal = ctx.record.principal;
+  const rules = engine.visibleRules(principal).filter((r) => r.operations.includes(operation));
   const owners = options.owners?.map((o) => o.toLowerCase());
   const relevant = (account: string) => {
     const login = account.toLowerCase();
@@ -42,7 +43,9 @@ export async function allowedRepositories(
     return rules.some((rule) => matchSegment((rule.pattern.split("/")[0] ?? "").toLowerCase(), login));
   };
   const installations = (await ctx.repositories.installations()).filter((i) => relevant(i.account));
-  const listings = await Promise.allSettled(installations.map((i) => ctx.repositories.repositories(i)));
+  const listings = await Promise.allSettled(
+    installations.map((i) => ctx.repositories.repositories(i, ctx.record)),
+  );
   const allowed: AllowedRepository[] = [];
   const problems: string[] = [];
   listings.forEach((listing, index) => {
@@ -55,7 +58,7 @@ export async function allowedRepositories(
     }
     for (const repository of listing.value) {
       const decision = engine.decide({
-        principal: ctx.principal,
+        principal,
         repository: repository.fullName,
         operation,
       });
@@ -75,11 +78,11 @@ function listingProblem(ctx: ToolContext, account: string, reason: unknown): str
   }
   ctx.logger.error(
     {
-      requestId: ctx.requestId,
+      requestId: ctx.record.request.id,
       account,
       error: redactErrorText(reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason)),
     },
     "repogate mcp: listing an installation's repositories failed",
   );
-  return `The repositories of ${account} could not be listed (request id ${ctx.requestId}; the details were logged for the operators).`;
+  return `The repositories of ${account} could not be listed (request id ${ctx.record.request.id}; the details were logged for the operators).`;
 }

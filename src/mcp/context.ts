@@ -1,7 +1,6 @@
-import type { Principal } from "../auth/principal.ts";
-import type { GitHubBroker } from "../github/index.ts";
+import type { CallRecord } from "../audit/call-record.ts";
+import type { GitHubClients } from "../github/index.ts";
 import type { PolicyEngine } from "../policy/index.ts";
-import type { ToolEvents } from "./events.ts";
 import type { InstallationRepositoryIndex } from "./installation-repositories.ts";
 import type { McpLogger } from "./logger.ts";
 
@@ -30,15 +29,17 @@ export const DEFAULT_TOOL_LIMITS: ToolLimits = Object.freeze({
   branchesScanned: 1000,
 });
 
-/** Everything a tool call needs, bound to one request and one principal. */
+/** Everything one tool call needs. */
 export interface ToolContext {
-  principal: Principal;
-  requestId: string;
-  /** The engine of the policy in force, read once per call so reloads apply to the next call. */
-  policy: () => PolicyEngine;
-  github: GitHubBroker;
+  /** The call's record: who (principal), which request and tool; decisions, grants and the result go to it. */
+  record: CallRecord;
+  /**
+   * The policy in force when the call began: every decision of the call comes from it, so a reload in the
+   * middle of a call (get_commit's second decision, search_code's many) cannot mix two policies.
+   */
+  policy: PolicyEngine;
+  github: GitHubClients;
   repositories: InstallationRepositoryIndex;
-  events: ToolEvents;
   logger: McpLogger;
   limits: ToolLimits;
   /**

@@ -2,43 +2,44 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
+import type { CallTrail } from "../audit/call-record.ts";
 import type { Principal } from "../auth/principal.ts";
-import type { GitHubBroker } from "../github/index.ts";
+import type { GitHubClients } from "../github/index.ts";
 import { redactErrorText } from "../github/index.ts";
 import type { PolicyEngine } from "../policy/index.ts";
 import { AUDIT_REFUSAL_TEXT, isAuditRefusal } from "./audit-refusal.ts";
 import { DEFAULT_TOOL_LIMITS, type ToolContext, type ToolLimits } from "./context.ts";
-import { noopToolEvents, type ToolEvents } from "./events.ts";
 import { InstallationRepositoryIndex } from "./installation-repositories.ts";
 import { type McpLogger, stderrLogger } from "./logger.ts";
+import { runToolCall } from "./tool-call.ts";
 import { toolCallsIn } from "./tool-calls.ts";
 import { createToolCatalog } from "./tool-catalog.ts";
-import { runTool } from "./tool-runner.ts";
 import { REPOSITORY_TOOLS } from "./tools/index.ts";
 
-/** Where the policy in force comes from: a `PolicyStore` (its `engine` getter) or anything with `current()`. */
-export type PolicySource = { readonly engine: PolicyEngine } | { current(): PolicyEngine };
-
 export interface McpHandlerOptions {
-  policy: PolicySource;
-  github: GitHubBroker;
-  events?: ToolEvents;
+  /** The policy in force; read once per tool call, so a reloaded policy applies to the very next call. */
+  policy: () => PolicyEngine;
+  github: GitHubClients;
+  /**
+   * Opens each tool call's record (audit trail, metrics, logs); its `ready()` is awaited before a request that
+   * calls a tool runs, so nothing starts that could not be recorded.
+   */
+  trail: CallTrail;
   logger?: McpLogger;
   serverInfo: { name: string; version: string; title?: string };
   limits?: Partial<ToolLimits>;
-  /** Shared listing of the installations' repositories (list_repositories, search_code); built when omitted. */
-  repositoryIndex?: InstallationRepositoryIndex;
-  /** TTL of that listing when it is built here. Default 60 s. */
+  /** How long the installations' repository listing (list_repositories, search_code) is reused. Default 60 s. */
   repositoryListingTtlMs?: number;
-  /**
-   * Resolves when the audit trail can record (it may first prove a failed sink with a durable write), rejects
-   * with an audit error when it cannot; awaited before a request that calls a tool runs.
-   */
-  auditGate?: () => Promise<void>;
 }
 
-/** Extra per-request inputs from the HTTP layer. */
-export interface McpRequestOptions {
+/** What the HTTP layer knows about one `/mcp` request besides its principal. */
+export interface McpRequest {
+  /** The broker's request id (a ULID, echoed as `x-request-id`). */
+  id: string;
+  /** The caller's own `x-request-id`, when it sent a plain one. */
+  clientRequestId?: string | undefined;
+  ip?: string | undefined;
+  userAgent?: string | undefined;
   /** The JSON-RPC body when a middleware already read it (the request body stream is then used up). */
   parsedBody?: unknown;
 }
@@ -47,8 +48,7 @@ export interface McpRequestOptions {
 export type McpRequestHandler = (
   request: Request,
   principal: Principal,
-  requestId: string,
-  options?: McpRequestOptions,
+  info: McpRequest,
 ) => Promise<Response>;
 
 // Built once: the tools' JSON schemas and parsers, and the SDK's JSON-schema validator (which a per-request
@@ -66,13 +66,6 @@ function requestIdOf(body: unknown): string | number | null {
 const INSTRUCTIONS =
   "repogate gives read-only access to the GitHub repositories your organization's policy allows for you. Start with list_repositories; a denied call names the policy rule and what it allows.";
 
-function engineOf(source: PolicySource): () => PolicyEngine {
-  // Not `"current" in source`: PolicyStore keeps its engine in a (TypeScript-)private field named `current`.
-  const current = (source as { current?: unknown }).current;
-  if (typeof current === "function") return () => (source as { current(): PolicyEngine }).current();
-  return () => (source as { readonly engine: PolicyEngine }).engine;
-}
-
 /**
  * Builds the `/mcp` handler: per request a NEW MCP Server bound to that principal and a NEW stateless
  * transport with JSON responses, both closed afterwards. Sharing either between requests leaked responses
@@ -80,44 +73,30 @@ function engineOf(source: PolicySource): () => PolicyEngine {
  * request (tool schemas, parsers, the JSON-schema validator) is built once.
  */
 export function createMcpHandler(options: McpHandlerOptions): McpRequestHandler {
-  const policy = engineOf(options.policy);
-  const events = options.events ?? noopToolEvents;
+  const { trail, github } = options;
   const logger = options.logger ?? stderrLogger;
   const limits: ToolLimits = { ...DEFAULT_TOOL_LIMITS, ...options.limits };
-  const repositories =
-    options.repositoryIndex ??
-    new InstallationRepositoryIndex({
-      github: options.github,
-      ...(options.repositoryListingTtlMs !== undefined ? { ttlMs: options.repositoryListingTtlMs } : {}),
-    });
+  const repositories = new InstallationRepositoryIndex({ github, ttlMs: options.repositoryListingTtlMs });
 
-  return async (request, principal, requestId, requestOptions = {}) => {
-    const body = requestOptions.parsedBody;
+  return async (request, principal, info) => {
+    const { parsedBody: body, ...identity } = info;
+    const requestId = info.id;
     // One answer for every refusal because of the audit trail, before or during a call: never a result.
     const auditRefused = () =>
       Response.json(
         { jsonrpc: "2.0", error: { code: -32000, message: AUDIT_REFUSAL_TEXT }, id: requestIdOf(body) },
         { status: 503, headers: { "retry-after": "2" } },
       );
-    if (options.auditGate && toolCallsIn(body).length > 0) {
+    if (toolCallsIn(body).length > 0) {
       try {
-        await options.auditGate();
+        await trail.ready();
       } catch (error) {
         if (isAuditRefusal(error)) return auditRefused();
         throw error;
       }
     }
-    const ctx: ToolContext = {
-      principal,
-      requestId,
-      policy,
-      github: options.github,
-      repositories,
-      events,
-      logger,
-      limits,
-      refusal: {},
-    };
+    // Shared by the request's tool calls (a batch may hold several): one audit refusal refuses the request.
+    const refusal: ToolContext["refusal"] = {};
     // The low-level Server, so the capabilities are exactly what a stateless server honours (no
     // tools.listChanged: it could never send that notification) and an unknown tool is a protocol error.
     const server = new Server(options.serverInfo, {
@@ -139,7 +118,16 @@ export function createMcpHandler(options: McpHandlerOptions): McpRequestHandler 
       }
       const parsed = await tool.parse(call.params.arguments);
       if (!parsed.ok) return { isError: true, content: [{ type: "text" as const, text: parsed.message }] };
-      return runTool(ctx, tool.definition, parsed.args as never);
+      const ctx: ToolContext = {
+        record: trail.open(principal, { ...identity, tool: tool.definition.name }),
+        policy: options.policy(),
+        github,
+        repositories,
+        logger,
+        limits,
+        refusal,
+      };
+      return runToolCall(ctx, tool.definition, parsed.args as never);
     });
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
@@ -148,7 +136,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpRequestHandler 
     try {
       await server.connect(transport);
       const response = await transport.handleRequest(request, body !== undefined ? { parsedBody: body } : {});
-      return ctx.refusal.audit === undefined ? response : auditRefused();
+      return refusal.audit === undefined ? response : auditRefused();
     } catch (error) {
       logger.error(
         { requestId, error: redactErrorText(error instanceof Error ? error.message : String(error)) },

@@ -1,19 +1,11 @@
-// The MCP layer's public surface: the `/mcp` handler, the tool list, and the audit hooks.
+// The MCP layer's public surface: the `/mcp` handler and the tools.
 export { DEFAULT_TOOL_LIMITS, type ToolContext, type ToolLimits } from "./context.ts";
 export { InvalidToolArgumentError, PolicyDeniedError, ToolError } from "./errors.ts";
 export {
-  noopToolEvents,
-  type ToolDecisionEvent,
-  type ToolEvents,
-  type ToolOutcome,
-  type ToolResultEvent,
-} from "./events.ts";
-export {
   createMcpHandler,
   type McpHandlerOptions,
+  type McpRequest,
   type McpRequestHandler,
-  type McpRequestOptions,
-  type PolicySource,
 } from "./handler.ts";
 export {
   type AppInstallation,
@@ -22,5 +14,5 @@ export {
   type InstallationRepositoryIndexOptions,
 } from "./installation-repositories.ts";
 export type { McpLogger } from "./logger.ts";
-export type { ToolDefinition } from "./tools/definition.ts";
+export type { ToolDefinition } from "./tool.ts";
 export { REPOSITORY_TOOLS } from "./tools/index.ts";

@@ -1,4 +1,9 @@
-import { type GitHubBroker, type NarrowedOctokit, toUpstreamError } from "../github/index.ts";
+import {
+  type GitHubClients,
+  type NarrowedOctokit,
+  type TokenCallRecord,
+  toUpstreamError,
+} from "../github/index.ts";
 
 /** A repository of one of the App's installations, as list_repositories and search_code need it. */
 export interface InstallationRepository {
@@ -19,9 +24,9 @@ export interface AppInstallation {
 }
 
 export interface InstallationRepositoryIndexOptions {
-  github: GitHubBroker;
+  github: GitHubClients;
   /** How long an installation's repository list is reused. Default 60 s. */
-  ttlMs?: number;
+  ttlMs?: number | undefined;
   /** At most this many repositories are read per installation. Default 1000. */
   maxRepositoriesPerInstallation?: number;
   clock?: () => number;
@@ -41,7 +46,7 @@ interface Cached<T> {
  * filtering happens on every call).
  */
 export class InstallationRepositoryIndex {
-  readonly #github: GitHubBroker;
+  readonly #github: GitHubClients;
   readonly #ttlMs: number;
   readonly #max: number;
   readonly #clock: () => number;
@@ -69,12 +74,15 @@ export class InstallationRepositoryIndex {
     return value;
   }
 
-  /** The repositories of one installation (cached; concurrent callers share one listing). */
-  repositories(installation: AppInstallation): Promise<InstallationRepository[]> {
+  /**
+   * The repositories of one installation (cached; concurrent callers share one listing). The listing token is
+   * recorded in `record`, the call that found the cache empty.
+   */
+  repositories(installation: AppInstallation, record: TokenCallRecord): Promise<InstallationRepository[]> {
     const now = this.#clock();
     const cached = this.#repositories.get(installation.id);
     if (cached && cached.expiresAt > now) return cached.value;
-    const value = this.#listRepositories(installation);
+    const value = this.#listRepositories(installation, record);
     const entry = { value, expiresAt: now + this.#ttlMs };
     this.#repositories.set(installation.id, entry);
     value.catch(() => {
@@ -105,9 +113,14 @@ export class InstallationRepositoryIndex {
     return out;
   }
 
-  #listRepositories(installation: AppInstallation): Promise<InstallationRepository[]> {
-    return this.#github.broker.withInstallationListingToken({ installationId: installation.id }, (octokit) =>
-      this.#readAll(octokit),
+  #listRepositories(
+    installation: AppInstallation,
+    record: TokenCallRecord,
+  ): Promise<InstallationRepository[]> {
+    return this.#github.tokens.withInstallationListingToken(
+      { installationId: installation.id },
+      record,
+      (octokit) => this.#readAll(octokit),
     );
   }
 

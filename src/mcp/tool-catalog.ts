@@ -2,12 +2,11 @@ import { getParseErrorMessage, normalizeObjectSchema } from "@modelcontextprotoc
 import { toJsonSchemaCompat } from "@modelcontextprotocol/sdk/server/zod-json-schema-compat.js";
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import type { ToolDefinition } from "./tools/definition.ts";
+import type { ToolDefinition } from "./tool.ts";
 
 /** One tool ready to serve: its `tools/list` entry and its argument parser, both built once per process. */
 export interface CatalogTool {
-  // biome-ignore lint/suspicious/noExplicitAny: each tool has its own argument shape
-  definition: ToolDefinition<any>;
+  definition: ToolDefinition;
   listing: Tool;
   /** Parses `tools/call` arguments: the parsed value, or a message the model can correct its call from. */
   parse(args: unknown): Promise<{ ok: true; args: unknown } | { ok: false; message: string }>;
@@ -25,8 +24,7 @@ export interface ToolCatalog {
  * Builds the catalog once: the JSON schemas of the tools' zod shapes (as the SDK's McpServer would emit them)
  * and their parsers. The per-request MCP server only looks things up in it.
  */
-// biome-ignore lint/suspicious/noExplicitAny: each tool has its own argument shape
-export function createToolCatalog(definitions: ReadonlyArray<ToolDefinition<any>>): ToolCatalog {
+export function createToolCatalog(definitions: ReadonlyArray<ToolDefinition>): ToolCatalog {
   const tools = new Map<string, CatalogTool>();
   for (const definition of definitions) {
     const schema = z.object(definition.inputSchema);

@@ -1,5 +1,5 @@
+import type { CallObserver } from "../audit/call-record.ts";
 import type { AppJwtSigner } from "../github/app-jwt-signer.ts";
-import type { ToolEvents } from "../mcp/events.ts";
 import type { Metrics } from "./metrics.ts";
 
 /** Wraps an App JWT signer so each KMS Sign is counted and timed (PEM signers are left alone). */
@@ -7,6 +7,7 @@ export function instrumentSigner(signer: AppJwtSigner, metrics: Metrics): AppJwt
   if (signer.describe().kind !== "kms") return signer;
   return {
     describe: () => signer.describe(),
+    ...(signer.keyCreatedAt ? { keyCreatedAt: signer.keyCreatedAt.bind(signer) } : {}),
     async sign(signingInput) {
       const started = performance.now();
       try {
@@ -34,16 +35,28 @@ export function recordGitHubResponse(
   }
 }
 
-/** MCP tool hooks that count policy decisions and tool calls (compose with the audit hooks). */
-export function toolEventMetrics(
-  metrics: Pick<Metrics, "recordPolicyDecision" | "recordToolCall">,
-): ToolEvents {
+/** Counts every tool call's decisions, tokens and result (an observer of the call records). */
+export function callMetrics(
+  metrics: Pick<
+    Metrics,
+    "recordPolicyDecision" | "recordToolCall" | "recordTokenGrant" | "recordTokenRevocation"
+  >,
+): CallObserver {
   return {
-    onDecision({ decision }) {
+    decided(_call, { decision }) {
       metrics.recordPolicyDecision({ decision: decision.allowed ? "allow" : "deny", code: decision.code });
     },
-    onToolResult({ tool, outcome, latencyMs }) {
-      metrics.recordToolCall({ tool, outcome, durationMs: latencyMs });
+    granted() {
+      metrics.recordTokenGrant();
+    },
+    revoked() {
+      metrics.recordTokenRevocation({ outcome: "ok" });
+    },
+    revokeFailed(_call, _error, revocation) {
+      metrics.recordTokenRevocation({ outcome: "failed", reason: revocation.reason });
+    },
+    finished(call, { outcome, latencyMs }) {
+      metrics.recordToolCall({ tool: call.request.tool, outcome, durationMs: latencyMs });
     },
   };
 }

@@ -46,6 +46,7 @@ export {
   type RefQuestion,
   type RefResolver,
   type StaticRefResult,
+  settleRefQuestion,
 } from "./ref-check.ts";
 export {
   isValidOwner,

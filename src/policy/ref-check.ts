@@ -144,8 +144,19 @@ export async function checkRef(
   resolver: RefResolver,
 ): Promise<PolicyDecision> {
   const first = evaluateRefStatically(decision, ref);
-  if ("decision" in first) return first.decision;
-  const question = first.question;
+  return "decision" in first ? first.decision : settleRefQuestion(decision, ref, first.question, resolver);
+}
+
+/**
+ * The GitHub half of `checkRef`: answers the question `evaluateRefStatically` left open for this decision and
+ * ref (so a caller that already ran the static part does not run it twice). Resolver failures reject.
+ */
+export async function settleRefQuestion(
+  decision: PolicyDecision,
+  ref: RefInput | undefined,
+  question: RefQuestion,
+  resolver: RefResolver,
+): Promise<PolicyDecision> {
   if (question.kind === "default-branch") {
     const defaultBranch = await resolver.defaultBranch();
     const settled = evaluateRefStatically(decision, undefined, { defaultBranch });

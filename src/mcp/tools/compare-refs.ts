@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { defineRepositoryTool } from "../repository-tool.ts";
 import { jsonResult } from "../results.ts";
+import { defineRepositoryTool } from "../tool.ts";
 import { ownerArg, repoArg, requiredRefArg } from "./arguments.ts";
 import { commitSummary, filesWithPatches, type GitHubCommit, type GitHubFile } from "./commit-format.ts";
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { defineRepositoryTool } from "../repository-tool.ts";
 import { jsonResult } from "../results.ts";
+import { defineRepositoryTool } from "../tool.ts";
 import { ownerArg, repoArg, requiredRefArg } from "./arguments.ts";
 import { commitDetails, filesWithPatches, type GitHubCommit, noDiffNotice } from "./commit-format.ts";
 
@@ -30,18 +30,16 @@ export const getCommitTool = defineRepositoryTool({
   run: async (access, args, ctx) => {
     const ref = access.refs.ref?.pinned ?? args.ref;
     const wantPatch = args.include_patch ?? true;
-    // The same rule decides every operation on a repository, so the ref check above covers diff too, as
-    // long as the diff decision comes from the same policy as the checked one (not a reloaded one).
-    const diff = access.policy.decide({
-      principal: ctx.principal,
+    // The same rule decides every operation on a repository, so the ref check above covers diff too; the diff
+    // decision comes from the policy the call started with (ctx.policy), the one that made the checked decision.
+    const diff = ctx.policy.decide({
+      principal: ctx.record.principal,
       repository: `${args.owner}/${args.repo}`,
       operation: "diff",
     });
     if (wantPatch) {
-      await ctx.events.onDecision?.({
-        principal: ctx.principal,
-        requestId: ctx.requestId,
-        tool: "get_commit",
+      // Recorded, not enforced: without diff the commit is still shown, only its patches are left out.
+      await ctx.record.decided({
         repository: diff.repository,
         operation: "diff",
         ref: args.ref,

@@ -1,9 +1,8 @@
 import { formatBytes } from "../../policy/index.ts";
-import type { RepositoryAccess } from "../access.ts";
 import { decodeBase64Content, decodeContent, readAtMost } from "../content.ts";
 import { normalizePath } from "../paths.ts";
-import { defineRepositoryTool } from "../repository-tool.ts";
 import { jsonResult, ruleName, textResult } from "../results.ts";
+import { defineRepositoryTool, type RepositoryAccess } from "../tool.ts";
 import { optionalRefArg, ownerArg, pathArg, repoArg } from "./arguments.ts";
 
 interface ContentEntry {

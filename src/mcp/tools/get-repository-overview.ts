@@ -1,8 +1,7 @@
 import { formatBytes } from "../../policy/index.ts";
-import type { RepositoryAccess } from "../access.ts";
 import { decodeBase64Content, decodeContent, readAtMost } from "../content.ts";
-import { defineRepositoryTool } from "../repository-tool.ts";
 import { jsonResult, textResult } from "../results.ts";
+import { defineRepositoryTool, type RepositoryAccess } from "../tool.ts";
 import { ownerArg, repoArg } from "./arguments.ts";
 
 interface TreeItem {

@@ -1,8 +1,7 @@
 import { z } from "zod";
-import { readAt } from "../access.ts";
 import { normalizePath } from "../paths.ts";
-import { defineRepositoryTool } from "../repository-tool.ts";
 import { jsonResult } from "../results.ts";
+import { defineRepositoryTool, readAt } from "../tool.ts";
 import { optionalRefArg, ownerArg, pathArg, repoArg } from "./arguments.ts";
 
 interface TreeItem {

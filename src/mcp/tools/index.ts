@@ -1,5 +1,5 @@
+import type { ToolDefinition } from "../tool.ts";
 import { compareRefsTool } from "./compare-refs.ts";
-import type { ToolDefinition } from "./definition.ts";
 import { getCommitTool } from "./get-commit.ts";
 import { getFileContentsTool } from "./get-file-contents.ts";
 import { getRepositoryOverviewTool } from "./get-repository-overview.ts";
@@ -10,8 +10,7 @@ import { listRepositoriesTool } from "./list-repositories.ts";
 import { searchCodeTool } from "./search-code.ts";
 
 /** The nine repository tools of DESIGN.md "Tools", in the order tools/list shows them. */
-// biome-ignore lint/suspicious/noExplicitAny: each tool has its own argument shape
-export const REPOSITORY_TOOLS: ReadonlyArray<ToolDefinition<any>> = Object.freeze([
+export const REPOSITORY_TOOLS: ReadonlyArray<ToolDefinition> = Object.freeze([
   listRepositoriesTool,
   getFileContentsTool,
   getRepositoryTreeTool,

@@ -1,6 +1,6 @@
 import { branchAllowed } from "../../policy/index.ts";
-import { defineRepositoryTool } from "../repository-tool.ts";
 import { jsonResult, ruleName } from "../results.ts";
+import { defineRepositoryTool } from "../tool.ts";
 import { ownerArg, pageArg, perPageArg, repoArg } from "./arguments.ts";
 
 /** list_branches: the repository's branches the policy allows, with their head commits. */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { normalizePath } from "../paths.ts";
-import { defineRepositoryTool } from "../repository-tool.ts";
 import { jsonResult } from "../results.ts";
+import { defineRepositoryTool } from "../tool.ts";
 import { optionalRefArg, ownerArg, pageArg, pathArg, perPageArg, repoArg } from "./arguments.ts";
 import { commitSummary, type GitHubCommit } from "./commit-format.ts";
 

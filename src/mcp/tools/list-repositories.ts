@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { allowedRepositories } from "../allowed-repositories.ts";
 import { jsonResult } from "../results.ts";
-import { defineTool } from "./definition.ts";
+import { defineInstallationTool } from "../tool.ts";
 
 /** list_repositories: what this caller may read: the App's installations ∩ the policy. */
-export const listRepositoriesTool = defineTool({
+export const listRepositoriesTool = defineInstallationTool({
   name: "list_repositories",
   title: "List repositories you may read",
   operation: "read",
@@ -21,7 +21,6 @@ export const listRepositoriesTool = defineTool({
       .optional()
       .describe('Only list repositories of this owner (organization or user), e.g. "mycompany".'),
   },
-  repositoryOf: () => null,
   target: (args) => (args.owner ? `the repositories of ${args.owner}` : "the App's installations"),
   run: async (ctx, args) => {
     const { allowed, problems } = await allowedRepositories(

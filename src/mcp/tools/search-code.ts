@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  GitHubRefResolver,
   GitHubUpstreamError,
   type NarrowedOctokit,
   NarrowedScope,
@@ -10,11 +11,11 @@ import { allowedRepositories } from "../allowed-repositories.ts";
 import { truncateUtf8 } from "../content.ts";
 import type { ToolContext } from "../context.ts";
 import { PolicyDeniedError, ToolError } from "../errors.ts";
-import { checkAndPinRef, policyRefResolver } from "../ref-resolution.ts";
 import { denialText, jsonResult, upstreamText } from "../results.ts";
 import { isExcluded, parseSearchScope } from "../search-scope.ts";
+import { defineInstallationTool } from "../tool.ts";
+import { checkDefaultBranch } from "../tool-call.ts";
 import { pageArg, perPageArg } from "./arguments.ts";
-import { defineTool } from "./definition.ts";
 
 interface Candidate {
   fullName: string;
@@ -32,16 +33,9 @@ interface SearchItem {
 
 const FRAGMENT_LIMIT = 500;
 
-async function emitDecision(ctx: ToolContext, decision: PolicyDecision): Promise<void> {
-  await ctx.events.onDecision?.({
-    principal: ctx.principal,
-    requestId: ctx.requestId,
-    tool: "search_code",
-    repository: decision.repository,
-    operation: "analyze",
-    ref: null,
-    decision,
-  });
+/** Each repository's decision is recorded; a denied one only narrows the search (no call-wide denial). */
+function recordDecision(ctx: ToolContext, decision: PolicyDecision): Promise<void> {
+  return ctx.record.decided({ repository: decision.repository, operation: "analyze", ref: null, decision });
 }
 
 /** Repositories to search: the caller's `repo:`/`org:` qualifiers intersected with what the policy allows. */
@@ -55,11 +49,13 @@ async function candidates(
   if (scope.repositories.length > 0) {
     const owners = scope.owners.map((o) => o.toLowerCase());
     for (const fullName of scope.repositories) {
-      const decision = ctx
-        .policy()
-        .decide({ principal: ctx.principal, repository: fullName, operation: "analyze" });
+      const decision = ctx.policy.decide({
+        principal: ctx.record.principal,
+        repository: fullName,
+        operation: "analyze",
+      });
       if (!decision.allowed) {
-        await emitDecision(ctx, decision);
+        await recordDecision(ctx, decision);
         denials.push(decision);
         continue;
       }
@@ -85,7 +81,7 @@ async function candidates(
 }
 
 /** search_code: code search limited to the repositories this caller may analyze. */
-export const searchCodeTool = defineTool({
+export const searchCodeTool = defineInstallationTool({
   name: "search_code",
   title: "Search code",
   operation: "analyze",
@@ -105,7 +101,6 @@ export const searchCodeTool = defineTool({
     per_page: perPageArg,
     page: pageArg,
   },
-  repositoryOf: () => null,
   target: (args) => `code search ${JSON.stringify(args.query)}`,
   run: async (ctx, args) => {
     const scope = parseSearchScope(args.query);
@@ -191,18 +186,17 @@ async function searchOwner(
     group.map((c) => c.fullName),
     permissionsForOperation("analyze"),
   );
-  return ctx.github.broker.withScope(scope, async (octokit: NarrowedOctokit) => {
+  return ctx.github.tokens.withScope(scope, ctx.record, async (octokit: NarrowedOctokit) => {
     const notices: string[] = [];
     const searchable: Candidate[] = [];
     for (const candidate of group) {
-      const checked = await checkAndPinRef(
+      const decision = await checkDefaultBranch(
         candidate.decision,
-        undefined,
-        policyRefResolver(octokit, candidate.fullName),
+        new GitHubRefResolver(octokit, candidate.fullName),
       );
-      await emitDecision(ctx, checked.decision);
-      if (checked.decision.allowed) searchable.push(candidate);
-      else notices.push(`Not searched: ${denialText(checked.decision)}`);
+      await recordDecision(ctx, decision);
+      if (decision.allowed) searchable.push(candidate);
+      else notices.push(`Not searched: ${denialText(decision)}`);
     }
     if (searchable.length === 0) return { items: [], searched: [], notices, total: 0 };
     const q = `${text} ${searchable.map((c) => `repo:${c.fullName}`).join(" ")}`;
