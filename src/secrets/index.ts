@@ -1,11 +1,4 @@
 export {
-  createSecretsManagerStore,
-  isTransientSecretsError,
-  type SecretStoreLogger,
-  type SecretsManagerSendClient,
-  type SecretsManagerStoreOptions,
-} from "../aws/secrets-manager-store.ts";
-export {
   createApiKeyStoreFromConfig,
   createSecretApiKeyStore,
   createWebhookSecretGetter,

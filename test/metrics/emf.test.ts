@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createEmfMetrics, type EmfDocument } from "../../src/metrics/index.ts";
+import { createEmfMetrics, type EmfDocument } from "../../src/aws/emf-metrics.ts";
 
 function capture() {
   const lines: string[] = [];

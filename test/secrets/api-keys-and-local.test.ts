@@ -9,6 +9,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createApiKeyVerifier, generateApiKey } from "../../src/auth/api-keys.ts";
+import { isTransientSecretsError } from "../../src/aws/secrets-manager-store.ts";
 import { loadConfig, parseConfig } from "../../src/config/index.ts";
 import {
   createApiKeyStoreFromConfig,
@@ -18,7 +19,6 @@ import {
   createSecretApiKeyStore,
   createSecretStoreFromConfig,
   createWebhookSecretGetter,
-  isTransientSecretsError,
   SecretStoreError,
   secretEnvName,
 } from "../../src/secrets/index.ts";

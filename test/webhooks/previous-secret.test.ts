@@ -4,7 +4,8 @@
  */
 import { CreateSecretCommand, PutSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSecretsManagerStore, createWebhookSecretGetter } from "../../src/secrets/index.ts";
+import { createSecretsManagerStore } from "../../src/aws/secrets-manager-store.ts";
+import { createWebhookSecretGetter } from "../../src/secrets/index.ts";
 import { credentials, type EmulatorFixture, secretsClient, startFixture } from "../aws-emulator/fixture.ts";
 
 let aws: EmulatorFixture;
