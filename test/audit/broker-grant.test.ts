@@ -11,7 +11,7 @@ import { readJsonlEvents } from "../../src/audit/records.ts";
 import { verifyJsonlTrail } from "../../src/audit/verify.ts";
 import { CloudWatchAuditSink } from "../../src/aws/cloudwatch-audit-sink.ts";
 import { type RunningAwsEmulator, startAwsEmulator } from "../../wrangler-free-local/aws/index.ts";
-import { brokerFor, type GitHubEmulator, startGitHub } from "../broker/harness.ts";
+import { brokerFor, type GitHubEmulator, startGitHub } from "../github/harness.ts";
 import { allBytesUnder, readStream, tempDir } from "./helpers.ts";
 
 let work: { dir: string; cleanup: () => Promise<void> };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GitHubBroker, RefResolver } from "../../src/github/index.ts";
+import { type GitHubClients, RefResolver } from "../../src/github/index.ts";
 import {
   checkRef,
   PolicyEngine,
@@ -9,7 +9,7 @@ import {
 import { brokerFor, type GitHubEmulator, useGitHubEmulator } from "./harness.ts";
 
 let github: GitHubEmulator;
-let gh: GitHubBroker;
+let gh: GitHubClients;
 
 useGitHubEmulator("repogate-refs-", (started) => {
   github = started;

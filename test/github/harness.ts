@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { createGitHubBroker, type GitHubBrokerOptions } from "../../src/github/index.ts";
+import { createGitHubClients, type GitHubClientsOptions } from "../../src/github/index.ts";
 import { PemAppJwtSigner } from "../../src/github/pem-signer.ts";
 import { startGitHubEmulator } from "../../wrangler-free-local/github/index.ts";
 
@@ -52,13 +52,13 @@ export function emulatorBrokerOptions(github: GitHubEmulator) {
     retries: 2,
     retryAfterBaseMs: 5,
     log: silentLog,
-  } satisfies Partial<GitHubBrokerOptions>;
+  } satisfies Partial<GitHubClientsOptions>;
 }
 
 /** A broker against the emulator, signing with the emulator's generated App key. */
-export async function brokerFor(github: GitHubEmulator, overrides: Partial<GitHubBrokerOptions> = {}) {
+export async function brokerFor(github: GitHubEmulator, overrides: Partial<GitHubClientsOptions> = {}) {
   const signer = new PemAppJwtSigner(await readFile(github.app.privateKeyPath, "utf8"), "emulator key");
-  return createGitHubBroker({ ...emulatorBrokerOptions(github), signer, ...overrides });
+  return createGitHubClients({ ...emulatorBrokerOptions(github), signer, ...overrides });
 }
 
 /** Grabs the token value an octokit was given, only to prove the broker never leaks it. */

@@ -6,7 +6,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createGitHubBroker, PemAppJwtSigner, ResponseTooLargeError } from "../../src/github/index.ts";
+import { createGitHubClients, PemAppJwtSigner, ResponseTooLargeError } from "../../src/github/index.ts";
 import { readAtMost } from "../../src/mcp/content.ts";
 import { silentLog } from "./harness.ts";
 
@@ -86,7 +86,7 @@ const signer = new PemAppJwtSigner(
 );
 
 function broker() {
-  return createGitHubBroker({
+  return createGitHubClients({
     appId: 1,
     baseUrl,
     signer,

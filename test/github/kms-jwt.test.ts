@@ -2,7 +2,11 @@ import { readFile } from "node:fs/promises";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KmsAppJwtSigner } from "../../src/aws/kms-signer.ts";
-import { createAppJwtSigner, createGitHubBroker, type GitHubBrokerOptions } from "../../src/github/index.ts";
+import {
+  createAppJwtSigner,
+  createGitHubClients,
+  type GitHubClientsOptions,
+} from "../../src/github/index.ts";
 import { type RunningAwsEmulator, startAwsEmulator } from "../../wrangler-free-local/aws/index.ts";
 import { importRsaKeyIntoKms } from "../../wrangler-free-local/aws/kms/import-key.ts";
 import {
@@ -28,8 +32,8 @@ function kmsClient(maxAttempts?: number): KMSClient {
   });
 }
 
-function brokerWith(signer: KmsAppJwtSigner, overrides: Partial<GitHubBrokerOptions> = {}) {
-  return createGitHubBroker({ ...emulatorBrokerOptions(github), signer, retries: 1, ...overrides });
+function brokerWith(signer: KmsAppJwtSigner, overrides: Partial<GitHubClientsOptions> = {}) {
+  return createGitHubClients({ ...emulatorBrokerOptions(github), signer, retries: 1, ...overrides });
 }
 
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createGitHubBroker, PemAppJwtSigner, type TokenRevocation } from "../../src/github/index.ts";
+import { createGitHubClients, PemAppJwtSigner, type TokenRevocation } from "../../src/github/index.ts";
 import { serializeError, silentLog, TOKEN_PATTERN } from "./harness.ts";
 
 type MintAnswer = Record<string, unknown>;
@@ -59,7 +59,7 @@ const signer = new PemAppJwtSigner(
 );
 
 function broker(revocations: TokenRevocation[]) {
-  return createGitHubBroker({
+  return createGitHubClients({
     appId: 1,
     baseUrl,
     signer,
