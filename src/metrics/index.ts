@@ -1,4 +1,3 @@
-export { createEmfMetrics, type EmfDocument, type EmfMetricsOptions } from "../aws/emf-metrics.ts";
 export {
   createMetricsHandler,
   type MetricsHandlerOptions,
@@ -10,7 +9,7 @@ export {
 } from "./endpoint.ts";
 export { type ConfiguredMetrics, createMetricsFromConfig } from "./from-config.ts";
 export { httpMetrics } from "./http-middleware.ts";
-export { instrumentSigner, recordGitHubResponse, toolEventMetrics } from "./instrument.ts";
+export { callMetrics, instrumentSigner, recordGitHubResponse } from "./instrument.ts";
 export { resolveAppKeyCreatedAt, trackAppKeyAge } from "./key-age.ts";
 export { createNoopMetrics, keyAgeDays, labelValue, type Metrics, type ToolOutcome } from "./metrics.ts";
 export {
