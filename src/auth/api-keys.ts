@@ -116,7 +116,7 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions): ApiKeyVeri
       const p = record.principal;
       return {
         sub: p.sub,
-        ...(p.email !== undefined ? { email: p.email } : {}),
+        email: p.email,
         groups: [...p.groups],
         via: "api-key",
         scopes: [...(p.scopes ?? options.defaultScopes ?? [])],

@@ -2,8 +2,6 @@
 export interface BoundedFetchOptions {
   timeoutMs: number;
   maxBytes: number;
-  /** Replaces the global fetch (tests, proxies). */
-  fetch?: typeof fetch;
 }
 
 /** Thrown when a bounded fetch fails; the message names the URL's purpose, not secrets. */
@@ -20,13 +18,12 @@ export async function boundedFetch(
   init: { headers?: RequestInit["headers"]; signal?: AbortSignal },
   options: BoundedFetchOptions,
 ): Promise<Response> {
-  const fetchImpl = options.fetch ?? fetch;
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
   let response: Response;
   try {
     // Redirects are refused: an IdP document that redirects elsewhere is an SSRF vector, not a feature.
-    response = await fetchImpl(url, { method: "GET", headers: init.headers, signal, redirect: "manual" });
+    response = await fetch(url, { method: "GET", headers: init.headers, signal, redirect: "manual" });
   } catch (cause) {
     throw new BoundedFetchError(`request to ${new URL(url).origin} failed`, { cause });
   }

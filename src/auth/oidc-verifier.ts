@@ -34,7 +34,25 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const ID_TOKEN_CLAIMS = ["nonce", "at_hash", "c_hash", "s_hash"];
 const ACCESS_TOKEN_MARKERS = ["scope", "scp", "client_id", "cid"];
 
-/** How to verify access tokens of one OIDC issuer. */
+/** Tokens longer than this are refused before any decoding. */
+const MAX_TOKEN_BYTES = 8192;
+/**
+ * Tokens whose `iat` is older than this are refused whatever their `exp` says; bounds a mis-issued token with an
+ * absurd `exp`. 24 h: the longest access-token lifetime Okta or Entra allow.
+ */
+const MAX_TOKEN_AGE_SEC = 86_400;
+/** RFC 8725 practice: clock skew beyond a minute is a clock to fix, not to tolerate. */
+const MAX_CLOCK_TOLERANCE_SEC = 60;
+/** jose `cacheMaxAge`: how long a fetched JWKS is trusted, so a retired key stops verifying within it. */
+const JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
+/** jose `cooldownDuration`: minimum spacing of JWKS refetches triggered by unknown `kid`s. */
+const JWKS_COOLDOWN_MS = 30_000;
+/** Limits of the discovery and JWKS fetches: an IdP that hangs or floods must not hold requests. */
+const IDP_FETCH_LIMITS = { timeoutMs: 5_000, maxBytes: 64 * 1024 };
+/** After a failed discovery, requests are refused (503) for this long before discovery is tried again. */
+const DISCOVERY_RETRY_MS = 5_000;
+
+/** How to verify access tokens of one OIDC issuer (config `auth.oidc`). */
 export interface OidcVerifierOptions {
   /** Exactly as the IdP's discovery document spells it (no normalisation). */
   issuer: string;
@@ -42,32 +60,9 @@ export interface OidcVerifierOptions {
   audiences: string[];
   /** Default ["RS256","ES256","PS256"]; `none` and HS* are refused. */
   algorithms?: string[];
-  /** Default 30, capped at 60 (RFC 8725 practice: skew beyond a minute is a clock to fix, not to tolerate). */
+  /** Default 30, capped at 60. */
   clockToleranceSec?: number;
-  /** Tokens longer than this are refused before any decoding. Default 8192. */
-  maxTokenBytes?: number;
-  /** When set, every token must carry all of these scopes (the HTTP layer does its own per-method check). */
-  requiredScopes?: string[];
   claims?: ClaimNames;
-  /** Require header `typ: at+jwt` (RFC 9068). Off by default: Okta and Entra do not send it. */
-  requireAccessTokenType?: boolean;
-  /**
-   * Refuse tokens whose `iat` is older than this many seconds, whatever their `exp` says; bounds a mis-issued
-   * token with an absurd `exp`. Default 24 h (the longest access-token lifetime Okta or Entra allow).
-   */
-  maxTokenAgeSec?: number;
-  /** jose `cacheMaxAge`: how long a fetched JWKS is trusted. Default 10 minutes. */
-  jwksCacheMaxAgeMs?: number;
-  /** jose `cooldownDuration`: minimum spacing of refetches triggered by unknown `kid`s. Default 30 s. */
-  jwksCooldownMs?: number;
-  /** Timeout for discovery and JWKS fetches. Default 5 s. */
-  jwksFetchTimeoutMs?: number;
-  /** Size cap for discovery and JWKS responses. Default 64 KiB. */
-  maxJwksBytes?: number;
-  /** After a failed discovery, wait this long before trying again. Default 5 s. */
-  discoveryRetryMs?: number;
-  /** Replaces the global fetch for discovery and JWKS (proxies, tests). */
-  fetch?: typeof fetch;
 }
 
 /** Verifies bearer JWTs of one issuer and turns them into a Principal. */
@@ -82,27 +77,22 @@ export interface OidcVerifier {
 /** Creates a verifier that discovers the issuer's JWKS lazily and caches it per jose's remote JWKS rules. */
 export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
   const settings = resolveSettings(options);
-  const fetchLimits = {
-    timeoutMs: settings.jwksFetchTimeoutMs,
-    maxBytes: settings.maxJwksBytes,
-    fetch: options.fetch,
-  };
   let keys: Promise<ResolvedKeys> | undefined;
   let lastDiscoveryFailure: { at: number; error: AuthError } | undefined;
 
   const resolveKeys = () => {
-    if (lastDiscoveryFailure && Date.now() - lastDiscoveryFailure.at < settings.discoveryRetryMs) {
+    if (lastDiscoveryFailure && Date.now() - lastDiscoveryFailure.at < DISCOVERY_RETRY_MS) {
       return Promise.reject(lastDiscoveryFailure.error);
     }
-    keys ??= discoverIssuer(settings.issuer, fetchLimits).then(
+    keys ??= discoverIssuer(settings.issuer, IDP_FETCH_LIMITS).then(
       (discovered) => {
         lastDiscoveryFailure = undefined;
         const remote = createRemoteJWKSet(discovered.jwksUri, {
-          cacheMaxAge: settings.jwksCacheMaxAgeMs,
-          cooldownDuration: settings.jwksCooldownMs,
-          timeoutDuration: settings.jwksFetchTimeoutMs,
+          cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
+          cooldownDuration: JWKS_COOLDOWN_MS,
+          timeoutDuration: IDP_FETCH_LIMITS.timeoutMs,
           [customFetch]: (url: string, init: RequestInit) =>
-            boundedFetch(url, { headers: init.headers, signal: init.signal ?? undefined }, fetchLimits),
+            boundedFetch(url, { headers: init.headers, signal: init.signal ?? undefined }, IDP_FETCH_LIMITS),
         });
         const getKey: JWTVerifyGetKey = async (header, token) => {
           try {
@@ -143,8 +133,7 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
           clockTolerance: settings.clockToleranceSec,
           requiredClaims: ["exp", "iat", "sub"],
           // Also refuses an `iat` in the future (beyond the tolerance), which is never plausible.
-          maxTokenAge: settings.maxTokenAgeSec,
-          ...(settings.requireAccessTokenType ? { typ: "at+jwt" } : {}),
+          maxTokenAge: MAX_TOKEN_AGE_SEC,
         }));
       } catch (error) {
         throw mapVerifyError(error);
@@ -155,12 +144,8 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
       }
       checkAudience(payload, settings.audienceKeys);
       rejectIdToken(header, payload);
-      const principal = toPrincipal(payload, settings.claims);
-      const missing = settings.requiredScopes.filter((scope) => !principal.scopes.includes(scope));
-      if (missing.length > 0) {
-        throw new AuthError("INSUFFICIENT_SCOPE", `the token lacks the scope(s): ${missing.join(" ")}`);
-      }
-      return principal;
+      // Scopes are the HTTP layer's check (`requireScopes`), so a token without them is a 403, not a 401.
+      return toPrincipal(payload, settings.claims);
     },
     async checkJwks() {
       const resolved = await resolveKeys();
@@ -201,19 +186,9 @@ function resolveSettings(options: OidcVerifierOptions) {
     // URL audiences compare with URL semantics (scheme and host case, default port, one trailing slash), since
     // RFC 8707 resources are spelled several ways by clients; anything else (GUIDs, api://…) exactly.
     audienceKeys: new Set(options.audiences.map(audienceKey)),
-    audiences: options.audiences,
     algorithms,
-    clockToleranceSec: Math.min(tolerance, 60),
-    maxTokenBytes: options.maxTokenBytes ?? 8192,
-    requiredScopes: options.requiredScopes ?? [],
+    clockToleranceSec: Math.min(tolerance, MAX_CLOCK_TOLERANCE_SEC),
     claims: { email: options.claims?.email ?? "email", groups: options.claims?.groups ?? "groups" },
-    requireAccessTokenType: options.requireAccessTokenType ?? false,
-    maxTokenAgeSec: options.maxTokenAgeSec ?? 86_400,
-    jwksCacheMaxAgeMs: options.jwksCacheMaxAgeMs ?? 600_000,
-    jwksCooldownMs: options.jwksCooldownMs ?? 30_000,
-    jwksFetchTimeoutMs: options.jwksFetchTimeoutMs ?? 5_000,
-    maxJwksBytes: options.maxJwksBytes ?? 64 * 1024,
-    discoveryRetryMs: options.discoveryRetryMs ?? 5_000,
   };
 }
 
@@ -245,8 +220,8 @@ function checkAudience(payload: JWTPayload, keys: ReadonlySet<string>): void {
 
 function precheck(token: string, settings: Settings): void {
   if (token.length === 0) throw new AuthError("TOKEN_MISSING", "no bearer token was presented");
-  if (token.length > settings.maxTokenBytes) {
-    throw new AuthError("TOKEN_TOO_LARGE", `the token is longer than ${settings.maxTokenBytes} bytes`);
+  if (token.length > MAX_TOKEN_BYTES) {
+    throw new AuthError("TOKEN_TOO_LARGE", `the token is longer than ${MAX_TOKEN_BYTES} bytes`);
   }
   if (!COMPACT_JWS.test(token)) throw new AuthError("TOKEN_MALFORMED", "the token is not a signed JWT");
   let alg: unknown;
@@ -290,8 +265,6 @@ function mapVerifyError(error: unknown): AuthError {
     switch (error.claim) {
       case "iss":
         return new AuthError("TOKEN_WRONG_ISSUER", "the token was issued by another issuer");
-      case "typ":
-        return new AuthError("TOKEN_IS_ID_TOKEN", "the token is not an access token (typ at+jwt required)");
       case "nbf":
       case "iat":
         return new AuthError(
@@ -369,13 +342,12 @@ function toPrincipal(payload: JWTPayload, claims: Required<ClaimNames>): Princip
     throw new AuthError("TOKEN_CLAIMS_INVALID", 'the token\'s "sub" claim is missing or empty');
   }
   const email = readClaim(payload, claims.email);
-  const clientId = readClientId(payload);
   return {
     sub: payload.sub,
-    ...(typeof email === "string" && email.length > 0 ? { email } : {}),
+    email: typeof email === "string" && email.length > 0 ? email : undefined,
     groups: readGroups(payload, claims.groups),
     via: "oidc",
-    ...(clientId !== undefined ? { clientId } : {}),
+    clientId: readClientId(payload),
     scopes: readScopes(payload),
   };
 }

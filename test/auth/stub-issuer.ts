@@ -73,9 +73,18 @@ export async function startStubIssuer(): Promise<StubIssuer> {
     switch (mode) {
       case "http-500":
         return c.text("boom", 500);
-      case "hang":
-        await new Promise((resolve) => setTimeout(resolve, 3_000));
+      case "hang": {
+        // Answers only after the verifier's 5 s fetch limit, or never if the client gives up first.
+        const signal = c.req.raw.signal;
+        await new Promise((resolve) => {
+          const timer = setTimeout(resolve, 15_000);
+          signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            resolve(undefined);
+          });
+        });
         return c.json({ keys: published });
+      }
       case "redirect":
         return c.redirect("http://127.0.0.1:1/internal", 302);
       case "oversized":

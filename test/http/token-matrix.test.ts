@@ -235,11 +235,7 @@ describe("identity provider faults (checklist item 22): 503 with Retry-After, ne
   it("answers 503 while the JWKS cannot be fetched, without running the handler or counting a failed sign-in", async () => {
     const fresh = await serveApp(async (publicUrl) => ({
       auth: {
-        verifier: createOidcVerifier({
-          issuer: stub.issuer,
-          audiences: [`${publicUrl}/mcp`],
-          jwksFetchTimeoutMs: 300,
-        }),
+        verifier: createOidcVerifier({ issuer: stub.issuer, audiences: [`${publicUrl}/mcp`] }),
         requiredScopes: [SCOPE],
       },
       rateLimit: { failedAuth: { points: 1 } },
