@@ -4,6 +4,7 @@ import type { ApiKeyVerifier } from "../auth/api-keys.ts";
 import type { OidcVerifier } from "../auth/oidc-verifier.ts";
 import type { Principal } from "../auth/principal.ts";
 import { accessLog } from "./access-log.ts";
+import type { ChallengeContext } from "./auth-error-response.ts";
 import { type AuthFailureEvent, authenticate, type RateLimitedEvent } from "./authenticate.ts";
 import { DEFAULT_MAX_BODY_BYTES, mcpBodyLimit } from "./body-limit.ts";
 import { type ClientIpOptions, clientIp } from "./client-ip.ts";
@@ -11,14 +12,15 @@ import { mcpCors } from "./cors.ts";
 import { mountHealthRoutes, type ReadinessCheck } from "./health.ts";
 import { jsonRpcBody } from "./jsonrpc-body.ts";
 import { JSON_RPC_ERROR, jsonRpcError } from "./jsonrpc-error.ts";
+import { limitPerPrincipal } from "./limit-per-principal.ts";
 import { hostsForPublicUrl, originHostGuard, originsForPublicUrl } from "./origin-host-guard.ts";
 import {
   mountProtectedResourceMetadata,
   protectedResourceMetadataPath,
 } from "./protected-resource-metadata.ts";
-import { createRateLimits, limitPerPrincipal, type RateLimitOptions, type RateLimits } from "./rate-limit.ts";
+import { createRateLimits, type RateLimitOptions } from "./rate-limit/index.ts";
 import { requestId, requestOrigin } from "./request-id.ts";
-import { jsonRpcScopeGuard } from "./scope-guard.ts";
+import { requireScopes } from "./require-scopes.ts";
 import type { HttpEnv } from "./types.ts";
 
 /** Serves one authenticated MCP POST. `c.req.raw` has no credential headers; pass `c.get("parsedBody")`. */
@@ -31,19 +33,13 @@ export interface HttpAppOptions {
   auth: {
     verifier: OidcVerifier;
     apiKeys?: ApiKeyVerifier;
-    /** Scopes every `/mcp` message needs; also the 401 `scope=` and, by default, `scopes_supported`. */
+    /** Scopes every `/mcp` message needs; also the challenges' `scope=` and the PRM `scopes_supported`. */
     requiredScopes: string[];
-    /** Extra scopes per JSON-RPC method or `tools/call:<tool>`. */
-    methodScopes?: Record<string, string[]>;
-    /** PRM `scopes_supported`; defaults to `requiredScopes`. */
-    scopesSupported?: string[];
   };
-  /** Limits and store, or limiters already built (e.g. shared by tests); memory with defaults when omitted. */
-  rateLimit?: RateLimitOptions | RateLimits;
+  /** Limits and their store (memory, or Redis when a URL is given); memory with defaults when omitted. */
+  rateLimit?: RateLimitOptions;
   /** Browser origins allowed on `/mcp` (also its CORS allowlist). Requests without Origin always pass. */
   allowedOrigins?: string[];
-  /** Host header values accepted on `/mcp`; defaults to the public URL's host. */
-  allowedHosts?: string[];
   clientIp?: ClientIpOptions;
   maxBodyBytes?: number;
   /** Largest JSON-RPC batch from clients of protocols before 2025-06-18 (later ones may not batch). Default 10. */
@@ -57,7 +53,6 @@ export interface HttpAppOptions {
   onAuthFailure?: (event: AuthFailureEvent) => void;
   onRateLimited?: (event: RateLimitedEvent) => void;
   resourceName?: string;
-  resourceDocumentation?: string;
 }
 
 /** The app plus what its owner needs to wire and stop it. */
@@ -69,7 +64,7 @@ export interface HttpApp {
   resourceMetadataUrl: string;
   /** Resolves when the rate-limit store is connected. */
   ready(): Promise<void>;
-  /** Releases the rate-limit store connection (only if this app created it). */
+  /** Releases the rate-limit store connection. */
   close(): Promise<void>;
 }
 
@@ -87,10 +82,6 @@ export function mcpResourceUrls(publicUrl: string): string[] {
   return [...new Set([mcpResourceUrl(publicUrl), ...originsForPublicUrl(publicUrl).map((o) => `${o}/mcp`)])];
 }
 
-function isRateLimits(value: RateLimitOptions | RateLimits | undefined): value is RateLimits {
-  return value !== undefined && "principal" in value && "failedAuth" in value;
-}
-
 /** Builds the Hono app: guards, authentication, rate limits and scope checks in front of the MCP handler. */
 export function createHttpApp(options: HttpAppOptions): HttpApp {
   const base = new URL(options.publicUrl);
@@ -104,12 +95,13 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const ownOrigins = new Map(originsForPublicUrl(base).map((origin) => [new URL(origin).host, origin]));
   const originOf = (c: Context<HttpEnv>) =>
     ownOrigins.get((c.req.header("host") ?? new URL(c.req.url).host).toLowerCase()) ?? base.origin;
-  const { logger } = options;
+  const { logger, onAuthFailure, onRateLimited } = options;
   const requiredScopes = options.auth.requiredScopes;
-  const rateLimits = isRateLimits(options.rateLimit)
-    ? options.rateLimit
-    : createRateLimits({ ...options.rateLimit, ...(logger ? { logger } : {}) });
-  const ownsRateLimits = !isRateLimits(options.rateLimit);
+  const challenge = (c: Context<HttpEnv>): ChallengeContext => ({
+    resourceMetadataUrl: `${originOf(c)}${metadataPath}`,
+    scopes: requiredScopes,
+  });
+  const rateLimits = createRateLimits({ ...options.rateLimit, logger: logger ?? options.rateLimit?.logger });
 
   const app = new Hono<HttpEnv>();
   app.use("*", requestId());
@@ -120,17 +112,13 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     path: metadataPath,
     resource: (c) => `${originOf(c)}/mcp`,
     issuer: options.auth.verifier.issuer,
-    scopesSupported: options.auth.scopesSupported ?? requiredScopes,
-    ...(options.resourceName ? { resourceName: options.resourceName } : {}),
-    ...(options.resourceDocumentation ? { resourceDocumentation: options.resourceDocumentation } : {}),
+    scopesSupported: requiredScopes,
+    resourceName: options.resourceName,
   });
   mountHealthRoutes(
     app,
     { "idp-jwks": () => options.auth.verifier.checkJwks(), ...options.readinessChecks },
-    {
-      ...(options.readinessCacheMs !== undefined ? { cacheMs: options.readinessCacheMs } : {}),
-      ...(logger ? { logger } : {}),
-    },
+    { cacheMs: options.readinessCacheMs, logger },
   );
 
   const allowedOrigins = options.allowedOrigins ?? [];
@@ -139,10 +127,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     originHostGuard({
       // Same-origin requests (a page served by this host, the conformance suite's valid case) are not foreign.
       allowedOrigins: [...allowedOrigins, ...originsForPublicUrl(base)],
-      allowedHosts: options.allowedHosts ?? hostsForPublicUrl(base),
-      onReject: (reason, c) => {
-        options.onAuthFailure?.({ reason, status: 403, ...requestOrigin(c) });
-      },
+      allowedHosts: hostsForPublicUrl(base),
+      onReject: (reason, c) => onAuthFailure?.({ reason, status: 403, ...requestOrigin(c) }),
     }),
   );
   if (allowedOrigins.length > 0) app.use("/mcp", mcpCors(allowedOrigins));
@@ -150,43 +136,20 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.use(
     "/mcp",
     authenticate({
-      oidc: options.auth.verifier,
-      ...(options.auth.apiKeys ? { apiKeys: options.auth.apiKeys } : {}),
-      resourceMetadataUrl: (c) => `${originOf(c)}${metadataPath}`,
-      challengeScopes: requiredScopes,
+      verifiers: { oidc: options.auth.verifier, apiKeys: options.auth.apiKeys },
+      challenge,
       failedAuthLimiter: rateLimits.failedAuth,
-      ...(options.onAuthFailure ? { onAuthFailure: options.onAuthFailure } : {}),
-      ...(options.onRateLimited ? { onRateLimited: options.onRateLimited } : {}),
-      ...(logger ? { logger } : {}),
+      onAuthFailure,
+      onRateLimited,
+      logger,
     }),
   );
-  const perPrincipal = limitPerPrincipal(rateLimits.principal, options.onRateLimited);
+  const perPrincipal = limitPerPrincipal(rateLimits.principal, onRateLimited);
   app.post(
     "/mcp",
     jsonRpcBody({ maxBatchMessages: options.maxBatchMessages }),
     perPrincipal,
-    jsonRpcScopeGuard({
-      requirements: {
-        base: requiredScopes,
-        ...(options.auth.methodScopes ? { byMethod: options.auth.methodScopes } : {}),
-      },
-      resourceMetadataUrl: (c) => `${originOf(c)}${metadataPath}`,
-      challengeScopes: requiredScopes,
-      onRefused: (missing, c) => {
-        const principal = c.get("principal");
-        options.onAuthFailure?.({
-          reason: "INSUFFICIENT_SCOPE",
-          status: 403,
-          credential: principal.via === "api-key" ? "api-key" : "bearer-jwt",
-          principal,
-          ...requestOrigin(c),
-        });
-        logger?.info(
-          { requestId: c.get("requestId"), sub: principal.sub, via: principal.via, missing },
-          "request refused: insufficient scope",
-        );
-      },
-    }),
+    requireScopes({ required: requiredScopes, challenge, onAuthFailure, logger }),
     (c) => options.mcpHandler(c, c.get("principal")),
   );
   // Stateless server: no standalone SSE stream (GET) and no session to delete (DELETE).
@@ -208,6 +171,6 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     resourceUrl,
     resourceMetadataUrl,
     ready: () => rateLimits.ready(),
-    close: () => (ownsRateLimits ? rateLimits.close() : Promise.resolve()),
+    close: () => rateLimits.close(),
   };
 }

@@ -1,25 +1,27 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Logger } from "pino";
-import { apiKeyId, looksLikeApiKey } from "../auth/api-keys.ts";
+import { apiKeyId } from "../auth/api-keys.ts";
 import { AuthError, type AuthErrorCode, isUpstreamAuthFailure } from "../auth/errors.ts";
 import type { Principal } from "../auth/principal.ts";
-import { bearerChallenge } from "./challenge.ts";
+import {
+  type CredentialKind,
+  type CredentialVerifiers,
+  type PresentedCredential,
+  readCredential,
+  verifyCredential,
+} from "../auth/verify-credential.ts";
+import { authErrorResponse, authErrorStatus, type ChallengeContext } from "./auth-error-response.ts";
 import { JSON_RPC_ERROR, jsonRpcError } from "./jsonrpc-error.ts";
-import type { RateLimiter } from "./rate-limit.ts";
-import { requestOrigin } from "./request-id.ts";
+import type { RateLimiter } from "./rate-limit/index.ts";
+import { type RequestOrigin, requestOrigin } from "./request-id.ts";
 import type { HttpEnv } from "./types.ts";
-
-/** Anything that turns a presented credential into a Principal or throws AuthError. */
-export interface CredentialVerifier {
-  verify(credential: string): Promise<Principal>;
-}
 
 /** What the audit layer hears about a refused request; never holds a token, key or hash. */
 export interface AuthFailureEvent {
   reason: AuthErrorCode | "ORIGIN_NOT_ALLOWED" | "HOST_NOT_ALLOWED";
   status: number;
   /** The kind of credential presented, if any. */
-  credential?: "bearer-jwt" | "api-key";
+  credential?: CredentialKind;
   /** Public id of a presented API key (the `<id>` of `rg_<id>_…`), when well-formed. */
   apiKeyId?: string;
   /** Who was refused, when the credential itself was valid (a 403 for missing scope). */
@@ -45,20 +47,15 @@ export interface RateLimitedEvent {
 
 /** Options of the `authenticate` middleware. */
 export interface AuthenticateOptions {
-  /** OIDC access-token verifier; without it only API keys are accepted. */
-  oidc?: CredentialVerifier;
-  /** API key verifier; without it `rg_…` credentials are refused. */
-  apiKeys?: CredentialVerifier;
-  /** Absolute URL of the path-aware Protected Resource Metadata document, as this request reached the server. */
-  resourceMetadataUrl: (c: Context<HttpEnv>) => string;
-  /** Scopes a client should request at connect time (the `scope` of the 401 challenge). */
-  challengeScopes: string[];
+  verifiers: CredentialVerifiers;
+  /** Where discovery starts and which scopes to ask for, as this request reached the server. */
+  challenge: (c: Context<HttpEnv>) => ChallengeContext;
   /**
    * Failed authentications per client IP. Only a request whose credential fails is counted and, over the limit,
    * answered 429; a credential that verifies always passes (verification is local once the JWKS is cached, and
    * jose's JWKS cooldown bounds refetches for unknown `kid`s).
    */
-  failedAuthLimiter?: RateLimiter;
+  failedAuthLimiter: RateLimiter;
   onAuthFailure?: (event: AuthFailureEvent) => void;
   onRateLimited?: (event: RateLimitedEvent) => void;
   logger?: Logger;
@@ -66,49 +63,6 @@ export interface AuthenticateOptions {
 
 // Headers that carry credentials; removed before the request reaches the MCP handler.
 const CREDENTIAL_HEADERS = ["authorization", "x-api-key", "proxy-authorization", "cookie"];
-
-type Presented =
-  | { kind: "none" }
-  | { kind: "malformed"; credential: "bearer-jwt" | "api-key"; message: string }
-  | { kind: "bearer-jwt" | "api-key"; value: string };
-
-function presentedCredential(c: Context): Presented {
-  const authorization = c.req.header("authorization");
-  const apiKeyHeader = c.req.header("x-api-key");
-  if (authorization !== undefined && apiKeyHeader !== undefined) {
-    return {
-      kind: "malformed",
-      credential: "api-key",
-      message: "send either Authorization or X-API-Key, not both",
-    };
-  }
-  if (apiKeyHeader !== undefined) {
-    const value = apiKeyHeader.trim();
-    return looksLikeApiKey(value)
-      ? { kind: "api-key", value }
-      : { kind: "malformed", credential: "api-key", message: "the X-API-Key value is not a repogate key" };
-  }
-  if (authorization === undefined) return { kind: "none" };
-  const match = /^Bearer(?:[ \t]+(.*))?$/i.exec(authorization.trim());
-  // RFC 6750 §3.1: another scheme (Basic, …) is "no bearer credentials": challenge without an error code.
-  if (!match) return { kind: "none" };
-  const value = (match[1] ?? "").trim();
-  if (value.length === 0)
-    return { kind: "malformed", credential: "bearer-jwt", message: "the bearer token is empty" };
-  if (/[\s,]/.test(value)) {
-    return { kind: "malformed", credential: "bearer-jwt", message: "exactly one bearer token is expected" };
-  }
-  return { kind: looksLikeApiKey(value) ? "api-key" : "bearer-jwt", value };
-}
-
-/**
- * Whether a refusal counts against the caller's IP. An expired token passed signature verification, so it is
- * a client about to refresh, not a guess; counting it would let ordinary expiry behind one NAT or one cloud
- * egress (Claude's connector) lock out everyone else there.
- */
-function countsAsFailedAttempt(code: AuthErrorCode): boolean {
-  return code !== "INSUFFICIENT_SCOPE" && code !== "TOKEN_EXPIRED";
-}
 
 /** A copy of the request without credential headers, so nothing downstream can forward the caller's token. */
 export function withoutCredentials(request: Request): Request {
@@ -118,128 +72,81 @@ export function withoutCredentials(request: Request): Request {
 }
 
 /**
- * Verifies the OIDC JWT or API key on every request and sets `principal`. No credential → 401 challenge;
- * a bad one → 401 `invalid_token`, or 429 once its IP has failed too often; IdP unreachable → 503.
+ * Whether a refusal counts against the caller's IP. No credential is not a guess, an unreachable IdP is not the
+ * caller's fault, and an expired token passed signature verification: it is a client about to refresh, and
+ * counting it would let ordinary expiry behind one NAT or one cloud egress (Claude's connector) lock out
+ * everyone else there.
+ */
+function countsAsFailedAttempt(error: AuthError): boolean {
+  return error.code !== "TOKEN_MISSING" && error.code !== "TOKEN_EXPIRED" && !isUpstreamAuthFailure(error);
+}
+
+/** The audit fields a presented credential may show: its kind and an API key's public id, never the value. */
+function describeCredential(
+  presented: PresentedCredential,
+): Pick<AuthFailureEvent, "credential" | "apiKeyId"> {
+  if (presented.kind === "none") return {};
+  const keyId = "value" in presented && presented.kind === "api-key" ? apiKeyId(presented.value) : undefined;
+  return { credential: presented.kind, apiKeyId: keyId };
+}
+
+/**
+ * Sets `principal` from the request's OIDC JWT or API key (see `verifyCredential`) and strips the credential
+ * headers; a refusal is answered by `authErrorResponse`, or with 429 once the caller's IP has failed too often.
  */
 export function authenticate(options: AuthenticateOptions): MiddlewareHandler<HttpEnv> {
-  const challenge = (c: Context<HttpEnv>, error?: { message: string }) =>
-    bearerChallenge({
-      resourceMetadataUrl: options.resourceMetadataUrl(c),
-      scopes: options.challengeScopes,
-      ...(error ? { error: "invalid_token" as const, errorDescription: error.message } : {}),
-    });
+  const { logger } = options;
 
-  return async (c, next) => {
+  /** Counts the failure against the IP, after verification, so only failing requests are ever refused here. */
+  const throttled = async (c: Context<HttpEnv>, origin: RequestOrigin): Promise<Response | undefined> => {
+    const decision = await options.failedAuthLimiter.consume(origin.ip);
+    if (decision.allowed) return undefined;
+    options.onRateLimited?.({ limiter: "failed-auth", retryAfterSec: decision.retryAfterSec, ...origin });
+    return jsonRpcError(
+      c,
+      429,
+      JSON_RPC_ERROR.serverError,
+      `Too many failed authentications from this address, retry in ${decision.retryAfterSec} s`,
+      { "Retry-After": String(decision.retryAfterSec) },
+    );
+  };
+
+  const refuse = async (c: Context<HttpEnv>, presented: PresentedCredential, error: AuthError) => {
     const origin = requestOrigin(c);
-    const { ip, requestId } = origin;
-    const presented = presentedCredential(c);
-    const credentialKind =
-      presented.kind === "none"
-        ? undefined
-        : presented.kind === "malformed"
-          ? presented.credential
-          : presented.kind;
-    const keyId = presented.kind === "api-key" ? apiKeyId(presented.value) : undefined;
-
-    const report = (error: AuthError, status: number) =>
-      options.onAuthFailure?.({
-        reason: error.code,
-        status,
-        ...(credentialKind ? { credential: credentialKind } : {}),
-        ...(keyId ? { apiKeyId: keyId } : {}),
-        ...origin,
-      });
-
-    const refuse = (error: AuthError) => {
-      const status = error.code === "INSUFFICIENT_SCOPE" ? 403 : 401;
-      report(error, status);
-      options.logger?.info(
-        { requestId, ip, reason: error.code, credential: credentialKind, apiKeyId: keyId },
+    if (countsAsFailedAttempt(error)) {
+      const tooMany = await throttled(c, origin);
+      if (tooMany) return tooMany;
+    }
+    const credential = describeCredential(presented);
+    // An unreachable IdP is reported like a refusal (status 503), so metrics and the audit trail show the
+    // outage and an alarm can fire.
+    options.onAuthFailure?.({ reason: error.code, status: authErrorStatus(error), ...credential, ...origin });
+    if (isUpstreamAuthFailure(error)) {
+      logger?.warn(
+        {
+          requestId: origin.requestId,
+          reason: error.code,
+          cause: error.cause instanceof Error ? error.cause.message : undefined,
+        },
+        "credential check unavailable",
+      );
+    } else {
+      logger?.info(
+        { requestId: origin.requestId, ip: origin.ip, reason: error.code, ...credential },
         "authentication refused",
       );
-      if (error.code === "TOKEN_MISSING") {
-        return c.json({ error: "unauthorized", error_description: "authentication required" }, 401, {
-          "WWW-Authenticate": challenge(c),
-        });
-      }
-      if (error.code === "INSUFFICIENT_SCOPE") {
-        return c.json({ error: "insufficient_scope", error_description: error.message }, 403, {
-          "WWW-Authenticate": bearerChallenge({
-            resourceMetadataUrl: options.resourceMetadataUrl(c),
-            scopes: options.challengeScopes,
-            error: "insufficient_scope",
-            errorDescription: error.message,
-          }),
-        });
-      }
-      return c.json({ error: "invalid_token", error_description: error.message }, 401, {
-        "WWW-Authenticate": challenge(c, error),
-      });
-    };
-
-    if (presented.kind === "none") {
-      return refuse(new AuthError("TOKEN_MISSING", "no bearer token or API key was presented"));
     }
+    return authErrorResponse(error, options.challenge(c));
+  };
 
-    let principal: Principal;
+  return async (c, next) => {
+    const presented = readCredential(c.req.raw.headers);
     try {
-      if (presented.kind === "malformed") {
-        throw new AuthError(
-          presented.credential === "api-key" ? "API_KEY_INVALID" : "TOKEN_MALFORMED",
-          presented.message,
-        );
-      }
-      const verifier = presented.kind === "api-key" ? options.apiKeys : options.oidc;
-      if (!verifier) {
-        throw new AuthError(
-          presented.kind === "api-key" ? "API_KEY_INVALID" : "TOKEN_MALFORMED",
-          presented.kind === "api-key"
-            ? "API keys are not accepted here"
-            : "bearer tokens are not accepted here",
-        );
-      }
-      principal = await verifier.verify(presented.value);
+      c.set("principal", await verifyCredential(presented, options.verifiers));
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
-      if (isUpstreamAuthFailure(error)) {
-        // Reported like a refusal (reason JWKS_UNAVAILABLE / API_KEYS_UNAVAILABLE, status 503), so metrics and the
-        // audit trail show an identity-provider outage and an alarm can fire; it is not counted against the IP.
-        report(error, 503);
-        options.logger?.warn(
-          {
-            requestId,
-            reason: error.code,
-            cause: error.cause instanceof Error ? error.cause.message : undefined,
-          },
-          "credential check unavailable",
-        );
-        return c.json({ error: "temporarily_unavailable", error_description: error.message }, 503, {
-          "Retry-After": "5",
-        });
-      }
-      if (options.failedAuthLimiter && countsAsFailedAttempt(error.code)) {
-        // Counted and checked in one step, after verification: only failing requests are ever refused here,
-        // so one client retrying a bad token behind a shared NAT cannot lock out the valid users beside it.
-        const decision = await options.failedAuthLimiter.consume(ip);
-        if (!decision.allowed) {
-          options.onRateLimited?.({
-            limiter: "failed-auth",
-            retryAfterSec: decision.retryAfterSec,
-            ...origin,
-          });
-          return jsonRpcError(
-            c,
-            429,
-            JSON_RPC_ERROR.serverError,
-            `Too many failed authentications from this address, retry in ${decision.retryAfterSec} s`,
-            { "Retry-After": String(decision.retryAfterSec) },
-          );
-        }
-      }
-      return refuse(error);
+      return await refuse(c, presented, error);
     }
-
-    c.set("principal", principal);
     c.req.raw = withoutCredentials(c.req.raw);
     await next();
   };

@@ -9,7 +9,6 @@ export interface ProtectedResourceMetadata {
   scopes_supported: string[];
   bearer_methods_supported: ["header"];
   resource_name: string;
-  resource_documentation?: string;
 }
 
 /** Inputs of the metadata document. */
@@ -20,8 +19,8 @@ export interface ProtectedResourceMetadataOptions {
   issuer: string;
   /** Minimal scopes for normal use, spelled as the IdP issues them. */
   scopesSupported: string[];
+  /** Default `repogate`. */
   resourceName?: string;
-  resourceDocumentation?: string;
 }
 
 /** The metadata path for a resource URL: `https://h/mcp` → `/.well-known/oauth-protected-resource/mcp`. */
@@ -40,7 +39,6 @@ export function protectedResourceMetadata(
     scopes_supported: [...options.scopesSupported],
     bearer_methods_supported: ["header"],
     resource_name: options.resourceName ?? "repogate",
-    ...(options.resourceDocumentation ? { resource_documentation: options.resourceDocumentation } : {}),
   };
 }
 

@@ -24,18 +24,19 @@ export function requestId(): MiddlewareHandler<HttpEnv> {
 }
 
 /** Where a request came from, as the audit events of the HTTP layer name it. */
-export function requestOrigin(c: Parameters<MiddlewareHandler<HttpEnv>>[0]): {
+export interface RequestOrigin {
   requestId: string;
   clientRequestId?: string;
   ip: string;
   userAgent?: string;
-} {
-  const userAgent = c.req.header("user-agent");
-  const clientRequestId = c.get("clientRequestId");
+}
+
+/** The origin of this request (set up by `requestId` and `clientIp`). */
+export function requestOrigin(c: Parameters<MiddlewareHandler<HttpEnv>>[0]): RequestOrigin {
   return {
     requestId: c.get("requestId"),
-    ...(clientRequestId !== undefined ? { clientRequestId } : {}),
+    clientRequestId: c.get("clientRequestId"),
     ip: c.get("clientIp"),
-    ...(userAgent !== undefined ? { userAgent } : {}),
+    userAgent: c.req.header("user-agent"),
   };
 }

@@ -27,7 +27,6 @@ beforeAll(async () => {
         defaultScopes: [SCOPE],
       }),
       requiredScopes: [SCOPE],
-      methodScopes: { "tools/call:admin_thing": ["mcp:admin"] },
     },
     rateLimit: { points: 1_000_000, failedAuth: { points: 1_000_000 } },
   }));

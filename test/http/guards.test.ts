@@ -39,7 +39,6 @@ beforeAll(async () => {
         defaultScopes: [SCOPE],
       }),
       requiredScopes: [SCOPE],
-      methodScopes: { "tools/call:admin_thing": ["mcp:admin"] },
     },
     allowedOrigins: [BROWSER_ORIGIN],
     maxBodyBytes: 64 * 1024,
@@ -171,18 +170,23 @@ describe("authenticated requests", () => {
 });
 
 describe("scope checks before the MCP layer", () => {
-  it("answers 403 insufficient_scope for a tool needing more, even hidden in a batch", async () => {
+  it("answers 403 insufficient_scope for a batch from a token without the scope, before any message runs", async () => {
     const before = served.calls.length;
+    const noScope = await stub.sign(accessTokenClaims(stub.issuer, served.mcpUrl, { scope: "openid" }));
     const batch = JSON.stringify([
       JSON.parse(TOOLS_LIST),
       { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "admin_thing", arguments: {} } },
     ]);
-    const res = await postMcp(served.mcpUrl, { authorization: `Bearer ${token}` }, batch);
+    const res = await postMcp(served.mcpUrl, { authorization: `Bearer ${noScope}` }, batch);
     expect(res.status).toBe(403);
     const params = extractWWWAuthenticateParams(res);
     expect(params.error).toBe("insufficient_scope");
-    expect(params.scope?.split(" ").sort()).toEqual(["mcp:admin", SCOPE].sort());
+    expect(params.scope?.split(" ").sort()).toEqual(["openid", SCOPE].sort());
     expect(params.resourceMetadataUrl?.href).toBe(`${served.url}/.well-known/oauth-protected-resource/mcp`);
+    expect(await res.json()).toEqual({
+      error: "insufficient_scope",
+      error_description: `the request needs the scope(s): ${SCOPE}`,
+    });
     expect(served.calls.length).toBe(before);
   });
 
@@ -198,19 +202,13 @@ describe("scope checks before the MCP layer", () => {
   });
 
   it("names held and needed scopes in the 403 challenge, so re-authorizing does not drop what the client had", async () => {
-    const wider = await stub.sign(
-      accessTokenClaims(stub.issuer, served.mcpUrl, { scope: `${SCOPE} repo:extra` }),
+    const other = await stub.sign(
+      accessTokenClaims(stub.issuer, served.mcpUrl, { scope: "repo:extra offline_access" }),
     );
-    const call = {
-      jsonrpc: "2.0",
-      id: 2,
-      method: "tools/call",
-      params: { name: "admin_thing", arguments: {} },
-    };
-    const res = await postMcp(served.mcpUrl, { authorization: `Bearer ${wider}` }, JSON.stringify(call));
+    const res = await postMcp(served.mcpUrl, { authorization: `Bearer ${other}` });
     expect(res.status).toBe(403);
     expect(extractWWWAuthenticateParams(res).scope?.split(" ").sort()).toEqual(
-      ["mcp:admin", SCOPE, "repo:extra"].sort(),
+      [SCOPE, "repo:extra", "offline_access"].sort(),
     );
   });
 

@@ -1,22 +1,23 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { Redis } from "ioredis";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInlineApiKeyStore } from "../../src/auth/api-key-store.ts";
 import { type ApiKeyVerifier, createApiKeyVerifier, generateApiKey } from "../../src/auth/api-keys.ts";
 import { createOidcVerifier } from "../../src/auth/oidc-verifier.ts";
 import type { HttpAppOptions } from "../../src/http/app.ts";
-import { createRateLimits, type RateLimitOptions } from "../../src/http/rate-limit.ts";
+import type { RateLimitOptions } from "../../src/http/rate-limit/index.ts";
 import { accessTokenClaims, type StubIssuer, startStubIssuer } from "../auth/stub-issuer.ts";
 import { postMcp, type ServedApp, serveApp } from "./harness.ts";
 
 const SCOPE = "mcp:tools";
 const keyA = generateApiKey();
 const keyB = generateApiKey();
+const keyC = generateApiKey();
 const records = JSON.stringify([
   { id: keyA.id, hash: keyA.hash, principal: { sub: "svc:a", groups: ["eng"] } },
   { id: keyB.id, hash: keyB.hash, principal: { sub: "svc:b", groups: ["eng"] } },
+  { id: keyC.id, hash: keyC.hash, principal: { sub: "svc:c", groups: ["eng"] } },
 ]);
 
 let stub: StubIssuer;
@@ -156,26 +157,19 @@ describe("failed authentications per client IP", () => {
 });
 
 describe("Redis unreachable at start-up", () => {
-  it("ready() gives up after readyTimeoutMs with a warning instead of blocking start-up, and requests count in memory", async () => {
+  it("ready() gives up after its 5 s timeout with a warning instead of blocking start-up, and requests count in memory", async () => {
     const port = await freePort();
-    const warnings: string[] = [];
-    const limits = createRateLimits({
-      points: 1,
-      durationSec: 60,
-      redis: { url: `redis://127.0.0.1:${port}`, keyPrefix: "test-down" },
-      readyTimeoutMs: 300,
-      logger: pino({ level: "warn" }, { write: (line: string) => warnings.push(line) }),
-    });
+    const app = await start({ points: 1, durationSec: 60, redis: { url: `redis://127.0.0.1:${port}` } });
+    const started = Date.now();
     const outcome = await Promise.race([
-      limits.ready().then(() => "ready-returned"),
-      new Promise((resolve) => setTimeout(() => resolve("still-waiting"), 3_000)),
+      app.http.ready().then(() => "ready-returned"),
+      new Promise((resolve) => setTimeout(() => resolve("still-waiting"), 8_000)),
     ]);
     expect(outcome).toBe("ready-returned");
-    expect(warnings.some((line) => line.includes("rate limits count in memory"))).toBe(true);
-    const app = await start(limits);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(4_900);
+    expect(app.logs.some((line) => line.includes("rate limits count in memory"))).toBe(true);
     expect((await postMcp(app.mcpUrl, { "x-api-key": keyA.key })).status).toBe(200);
     expect((await postMcp(app.mcpUrl, { "x-api-key": keyA.key })).status).toBe(429);
-    await limits.close();
   });
 });
 
@@ -235,7 +229,7 @@ describe.skipIf(!redisInstalled && !process.env.CI)("shared counters in a real r
       points: 4,
       durationSec: 60,
       failedAuth: { points: 3, durationSec: 60 },
-      redis: { url: redisUrl, keyPrefix: "test-shared" },
+      redis: { url: redisUrl },
     };
     const first = await start(options);
     const second = await start(options);
@@ -257,7 +251,7 @@ describe.skipIf(!redisInstalled && !process.env.CI)("shared counters in a real r
 
     const probe = new Redis(redisUrl);
     try {
-      const keys = await probe.keys("test-shared:*");
+      const keys = await probe.keys("repogate:rl:*");
       expect(keys.some((k) => k.includes("svc:a"))).toBe(true);
       expect(keys.join(" ")).not.toContain(keyA.key);
     } finally {
@@ -266,15 +260,8 @@ describe.skipIf(!redisInstalled && !process.env.CI)("shared counters in a real r
   });
 
   it("does not hang when Redis stops answering: one command times out, then requests count in memory", async () => {
-    const warnings: string[] = [];
-    const limits = createRateLimits({
-      points: 50,
-      durationSec: 60,
-      redis: { url: redisUrl, keyPrefix: "test-hang" },
-      logger: pino({ level: "warn" }, { write: (line: string) => warnings.push(line) }),
-    });
-    const app = await start(limits);
-    await limits.ready();
+    const app = await start({ points: 50, durationSec: 60, redis: { url: redisUrl } });
+    await app.http.ready();
     expect((await postMcp(app.mcpUrl, { "x-api-key": keyB.key })).status).toBe(200);
     // A stopped process keeps its sockets open but never replies: the shape of a hung or partitioned Redis.
     redis.kill("SIGSTOP");
@@ -293,30 +280,22 @@ describe.skipIf(!redisInstalled && !process.env.CI)("shared counters in a real r
       // Redis is left alone after the first timeout, so the next requests do not pay it again.
       expect(timings[1]).toBeLessThan(500);
       expect(timings[2]).toBeLessThan(500);
-      expect(warnings.some((line) => line.includes("rate-limit store unavailable"))).toBe(true);
+      expect(app.logs.some((line) => line.includes("rate-limit store unavailable"))).toBe(true);
     } finally {
       redis.kill("SIGCONT");
     }
-    await limits.close();
   }, 20_000);
 
   it("falls back to in-memory counting with a logged warning when Redis goes away", async () => {
-    const warnings: string[] = [];
-    const limits = createRateLimits({
-      points: 2,
-      durationSec: 60,
-      redis: { url: redisUrl, keyPrefix: "test-outage" },
-      logger: pino({ level: "warn" }, { write: (line: string) => warnings.push(line) }),
-    });
-    const app = await start(limits);
-    await limits.ready();
-    expect((await postMcp(app.mcpUrl, { "x-api-key": keyB.key })).status).toBe(200);
+    // Its own principal: the previous test's counters are still in this Redis under the same prefix.
+    const app = await start({ points: 2, durationSec: 60, redis: { url: redisUrl } });
+    await app.http.ready();
+    expect((await postMcp(app.mcpUrl, { "x-api-key": keyC.key })).status).toBe(200);
     redis.kill("SIGKILL");
     await new Promise<void>((resolve) => redis.once("exit", () => resolve()));
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) statuses.push((await postMcp(app.mcpUrl, { "x-api-key": keyB.key })).status);
+    for (let i = 0; i < 3; i++) statuses.push((await postMcp(app.mcpUrl, { "x-api-key": keyC.key })).status);
     expect(statuses).toEqual([200, 200, 429]);
-    expect(warnings.some((line) => line.includes("rate-limit store unavailable"))).toBe(true);
-    await limits.close();
+    expect(app.logs.some((line) => line.includes("rate-limit store unavailable"))).toBe(true);
   });
 });
