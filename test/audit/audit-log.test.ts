@@ -3,7 +3,6 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { AuditLog } from "../../src/audit/audit-log.ts";
-import { runWithAuditContext } from "../../src/audit/context.ts";
 import { openAuditLogFromConfig } from "../../src/audit/from-config.ts";
 import { listJsonlFiles } from "../../src/audit/jsonl-files.ts";
 import { JsonlAuditSink } from "../../src/audit/jsonl-sink.ts";
@@ -144,31 +143,33 @@ describe("AuditLog", () => {
     expect(event.request?.userAgent?.endsWith("…")).toBe(true);
     const groups = Array.from({ length: 300 }, (_, i) => `g${i}`);
     const principal = { sub: "s".repeat(600), groups, via: "oidc" as const };
-    const denial = await runWithAuditContext({ principal }, () =>
-      log.record({ type: "access.deny", outcome: "denied", resource: { repo: "othercorp/secret" } }),
-    );
+    const denial = await log.record({
+      type: "access.deny",
+      principal,
+      outcome: "denied",
+      resource: { repo: "othercorp/secret" },
+    });
     expect(denial.principal?.sub).toHaveLength(512);
     expect(denial.principal?.groups).toHaveLength(256);
     await log.close();
     expect((await storedEvents(dir)).map((e) => e.type)).toEqual(["auth.fail", "access.deny"]);
   });
 
-  it("records a grant with its repository as the resource, and the principal of the surrounding context", async () => {
+  it("records a grant with its repository as the resource, and the principal and request it is given", async () => {
     const { dir, log } = await openLog();
-    await runWithAuditContext(
+    await log.recordGrant(
+      {
+        fingerprint: "0123456789abcdef",
+        installationId: 42,
+        repositories: ["mycompany/web"],
+        permissions: { contents: "read", metadata: "read" },
+        expiresAt: "2026-11-30T02:00:00Z",
+        reused: false,
+      },
       {
         principal: { sub: "u1", email: "bob@mycompany.example", groups: ["eng"], via: "oidc" },
         request: { id: "req-9", tool: "get_file_contents", ip: "10.0.0.1" },
       },
-      () =>
-        log.recordGrant({
-          fingerprint: "0123456789abcdef",
-          installationId: 42,
-          repositories: ["mycompany/web"],
-          permissions: { contents: "read", metadata: "read" },
-          expiresAt: "2026-11-30T02:00:00Z",
-          reused: false,
-        }),
     );
     await log.close();
     const [grant] = await storedEvents(dir);

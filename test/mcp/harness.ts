@@ -7,27 +7,39 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { Hono } from "hono";
 import { afterAll, beforeAll } from "vitest";
+import {
+  AuditLog,
+  type CallDecision,
+  type CallObserver,
+  type CallRecord,
+  type CallResult,
+  CallTrail,
+  JsonlAuditSink,
+} from "../../src/audit/index.ts";
 import type { Principal } from "../../src/auth/principal.ts";
 import {
   type AppJwtSigner,
-  createGitHubBroker,
-  type GitHubBroker,
+  createGitHubClients,
+  type GitHubClients,
   PemAppJwtSigner,
   type TokenGrant,
   type TokenRevocation,
 } from "../../src/github/index.ts";
-import type { ToolLimits } from "../../src/mcp/index.ts";
-import {
-  createMcpHandler,
-  type McpLogger,
-  type ToolDecisionEvent,
-  type ToolResultEvent,
-} from "../../src/mcp/index.ts";
+import { createMcpHandler, type McpLogger, type ToolLimits } from "../../src/mcp/index.ts";
 import { PolicyEngine, PolicyStore, parsePolicy } from "../../src/policy/index.ts";
 import { startGitHubEmulator } from "../../wrangler-free-local/github/index.ts";
 import { listen, type RunningService } from "../../wrangler-free-local/service.ts";
 
 export type GitHubEmulator = Awaited<ReturnType<typeof startGitHubEmulator>>;
+
+/** A decision as the call records report it, with who took it and in which call. */
+export type ToolDecisionEvent = CallDecision & { principal: Principal; requestId: string; tool: string };
+/** The end of a tool call as the call records report it. */
+export type ToolResultEvent = CallResult & { principal: Principal; requestId: string; tool: string };
+
+function whoOf(call: CallRecord) {
+  return { principal: call.principal, requestId: call.request.id, tool: call.request.tool };
+}
 
 /** The dev users of wrangler-free-local/seed/users.yaml, as the auth layer would hand them over. */
 export const USERS: Record<string, Principal> = {
@@ -52,16 +64,18 @@ const silentOctokitLog = { debug: () => {}, info: () => {}, warn: () => {}, erro
 
 export interface Harness {
   github: GitHubEmulator;
-  broker: GitHubBroker;
+  broker: GitHubClients;
   engine: PolicyEngine;
   server: RunningService;
   url: string;
   decisions: ToolDecisionEvent[];
   results: ToolResultEvent[];
-  /** Every token grant and revocation the broker reported (its onGrant / onRevoke hooks). */
+  /** Every token grant and revocation the broker reported to the call records. */
   grants: TokenGrant[];
   revocations: TokenRevocation[];
   logged: Array<{ level: string; fields: Record<string, unknown>; message: string }>;
+  /** A call record for GitHub reads a test makes itself (as alice), outside any tool call. */
+  record: CallRecord;
   /** A connected SDK client for `user` (a USERS key or any extra principal registered with `addUser`). */
   connect(user: string): Promise<Client>;
   addUser(name: string, principal: Principal): void;
@@ -76,7 +90,7 @@ export interface HarnessOptions {
   policySource?: { current(): PolicyEngine };
   /** Signs the App JWT instead of the emulator's PEM key (e.g. a failing KMS signer). */
   signer?: AppJwtSigner;
-  /** Make the onDecision hook throw when this returns true (an audit sink failing). */
+  /** Make recording a decision throw when this returns true (an observer failing). */
   failDecisionHook?: (event: ToolDecisionEvent) => boolean;
 }
 
@@ -88,7 +102,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     options.signer ?? new PemAppJwtSigner(await readFile(github.app.privateKeyPath, "utf8"), "emulator key");
   const grants: TokenGrant[] = [];
   const revocations: TokenRevocation[] = [];
-  const broker = createGitHubBroker({
+  const broker = createGitHubClients({
     appId: github.app.id,
     clientId: github.app.clientId,
     baseUrl: github.url,
@@ -96,10 +110,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     retries: 1,
     retryAfterBaseMs: 5,
     log: silentOctokitLog,
-    hooks: {
-      onGrant: (grant) => void grants.push(grant),
-      onRevoke: (revocation) => void revocations.push(revocation),
-    },
   });
   // The seed policy goes through a real PolicyStore (what the server passes); custom ones through current().
   const store = options.policyYaml
@@ -116,21 +126,27 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     error: (fields, message) => logged.push({ level: "error", fields, message }),
   };
   const users: Record<string, Principal> = { ...USERS };
+  // A real audit trail (hash-chained JSONL in the temp dir) behind the call records; the harness observes them.
+  const audit = await AuditLog.open({ sink: new JsonlAuditSink({ dir: dataDir, prefix: "audit" }) });
+  const observer: CallObserver = {
+    decided: (call, decided) => {
+      const event = { ...decided, ...whoOf(call) };
+      if (options.failDecisionHook?.(event)) throw new Error("audit sink unavailable");
+      decisions.push(event);
+    },
+    granted: (_call, grant) => void grants.push(grant),
+    revoked: (_call, revocation) => void revocations.push(revocation),
+    finished: (call, result) => void results.push({ ...result, ...whoOf(call) }),
+  };
+  const trail = new CallTrail(audit, [observer]);
+  const policySource = options.policySource ?? store ?? { current: () => engine };
   const handler = createMcpHandler({
-    policy: options.policySource ?? store ?? { current: () => engine },
+    policy: () => ("engine" in policySource ? policySource.engine : policySource.current()),
     github: broker,
+    trail,
     logger,
     serverInfo: { name: "repogate-test", version: "0.0.0" },
     ...(options.limits ? { limits: options.limits } : {}),
-    events: {
-      onDecision: (event) => {
-        if (options.failDecisionHook?.(event)) throw new Error("audit sink unavailable");
-        decisions.push(event);
-      },
-      onToolResult: (event) => {
-        results.push(event);
-      },
-    },
   });
   // Test wiring only: the principal comes from a header here; the real app authenticates first.
   const app = new Hono();
@@ -140,7 +156,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     if (!principal) return c.text("unknown test user", 401);
     // Like the real app's scope guard: the body is read (and used up) before the handler runs.
     const parsedBody = c.req.method === "POST" ? await c.req.json() : undefined;
-    return handler(c.req.raw, principal, `req-${++requests}`, { parsedBody });
+    return handler(c.req.raw, principal, { id: `req-${++requests}`, parsedBody });
   });
   const server = await listen("mcp-test", app);
   return {
@@ -154,6 +170,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     grants,
     revocations,
     logged,
+    record: trail.open(USERS.alice as Principal, { id: "test-direct", tool: "test" }),
     addUser: (name, principal) => {
       users[name] = principal;
     },
@@ -166,7 +183,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return client;
     },
     close: async () => {
-      await broker.broker.drain();
+      await broker.tokens.drain();
+      await audit.close();
       await server.close();
       await github.close();
       await rm(dataDir, { recursive: true, force: true });

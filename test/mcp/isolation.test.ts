@@ -45,11 +45,11 @@ describe("one narrowed token per call", () => {
   it.each(SINGLE_REPOSITORY_CALLS)(
     "%s mints exactly one token for %j's repository and revokes it",
     async (tool, args, repo) => {
-      await h.broker.broker.drain();
+      await h.broker.tokens.drain();
       const mints = h.github.log.mints.length;
       const r = await traced(alice, tool, args);
       expect(r.isError, r.text).toBe(false);
-      await h.broker.broker.drain();
+      await h.broker.tokens.drain();
       const minted = h.github.log.mints.slice(mints);
       expect(minted).toHaveLength(1);
       expect(minted[0]).toMatchObject({
@@ -123,7 +123,7 @@ describe("nothing secret or linkable reaches the model", () => {
     expect(String(entry?.fields.error)).toContain("audit sink unavailable");
     expect(r.text).toContain(String(entry?.fields.requestId));
     // The hook ran before any read: the token was minted for the ref check, but no tree was fetched.
-    await h.broker.broker.drain();
+    await h.broker.tokens.drain();
     expect(h.github.log.mints.length).toBe(mints + 1);
     expect(h.results.findLast((e) => e.tool === "get_repository_tree")).toMatchObject({
       outcome: "error",

@@ -11,13 +11,17 @@ let experimentalSha: string;
 let initialSha: string;
 
 async function reactBranches(): Promise<Record<string, string>> {
-  return h.broker.broker.withToken({ repository: "facebook/react", operation: "read" }, async (octokit) => {
-    const { data } = await octokit.request("GET /repos/{owner}/{repo}/branches", {
-      owner: "facebook",
-      repo: "react",
-    });
-    return Object.fromEntries(data.map((b) => [b.name, b.commit.sha]));
-  });
+  return h.broker.tokens.withToken(
+    { repository: "facebook/react", operation: "read" },
+    h.record,
+    async (octokit) => {
+      const { data } = await octokit.request("GET /repos/{owner}/{repo}/branches", {
+        owner: "facebook",
+        repo: "react",
+      });
+      return Object.fromEntries(data.map((b) => [b.name, b.commit.sha]));
+    },
+  );
 }
 
 function contentReads(since: number, needle: string) {
@@ -121,7 +125,7 @@ describe("whitelist and groups", () => {
   });
 
   it("the repository listing tokens are metadata-only, unnarrowed, granted through the broker and revoked", async () => {
-    await h.broker.broker.drain();
+    await h.broker.tokens.drain();
     const listingGrants = h.grants.filter((g) => g.purpose === "installation-listing");
     expect(listingGrants.length).toBeGreaterThan(0);
     const revoked = new Set(h.github.log.revocations.map((r) => r.tokenFingerprint));

@@ -1,7 +1,8 @@
 /** The shared listing of the installations' repositories: its cache under failures. */
 import { describe, expect, it } from "vitest";
+import type { TokenCallRecord } from "../../src/github/index.ts";
 import { InstallationRepositoryIndex } from "../../src/mcp/index.ts";
-import { brokerFor, type GitHubEmulator, useGitHubEmulator } from "../broker/harness.ts";
+import { brokerFor, type GitHubEmulator, useGitHubEmulator } from "../github/harness.ts";
 
 let github: GitHubEmulator;
 useGitHubEmulator("repogate-index-", (started) => {
@@ -16,31 +17,33 @@ describe("InstallationRepositoryIndex", () => {
       releaseFirst = resolve;
     });
     let grants = 0;
-    const gh = await brokerFor(github, {
-      hooks: {
-        // The first listing's grant cannot be recorded (after a while); later ones can.
-        onGrant: async () => {
-          if (++grants === 1) {
-            await firstGate;
-            throw new Error("audit sink unavailable");
-          }
-        },
+    const gh = await brokerFor(github);
+    // The call record of each listing: the first listing's grant cannot be recorded (after a while); later ones can.
+    const record: TokenCallRecord = {
+      beforeMint: async () => {},
+      granted: async () => {
+        if (++grants === 1) {
+          await firstGate;
+          throw new Error("audit sink unavailable");
+        }
       },
-    });
+      revoked: async () => {},
+      revokeFailed: async () => {},
+    };
     const index = new InstallationRepositoryIndex({ github: gh, ttlMs: 1000, clock: () => now });
     const [installation] = (await index.installations()).filter((i) => i.account === "mycompany");
     if (!installation) throw new Error("seed installation mycompany missing");
 
-    const first = index.repositories(installation);
+    const first = index.repositories(installation, record);
     now = 2000; // the first entry has expired: the next caller starts a new listing
-    const second = await index.repositories(installation);
+    const second = await index.repositories(installation, record);
     expect(second.map((r) => r.fullName)).toContain("mycompany/web");
     releaseFirst();
     await expect(first).rejects.toThrow("audit sink unavailable");
 
     const mints = github.log.mints.length;
-    expect(await index.repositories(installation)).toBe(second);
+    expect(await index.repositories(installation, record)).toBe(second);
     expect(github.log.mints.length).toBe(mints);
-    await gh.broker.drain();
+    await gh.tokens.drain();
   });
 });

@@ -1,7 +1,8 @@
 /** When the App JWT cannot be signed, the model gets a clear error without the operators' details. */
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { describe, expect, it } from "vitest";
-import { type AppJwtSigner, KmsSignError } from "../../src/github/index.ts";
+import { KmsSignError } from "../../src/aws/kms-signer.ts";
+import type { AppJwtSigner } from "../../src/github/index.ts";
 import { call, type Harness, useHarnessAsAlice } from "./harness.ts";
 
 const KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/0f0e0d0c-aaaa-bbbb-cccc-000000000000";

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Hono } from "hono";
 import { register as globalRegistry } from "prom-client";
 import { afterAll, describe, expect, it } from "vitest";
@@ -232,23 +235,53 @@ describe("HTTP metrics middleware", () => {
   });
 });
 
-describe("tool event metrics", () => {
-  it("counts policy decisions by code and tool calls by outcome from the MCP tool hooks", async () => {
-    const { toolEventMetrics } = await import("../../src/metrics/index.ts");
+describe("call metrics", () => {
+  it("counts policy decisions by code, tokens and tool calls by outcome from the call records", async () => {
+    const { callMetrics } = await import("../../src/metrics/index.ts");
+    const { AuditLog, CallTrail, JsonlAuditSink } = await import("../../src/audit/index.ts");
+    const dir = await mkdtemp(join(tmpdir(), "repogate-call-metrics-"));
+    const log = await AuditLog.open({ sink: new JsonlAuditSink({ dir, prefix: "audit" }) });
     const metrics = createPrometheusMetrics();
-    const hooks = toolEventMetrics(metrics);
     const principal = { sub: "u1", email: "alice@example.com", groups: [], via: "oidc" as const, scopes: [] };
-    const base = { principal, requestId: "r1", tool: "get_file_contents", repository: "acme/api" };
-    await hooks.onDecision?.({
-      ...base,
+    const call = new CallTrail(log, [callMetrics(metrics)]).open(principal, {
+      id: "r1",
+      tool: "get_file_contents",
+    });
+    await call.decided({
+      repository: "acme/api",
       operation: "read",
       ref: null,
-      decision: { allowed: false, code: "NOT_IN_WHITELIST" } as never,
+      decision: {
+        allowed: false,
+        code: "NOT_IN_WHITELIST",
+        reason: "no rule matches acme/api",
+        rulePattern: null,
+      } as never,
     });
-    await hooks.onToolResult?.({ ...base, outcome: "denied", latencyMs: 4, errorCode: "NOT_IN_WHITELIST" });
+    const token = { fingerprint: "0123456789abcdef", installationId: 1, repositories: ["acme/api"] };
+    await call.granted({
+      ...token,
+      permissions: { contents: "read" },
+      expiresAt: "2026-11-30T02:00:00Z",
+      reused: false,
+    });
+    await call.revoked({ ...token, reason: "completed", attempts: 1 });
+    await call.revokeFailed(new Error("GitHub 502"), { ...token, reason: "shutdown", attempts: 2 });
+    await call.finished({
+      repository: "acme/api",
+      outcome: "denied",
+      latencyMs: 4,
+      errorCode: "NOT_IN_WHITELIST",
+    });
+    await log.close();
+    await rm(dir, { recursive: true, force: true });
     const text = await metrics.exposition();
     expect(text).toContain('repogate_policy_decisions_total{decision="deny",code="NOT_IN_WHITELIST"} 1');
     expect(text).toContain('repogate_tool_calls_total{tool="get_file_contents",outcome="denied"} 1');
+    expect(text).toContain("repogate_token_grants_total 1");
+    expect(text).toContain('repogate_token_revocations_total{outcome="ok"} 1');
+    expect(text).toContain('repogate_token_revocations_total{outcome="failed"} 1');
+    expect(text).toContain('repogate_token_revoke_failures_total{reason="shutdown"} 1');
     expect(text).not.toContain("alice");
     expect(text).not.toContain("acme/api");
   });
