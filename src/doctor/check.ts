@@ -2,7 +2,7 @@ import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { RepogateConfig } from "../config/schema.ts";
-import type { GitHubBroker } from "../github/index.ts";
+import type { GitHubClients } from "../github/index.ts";
 
 /** What one check found: `pass`, `fail` (with a concrete fix), or `skip` (does not apply to this config). */
 export interface CheckResult {
@@ -28,7 +28,7 @@ export interface DoctorContext {
   /** Per-check deadline; a dead endpoint fails its check instead of hanging doctor. */
   timeoutMs: number;
   /** The GitHub App client, built once and shared by the GitHub checks. */
-  github(): Promise<GitHubBroker>;
+  github(): Promise<GitHubClients>;
   /** Optional probe of the real audit sink (the integrator's); replaces the built-in writability check. */
   auditProbe?: () => Promise<string>;
 }

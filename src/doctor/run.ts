@@ -3,7 +3,7 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { loadConfig } from "../config/load.ts";
 import type { RepogateConfig } from "../config/schema.ts";
-import { createAppJwtSigner, createGitHubBroker, type GitHubBroker } from "../github/index.ts";
+import { createAppJwtSigner, createGitHubClients, type GitHubClients } from "../github/index.ts";
 import { kmsCheck, secretsCheck } from "./aws-checks.ts";
 import { auditCheck, idpCheck, policyCheck } from "./basic-checks.ts";
 import {
@@ -87,7 +87,7 @@ export function createDoctorContext(
     secretsManager: options.aws?.secretsManager ?? (built as DoctorAwsClients).secretsManager,
     logs: options.aws?.logs ?? (built as DoctorAwsClients).logs,
   };
-  let github: Promise<GitHubBroker> | undefined;
+  let github: Promise<GitHubClients> | undefined;
   return {
     config,
     env: options.env,
@@ -100,7 +100,7 @@ export function createDoctorContext(
     ...(options.auditProbe ? { auditProbe: options.auditProbe } : {}),
     github() {
       github ??= createAppJwtSigner(config.github.signer, { client: aws.kms }).then((signer) =>
-        createGitHubBroker({
+        createGitHubClients({
           appId: config.github.appId,
           clientId: config.github.clientId,
           baseUrl: config.github.apiUrl,
