@@ -182,7 +182,7 @@ export async function createRepogate(
       issuer: oidc.issuer,
       // The /mcp URL(s) this server answers under (a loopback server under each loopback name).
       audiences: oidc.audiences ?? mcpResourceUrls(config.publicUrl),
-      ...(oidc.algorithms ? { algorithms: oidc.algorithms } : {}),
+      algorithms: oidc.algorithms,
       clockToleranceSec: oidc.clockToleranceSec,
       claims: oidc.claims,
     });
@@ -222,7 +222,7 @@ export async function createRepogate(
     const httpEvents = httpAuditEvents(audit, auditEventError);
     const http = createHttpApp({
       publicUrl: config.publicUrl,
-      auth: { verifier, ...(apiKeys ? { apiKeys } : {}), requiredScopes: oidc.requiredScopes },
+      auth: { verifier, apiKeys, requiredScopes: oidc.requiredScopes },
       rateLimit: {
         points: config.rateLimit.perPrincipal.points,
         durationSec: config.rateLimit.perPrincipal.durationSec,
@@ -233,7 +233,7 @@ export async function createRepogate(
       allowedOrigins: config.http.allowedOrigins,
       clientIp: {
         trustProxyHops: config.http.trustProxyHops,
-        ...(deps.socketAddress ? { socketAddress: deps.socketAddress } : {}),
+        socketAddress: deps.socketAddress,
       },
       maxBodyBytes: config.http.maxBodyBytes,
       maxBatchMessages: config.http.maxBatchMessages,

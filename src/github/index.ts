@@ -102,33 +102,31 @@ export function createGitHubClients(options: GitHubClientsOptions): GitHubClient
       // Above anything GitHub itself sends (raw file reads stop at the policy's maxFileSize).
       maxResponseBytes: options.maxResponseBytes ?? 64 * 1024 * 1024,
     }),
-    ...(options.userAgent ? { userAgent: options.userAgent } : {}),
-    ...(options.log ? { log: options.log } : {}),
-    ...(options.onResponse ? { onResponse: options.onResponse } : {}),
-    ...(options.retries !== undefined ? { retries: options.retries } : {}),
-    ...(options.retryAfterBaseMs !== undefined ? { retryAfterBaseMs: options.retryAfterBaseMs } : {}),
+    userAgent: options.userAgent,
+    log: options.log,
+    onResponse: options.onResponse,
+    retries: options.retries,
+    retryAfterBaseMs: options.retryAfterBaseMs,
     ...options.throttle,
   };
   const jwt = new AppJwtProvider({
     appId: options.appId,
     clientId: options.clientId,
     signer: options.signer,
-    ...(options.clock ? { clock: options.clock } : {}),
+    clock: options.clock,
   });
   const appOctokit = createAppOctokit({ ...client, appId: options.appId, clientId: options.clientId, jwt });
   const installations = new InstallationResolver(appOctokit, {
-    ...(options.installationCacheTtlMs !== undefined ? { ttlMs: options.installationCacheTtlMs } : {}),
-    ...(options.installationNegativeCacheTtlMs !== undefined
-      ? { negativeTtlMs: options.installationNegativeCacheTtlMs }
-      : {}),
-    ...(options.clock ? { clock: options.clock } : {}),
+    ttlMs: options.installationCacheTtlMs,
+    negativeTtlMs: options.installationNegativeCacheTtlMs,
+    clock: options.clock,
   });
   const tokens = new TokenBroker({
     appOctokit,
     installations,
     client,
-    ...(options.tokenReuse ? { tokenReuse: options.tokenReuse } : {}),
-    ...(options.log ? { log: options.log } : {}),
+    tokenReuse: options.tokenReuse,
+    log: options.log,
   });
   return { tokens, installations, jwt, app: createGitHubAppClient(appOctokit) };
 }

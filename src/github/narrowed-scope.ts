@@ -57,9 +57,8 @@ function printable(value: unknown): string {
  * The only value a token mint accepts: a non-empty list of validated repositories of ONE owner plus
  * permissions under the ceiling. GitHub issues an installation-wide token when `repositories` is
  * omitted, so a mint without this value must be impossible; the constructor is private and the
- * `#brand` field makes structurally similar objects fail `NarrowedScope.is` at runtime. The one
- * exception is `TokenBroker.withInstallationListingToken`: no repositories, `metadata: read` only,
- * a constant no caller can change.
+ * `#brand` field makes structurally similar objects fail `NarrowedScope.is` at runtime (the one
+ * exception to narrowing: `TokenBroker.withInstallationListingToken`).
  */
 export class NarrowedScope {
   readonly #brand = true;

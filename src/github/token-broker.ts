@@ -18,8 +18,7 @@ import { scrubSecret, toUpstreamError } from "./upstream-error.ts";
 
 /**
  * What a token is for. `repository-access` (the default when absent): narrowed to named
- * repositories. `installation-listing`: no repository list, `metadata: read` only, used for
- * `GET /installation/repositories` alone (see `withInstallationListingToken`).
+ * repositories. `installation-listing`: see `TokenBroker.withInstallationListingToken`.
  */
 export type TokenPurpose = "repository-access" | "installation-listing";
 
@@ -118,10 +117,9 @@ interface HeldToken extends MintedToken {
 
 /**
  * The only place repogate mints installation tokens. Hands each GitHub operation a token narrowed to
- * named repositories and read permissions — except `withInstallationListingToken`, which mints one
- * with no repository list and `metadata: read` only — and revokes every token afterwards without
- * delaying the caller (`drain()` awaits outstanding revocations). Every token, of either kind, is
- * reported to the call's record (`granted`, awaited) before it is used.
+ * named repositories and read permissions (the one exception: `withInstallationListingToken`) and
+ * revokes every token afterwards without delaying the caller (`drain()` awaits outstanding
+ * revocations). Every token is reported to the call's record (`granted`, awaited) before it is used.
  */
 export class TokenBroker {
   readonly #appOctokit: AppOctokit;
@@ -178,10 +176,14 @@ export class TokenBroker {
   }
 
   /**
-   * Runs `fn` with an octokit bound to a token that names NO repositories and carries
-   * `metadata: read` only — the one exception to narrowing, for `GET /installation/repositories`
-   * (policy wildcards cannot be enumerated otherwise). The permissions are fixed; the token is never
-   * shared, is recorded in `record` before `fn` runs, and is revoked afterwards like any other.
+   * The one exception to narrowing. Runs `fn` with an octokit bound to a token that names NO
+   * repositories, for `GET /installation/repositories` alone: a policy wildcard such as `mycompany/*`
+   * names no repository, so list_repositories and search_code cannot learn what it covers otherwise.
+   * Its permissions are the constant `INSTALLATION_LISTING_PERMISSIONS` (`metadata: read`: names,
+   * visibility, default branch; never a parameter, so no caller can widen an installation-wide
+   * token); GitHub's answer is checked to be exactly that. The token is never shared or reused, is
+   * recorded in `record` before `fn` runs (`purpose: "installation-listing"`,
+   * `repositorySelection: "all"`), and is revoked afterwards like any other.
    */
   async withInstallationListingToken<T>(
     target: InstallationListingTarget,

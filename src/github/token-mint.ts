@@ -80,19 +80,14 @@ export async function mintNarrowedToken(
   );
 }
 
-/**
- * The permissions of the one kind of token that names no repositories: enough for
- * `GET /installation/repositories` (names, visibility, default branch) and nothing else. A constant,
- * never a parameter, so no caller can widen an installation-wide token.
- */
+/** The permissions of installation-listing tokens (see `TokenBroker.withInstallationListingToken`). */
 export const INSTALLATION_LISTING_PERMISSIONS: Readonly<{ metadata: "read" }> = Object.freeze({
   metadata: "read",
 });
 
 /**
- * `POST /app/installations/{id}/access_tokens` WITHOUT a repository list and with
- * `INSTALLATION_LISTING_PERMISSIONS` only: the documented exception to narrowing, used solely to
- * enumerate an installation's repositories (policy wildcards such as `mycompany/*` name none).
+ * `POST /app/installations/{id}/access_tokens` without a repository list and with
+ * `INSTALLATION_LISTING_PERMISSIONS` only (see `TokenBroker.withInstallationListingToken`).
  */
 export async function mintInstallationListingToken(
   appOctokit: AppOctokit,

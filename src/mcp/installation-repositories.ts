@@ -38,12 +38,10 @@ interface Cached<T> {
 }
 
 /**
- * Knows which repositories the App's installations cover. Listing an installation's repositories
- * needs an installation token that names no repository, so each listing runs inside the broker's
- * `withInstallationListingToken` (`metadata: read` only, grant recorded before use, revoked after)
- * and uses it for `GET /installation/repositories` alone. What it lists is filtered by the policy
- * for each caller. Listings are cached for a short TTL and shared by all callers (the per-caller
- * filtering happens on every call).
+ * Knows which repositories the App's installations cover: each installation's listing runs inside
+ * the broker's `withInstallationListingToken`. What it lists is filtered by the policy for each
+ * caller. Listings are cached for a short TTL and shared by all callers (the per-caller filtering
+ * happens on every call).
  */
 export class InstallationRepositoryIndex {
   readonly #github: GitHubClients;

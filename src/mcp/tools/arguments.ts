@@ -1,5 +1,9 @@
 import { z } from "zod";
 
+/** The sentence every repository tool's description ends with: where it works and what a denial says. */
+export const POLICY_NOTE =
+  "Works only on repositories the policy allows for this operation (see list_repositories); a denial names the policy rule and what it allows.";
+
 /** Argument schemas shared by the tools; every one carries a description the model reads. */
 export const ownerArg = z
   .string()

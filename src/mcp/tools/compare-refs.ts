@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { jsonResult } from "../results.ts";
 import { defineRepositoryTool } from "../tool.ts";
-import { ownerArg, repoArg, requiredRefArg } from "./arguments.ts";
+import { ownerArg, POLICY_NOTE, repoArg, requiredRefArg } from "./arguments.ts";
 import { commitSummary, filesWithPatches, type GitHubCommit, type GitHubFile } from "./commit-format.ts";
 
 /** compare_refs: how head differs from base (needs `diff`; both refs must pass the branch rules). */
@@ -12,7 +12,7 @@ export const compareRefsTool = defineRepositoryTool({
   description: [
     "Compare two branches or commits of one repository: status (ahead, behind, diverged, identical), ahead/behind counts, the commits in head that are not in base, and the changed files with their patches.",
     "Patches are capped in total at the policy's maxFileSize with a [TRUNCATED] notice. Needs the diff operation; both refs must be allowed by the policy's branch rules.",
-    "Only repositories the policy allows work (see list_repositories); a denial names the policy rule and what it allows.",
+    POLICY_NOTE,
   ].join(" "),
   inputSchema: {
     owner: ownerArg,

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { jsonResult } from "../results.ts";
 import { defineRepositoryTool } from "../tool.ts";
-import { ownerArg, repoArg, requiredRefArg } from "./arguments.ts";
+import { ownerArg, POLICY_NOTE, repoArg, requiredRefArg } from "./arguments.ts";
 import { commitDetails, filesWithPatches, type GitHubCommit, noDiffNotice } from "./commit-format.ts";
 
 /** get_commit: one commit's message, author, stats and changed files; patches only with `diff`. */
@@ -12,7 +12,7 @@ export const getCommitTool = defineRepositoryTool({
   description: [
     "Get one commit: full message, author, committer, parents, stats and the list of changed files (status, additions, deletions).",
     "The files' patches are included only if the policy also grants you diff on the repository; they are capped in total at the policy's maxFileSize with a [TRUNCATED] notice.",
-    "Only repositories the policy allows you to read work (see list_repositories); a denial names the policy rule and what it allows.",
+    POLICY_NOTE,
   ].join(" "),
   inputSchema: {
     owner: ownerArg,

@@ -3,7 +3,7 @@ import { decodeBase64Content, decodeContent, readAtMost } from "../content.ts";
 import { normalizePath } from "../paths.ts";
 import { jsonResult, ruleName, textResult } from "../results.ts";
 import { defineRepositoryTool, type RepositoryAccess } from "../tool.ts";
-import { optionalRefArg, ownerArg, pathArg, repoArg } from "./arguments.ts";
+import { optionalRefArg, ownerArg, POLICY_NOTE, pathArg, repoArg } from "./arguments.ts";
 
 interface ContentEntry {
   type?: string;
@@ -57,7 +57,7 @@ export const getFileContentsTool = defineRepositoryTool({
     "Read one file or list one directory of a GitHub repository that repogate's policy allows you to read.",
     "For a text file, returns its UTF-8 text, capped at the policy's maxFileSize (a [TRUNCATED] notice says when and how much was cut).",
     "A binary file is described (type, size) instead of returned. For a directory, returns its entries as JSON (name, path, type, size); use get_repository_tree for a recursive listing.",
-    "Only repositories the policy allows work (see list_repositories); a denial names the policy rule and what it allows.",
+    POLICY_NOTE,
   ].join(" "),
   inputSchema: {
     owner: ownerArg,

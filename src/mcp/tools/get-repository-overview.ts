@@ -2,7 +2,7 @@ import { formatBytes } from "../../policy/index.ts";
 import { decodeBase64Content, decodeContent, readAtMost } from "../content.ts";
 import { jsonResult, textResult } from "../results.ts";
 import { defineRepositoryTool, type RepositoryAccess } from "../tool.ts";
-import { ownerArg, repoArg } from "./arguments.ts";
+import { ownerArg, POLICY_NOTE, repoArg } from "./arguments.ts";
 
 interface TreeItem {
   path?: string;
@@ -95,7 +95,8 @@ export const getRepositoryOverviewTool = defineRepositoryTool({
   operation: "analyze",
   description: [
     "Get an overview of a repository to orient yourself: description, default branch, topics, visibility, languages (bytes per language), the README text (capped at 32 KiB or the policy's maxFileSize, whichever is smaller) and file-tree statistics (file and directory counts, total size, most common extensions, top-level entries) at the default branch.",
-    "Needs the analyze operation. Only repositories the policy allows work (see list_repositories); a denial names the policy rule and what it allows.",
+    "Needs the analyze operation.",
+    POLICY_NOTE,
   ].join(" "),
   inputSchema: { owner: ownerArg, repo: repoArg },
   targetDetails: () => ({}),

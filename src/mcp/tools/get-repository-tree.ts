@@ -2,7 +2,7 @@ import { z } from "zod";
 import { normalizePath } from "../paths.ts";
 import { jsonResult } from "../results.ts";
 import { defineRepositoryTool, readAt } from "../tool.ts";
-import { optionalRefArg, ownerArg, pathArg, repoArg } from "./arguments.ts";
+import { optionalRefArg, ownerArg, POLICY_NOTE, pathArg, repoArg } from "./arguments.ts";
 
 interface TreeItem {
   path?: string;
@@ -18,7 +18,7 @@ export const getRepositoryTreeTool = defineRepositoryTool({
   description: [
     "List the files and directories of a repository at a ref, recursively by default, as JSON entries (path, type blob|tree|commit, size in bytes).",
     "Use path to list only what lies under a directory. At most 1000 entries are returned; a notice says when the list was cut (narrow it with path).",
-    "Only repositories the policy allows you to read work (see list_repositories); a denial names the policy rule and what it allows.",
+    POLICY_NOTE,
   ].join(" "),
   inputSchema: {
     owner: ownerArg,

@@ -1,7 +1,7 @@
 import { branchAllowed } from "../../policy/index.ts";
 import { jsonResult, ruleName } from "../results.ts";
 import { defineRepositoryTool } from "../tool.ts";
-import { ownerArg, pageArg, perPageArg, repoArg } from "./arguments.ts";
+import { ownerArg, POLICY_NOTE, pageArg, perPageArg, repoArg } from "./arguments.ts";
 
 /** list_branches: the repository's branches the policy allows, with their head commits. */
 export const listBranchesTool = defineRepositoryTool({
@@ -11,7 +11,7 @@ export const listBranchesTool = defineRepositoryTool({
   description: [
     "List the branches of a repository that you may read, with each branch's head commit SHA and whether it is protected.",
     "Where the policy restricts branches, only the allowed ones are listed (the output says which rule restricts them).",
-    "Only repositories the policy allows you to read work (see list_repositories); a denial names the policy rule and what it allows.",
+    POLICY_NOTE,
   ].join(" "),
   inputSchema: { owner: ownerArg, repo: repoArg, per_page: perPageArg, page: pageArg },
   targetDetails: () => ({}),

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { normalizePath } from "../paths.ts";
 import { jsonResult } from "../results.ts";
 import { defineRepositoryTool } from "../tool.ts";
-import { optionalRefArg, ownerArg, pageArg, pathArg, perPageArg, repoArg } from "./arguments.ts";
+import { optionalRefArg, ownerArg, POLICY_NOTE, pageArg, pathArg, perPageArg, repoArg } from "./arguments.ts";
 import { commitSummary, type GitHubCommit } from "./commit-format.ts";
 
 const isoDate = (what: string) =>
@@ -19,7 +19,7 @@ export const listCommitsTool = defineRepositoryTool({
   description: [
     "List commits reachable from a branch or commit, newest first: SHA, date, author and the first line of each message.",
     "Filter by path (commits touching it) and by since/until; page with per_page (max 100) and page. Use get_commit for one commit's details.",
-    "Only repositories the policy allows you to read work (see list_repositories); a denial names the policy rule and what it allows.",
+    POLICY_NOTE,
   ].join(" "),
   inputSchema: {
     owner: ownerArg,
