@@ -3,7 +3,13 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { createGitHubClients, type GitHubClientsOptions } from "../../src/github/index.ts";
+import {
+  createGitHubClients,
+  type GitHubClientsOptions,
+  type TokenCallRecord,
+  type TokenGrant,
+  type TokenRevocation,
+} from "../../src/github/index.ts";
 import { PemAppJwtSigner } from "../../src/github/pem-signer.ts";
 import { startGitHubEmulator } from "../../wrangler-free-local/github/index.ts";
 
@@ -59,6 +65,42 @@ export function emulatorBrokerOptions(github: GitHubEmulator) {
 export async function brokerFor(github: GitHubEmulator, overrides: Partial<GitHubClientsOptions> = {}) {
   const signer = new PemAppJwtSigner(await readFile(github.app.privateKeyPath, "utf8"), "emulator key");
   return createGitHubClients({ ...emulatorBrokerOptions(github), signer, ...overrides });
+}
+
+/** A tool call's record that keeps what the broker reported to it, in order. */
+export interface RecordingCall extends TokenCallRecord {
+  readonly grants: TokenGrant[];
+  readonly revocations: TokenRevocation[];
+  readonly revokeFailures: Array<{ error: unknown; revocation: TokenRevocation }>;
+}
+
+/**
+ * A `TokenCallRecord` for tests. Each method first runs the given behaviour (a slow write, a refusal) and keeps
+ * the fact only once that has resolved, like a record that has made it durable: a `granted` that throws keeps
+ * no grant.
+ */
+export function recordingCall(behaviour: Partial<TokenCallRecord> = {}): RecordingCall {
+  const call: RecordingCall = {
+    grants: [],
+    revocations: [],
+    revokeFailures: [],
+    beforeMint: async () => {
+      await behaviour.beforeMint?.();
+    },
+    granted: async (grant) => {
+      await behaviour.granted?.(grant);
+      call.grants.push(grant);
+    },
+    revoked: async (revocation) => {
+      await behaviour.revoked?.(revocation);
+      call.revocations.push(revocation);
+    },
+    revokeFailed: async (error, revocation) => {
+      await behaviour.revokeFailed?.(error, revocation);
+      call.revokeFailures.push({ error, revocation });
+    },
+  };
+  return call;
 }
 
 /** Grabs the token value an octokit was given, only to prove the broker never leaks it. */

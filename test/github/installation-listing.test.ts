@@ -3,11 +3,12 @@
  * and no repository list, records the grant before use, and revokes through the tracked path.
  */
 import { describe, expect, it } from "vitest";
-import type { TokenGrant, TokenRevocation } from "../../src/github/index.ts";
+import type { TokenGrant } from "../../src/github/index.ts";
 import { fingerprintToken } from "../../src/github/index.ts";
 import {
   brokerFor,
   type GitHubEmulator,
+  recordingCall,
   serializeError,
   TOKEN_PATTERN,
   tokenOf,
@@ -32,25 +33,21 @@ async function listNames(octokit: {
 describe("withInstallationListingToken", () => {
   it("mints exactly {metadata: read} with no repositories, records the grant first, lists, then revokes", async () => {
     const events: string[] = [];
-    const grants: TokenGrant[] = [];
-    const revocations: TokenRevocation[] = [];
-    const { broker } = await brokerFor(github, {
-      hooks: {
-        onGrant: async (grant) => {
-          // A slow, durable write: fn must not start before it has finished.
-          await new Promise((resolve) => setTimeout(resolve, 50));
-          grants.push(grant);
-          events.push("grant-recorded");
-        },
-        onRevoke: (revocation) => void revocations.push(revocation),
+    const call = recordingCall({
+      granted: async () => {
+        // A slow, durable write: fn must not start before it has finished.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        events.push("grant-recorded");
       },
     });
+    const { tokens } = await brokerFor(github);
     let token = "";
-    const names = await broker.withInstallationListingToken(
+    const names = await tokens.withInstallationListingToken(
       { installationId: MYCOMPANY },
+      call,
       async (octokit, grant) => {
         events.push("fn");
-        expect(grants).toEqual([grant]);
+        expect(call.grants).toEqual([grant]);
         token = await tokenOf(octokit);
         return listNames(octokit);
       },
@@ -65,7 +62,7 @@ describe("withInstallationListingToken", () => {
     expect(mint?.permissions).toEqual({ metadata: "read" });
     expect(mint?.installationId).toBe(MYCOMPANY);
 
-    const grant = grants[0] as TokenGrant;
+    const grant = call.grants[0] as TokenGrant;
     expect(grant).toEqual({
       fingerprint: fingerprintToken(token),
       installationId: MYCOMPANY,
@@ -80,11 +77,11 @@ describe("withInstallationListingToken", () => {
     expect(Date.parse(grant.expiresAt)).toBeGreaterThan(Date.now());
     expect(Object.isFrozen(grant)).toBe(true);
     expect(JSON.stringify(grant)).not.toMatch(TOKEN_PATTERN);
-    expect(broker.mintCount).toBe(1);
+    expect(tokens.mintCount).toBe(1);
 
-    await broker.drain();
+    await tokens.drain();
     expect(github.log.revocations.map((r) => r.tokenFingerprint)).toEqual([mint?.tokenFingerprint]);
-    expect(revocations).toEqual([
+    expect(call.revocations).toEqual([
       {
         fingerprint: grant.fingerprint,
         installationId: MYCOMPANY,
@@ -101,79 +98,82 @@ describe("withInstallationListingToken", () => {
   });
 
   it("resolves an owner to its installation", async () => {
-    const { broker } = await brokerFor(github);
-    const grant = await broker.withInstallationListingToken({ owner: "MyCompany" }, async (_o, g) => g);
+    const { tokens } = await brokerFor(github);
+    const grant = await tokens.withInstallationListingToken(
+      { owner: "MyCompany" },
+      recordingCall(),
+      async (_o, g) => g,
+    );
     expect(grant.installationId).toBe(MYCOMPANY);
     expect(github.log.mints).toMatchObject([{ installationId: MYCOMPANY, narrowed: false }]);
-    await broker.drain();
+    await tokens.drain();
   });
 
-  it("never runs fn when onGrant throws, and revokes the unused token", async () => {
-    const revocations: TokenRevocation[] = [];
-    const { broker } = await brokerFor(github, {
-      hooks: {
-        onGrant: () => {
-          throw new Error("audit sink unavailable");
-        },
-        onRevoke: (revocation) => void revocations.push(revocation),
+  it("never runs fn when the record's granted throws, and revokes the unused token", async () => {
+    const call = recordingCall({
+      granted: () => {
+        throw new Error("audit sink unavailable");
       },
     });
+    const { tokens } = await brokerFor(github);
     let called = false;
-    const error = await broker
-      .withInstallationListingToken({ installationId: MYCOMPANY }, async () => {
+    const error = await tokens
+      .withInstallationListingToken({ installationId: MYCOMPANY }, call, async () => {
         called = true;
       })
       .catch((e: unknown) => e);
     expect((error as Error).message).toBe("audit sink unavailable");
     expect(called).toBe(false);
-    await broker.drain();
+    await tokens.drain();
     expect(github.log.mints).toHaveLength(1);
     expect(github.log.revocations.map((r) => r.tokenFingerprint)).toEqual([
       github.log.mints[0]?.tokenFingerprint,
     ]);
-    expect(revocations).toMatchObject([{ reason: "grant-not-recorded", purpose: "installation-listing" }]);
+    expect(call.grants).toEqual([]);
+    expect(call.revocations).toMatchObject([
+      { reason: "grant-not-recorded", purpose: "installation-listing" },
+    ]);
     // Only the mint and the revocation used the App's credentials or the token: no listing call.
     expect(github.log.countRequests({ method: "GET", pathPrefix: "/installation/repositories" })).toBe(0);
   });
 
   it("revokes after fn fails and passes on a scrubbed error", async () => {
-    const { broker } = await brokerFor(github);
+    const { tokens } = await brokerFor(github);
     let token = "";
-    const error = await broker
-      .withInstallationListingToken({ installationId: MYCOMPANY }, async (octokit) => {
+    const error = await tokens
+      .withInstallationListingToken({ installationId: MYCOMPANY }, recordingCall(), async (octokit) => {
         token = await tokenOf(octokit);
         throw new Error(`listing failed with ${token}`);
       })
       .catch((e: unknown) => e);
     expect((error as Error).message).toBe("listing failed with [REDACTED]");
     expect(serializeError(error)).not.toContain(token);
-    await broker.drain();
+    await tokens.drain();
     expect(github.log.revocations).toHaveLength(1);
   });
 
   it("returns before the revocation finishes; drain() waits for it", async () => {
-    const { broker } = await brokerFor(github);
+    const { tokens } = await brokerFor(github);
     github.faults.add({
       kind: "latency",
       latencyMs: 400,
       method: "DELETE",
       pathPrefix: "/installation/token",
     });
-    await broker.withInstallationListingToken({ installationId: MYCOMPANY }, async (octokit) =>
-      listNames(octokit),
+    await tokens.withInstallationListingToken(
+      { installationId: MYCOMPANY },
+      recordingCall(),
+      async (octokit) => listNames(octokit),
     );
     // Ordering, not a stopwatch: the emulator records the revocation only once its delayed DELETE completes.
     expect(github.log.revocations).toHaveLength(0);
-    await broker.drain();
+    await tokens.drain();
     expect(github.log.revocations).toHaveLength(1);
   });
 
-  it("reports a revocation that fails twice to onRevokeError", async () => {
-    const failures: Array<{ error: unknown; revocation: TokenRevocation }> = [];
-    const { broker } = await brokerFor(github, {
-      retries: 0,
-      hooks: { onRevokeError: (error, revocation) => void failures.push({ error, revocation }) },
-    });
+  it("reports a revocation that fails twice to the record's revokeFailed", async () => {
+    const call = recordingCall();
+    const { tokens } = await brokerFor(github, { retries: 0 });
     github.faults.add({
       kind: "server-error",
       status: 500,
@@ -181,8 +181,10 @@ describe("withInstallationListingToken", () => {
       method: "DELETE",
       pathPrefix: "/installation/token",
     });
-    await broker.withInstallationListingToken({ installationId: MYCOMPANY }, async () => undefined);
-    await broker.drain();
+    await tokens.withInstallationListingToken({ installationId: MYCOMPANY }, call, async () => undefined);
+    await tokens.drain();
+    expect(call.revocations).toEqual([]);
+    const failures = call.revokeFailures;
     expect(failures).toHaveLength(1);
     expect(failures[0]?.revocation).toMatchObject({
       attempts: 2,
@@ -193,26 +195,28 @@ describe("withInstallationListingToken", () => {
   });
 
   it("mints nothing for an owner without an installation or an invalid installation id", async () => {
-    const { broker } = await brokerFor(github);
-    const notInstalled = await broker
-      .withInstallationListingToken({ owner: "othercorp" }, async () => "ran")
+    const { tokens } = await brokerFor(github);
+    const notInstalled = await tokens
+      .withInstallationListingToken({ owner: "othercorp" }, recordingCall(), async () => "ran")
       .catch((e: unknown) => e);
     expect(notInstalled).toMatchObject({ code: "APP_NOT_INSTALLED" });
     for (const installationId of [0, -1, 1.5, Number.NaN]) {
-      const invalid = await broker
-        .withInstallationListingToken({ installationId }, async () => "ran")
+      const invalid = await tokens
+        .withInstallationListingToken({ installationId }, recordingCall(), async () => "ran")
         .catch((e: unknown) => e);
       expect(invalid).toMatchObject({ code: "INVALID_INSTALLATION_ID" });
     }
     expect(github.log.mints).toHaveLength(0);
-    expect(broker.mintCount).toBe(0);
+    expect(tokens.mintCount).toBe(0);
   });
 
   it("does not affect withToken grants, which stay narrowed and carry no listing purpose", async () => {
-    const grants: TokenGrant[] = [];
-    const { broker } = await brokerFor(github, { hooks: { onGrant: (g) => void grants.push(g) } });
-    await broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => undefined);
-    await broker.drain();
+    const call = recordingCall();
+    const { tokens } = await brokerFor(github);
+    await tokens.withToken({ repository: "mycompany/web", operation: "read" }, call, async () => undefined);
+    await tokens.drain();
+    const grants = call.grants;
+    expect(grants).toHaveLength(1);
     expect(grants[0]?.purpose).toBeUndefined();
     expect(grants[0]?.repositories).toEqual(["mycompany/web"]);
     expect(github.log.mints).toMatchObject([{ narrowed: true, repositories: ["mycompany/web"] }]);

@@ -12,6 +12,7 @@ import { importRsaKeyIntoKms } from "../../wrangler-free-local/aws/kms/import-ke
 import {
   emulatorBrokerOptions,
   type GitHubEmulator,
+  recordingCall,
   serializeError,
   startGitHub,
   tempDir,
@@ -91,16 +92,20 @@ describe("KmsAppJwtSigner", () => {
   it("N=50 concurrent withToken calls cause exactly one KMS Sign; the next only when the JWT nears expiry", async () => {
     let offsetMs = -470_000; // first JWT: iat = now-530 s, exp = now+70 s, valid at the emulator
     const signer = new KmsAppJwtSigner({ keyId: ALIAS, client: kms });
-    const { broker, jwt } = brokerWith(signer, { clock: () => Date.now() + offsetMs });
+    const { tokens, jwt } = brokerWith(signer, { clock: () => Date.now() + offsetMs });
     aws.calls.reset();
     github.log.reset();
 
     await Promise.all(
       Array.from({ length: 50 }, () =>
-        broker.withToken({ repository: "mycompany/web", operation: "read" }, async (octokit) => {
-          const { data } = await octokit.rest.repos.get({ owner: "mycompany", repo: "web" });
-          return data.id;
-        }),
+        tokens.withToken(
+          { repository: "mycompany/web", operation: "read" },
+          recordingCall(),
+          async (octokit) => {
+            const { data } = await octokit.rest.repos.get({ owner: "mycompany", repo: "web" });
+            return data.id;
+          },
+        ),
       ),
     );
     expect(aws.calls.count("kms", "Sign")).toBe(1);
@@ -108,26 +113,30 @@ describe("KmsAppJwtSigner", () => {
     expect(github.log.mints).toHaveLength(50);
 
     offsetMs = -20_000; // 90 s of validity left: still reused
-    await broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => undefined);
+    await tokens.withToken(
+      { repository: "mycompany/web", operation: "read" },
+      recordingCall(),
+      async () => undefined,
+    );
     expect(aws.calls.count("kms", "Sign")).toBe(1);
 
     offsetMs = 15_000; // 55 s left: re-signed, and the new JWT is accepted
     await Promise.all(
       Array.from({ length: 5 }, () =>
-        broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => 1),
+        tokens.withToken({ repository: "mycompany/web", operation: "read" }, recordingCall(), async () => 1),
       ),
     );
     expect(aws.calls.count("kms", "Sign")).toBe(2);
     expect(github.log.mints).toHaveLength(56);
-    await broker.drain();
+    await tokens.drain();
     expect(github.log.revocations).toHaveLength(56);
   });
 
   it("fails with KMS_SIGN_FAILED naming the AWS error for an unknown key, and mints nothing", async () => {
-    const { broker } = brokerWith(new KmsAppJwtSigner({ keyId: "alias/does-not-exist", client: kms }));
+    const { tokens } = brokerWith(new KmsAppJwtSigner({ keyId: "alias/does-not-exist", client: kms }));
     github.log.reset();
-    const error = await broker
-      .withToken({ repository: "mycompany/web", operation: "read" }, async () => "never")
+    const error = await tokens
+      .withToken({ repository: "mycompany/web", operation: "read" }, recordingCall(), async () => "never")
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "KMS_SIGN_FAILED", awsErrorName: "NotFoundException" });
     expect((error as Error).message).toContain("alias/does-not-exist");
@@ -137,7 +146,7 @@ describe("KmsAppJwtSigner", () => {
 
   it("gives up on a hung KMS after timeoutMs", async () => {
     const client = kmsClient(1);
-    const { broker } = brokerWith(new KmsAppJwtSigner({ keyId: ALIAS, client, timeoutMs: 300 }));
+    const { tokens } = brokerWith(new KmsAppJwtSigner({ keyId: ALIAS, client, timeoutMs: 300 }));
     const fault = aws.faults.set({
       service: "kms",
       kind: "latency",
@@ -147,8 +156,8 @@ describe("KmsAppJwtSigner", () => {
     });
     // Ordering, not a stopwatch: the error must come before the hung Sign would have answered.
     const signAnswers = new Promise((resolve) => setTimeout(() => resolve("KMS answered first"), 3000));
-    const call = broker
-      .withToken({ repository: "mycompany/web", operation: "read" }, async () => "never")
+    const call = tokens
+      .withToken({ repository: "mycompany/web", operation: "read" }, recordingCall(), async () => "never")
       .catch((e: unknown) => e);
     const error = await Promise.race([call, signAnswers]);
     expect(error).toMatchObject({
@@ -161,12 +170,12 @@ describe("KmsAppJwtSigner", () => {
 
   it("does not cache a failed signing: after a KMS fault clears, the next request signs and succeeds", async () => {
     const client = kmsClient(1);
-    const { broker } = brokerWith(new KmsAppJwtSigner({ keyId: ALIAS, client }));
+    const { tokens } = brokerWith(new KmsAppJwtSigner({ keyId: ALIAS, client }));
     const fault = aws.faults.set({ service: "kms", kind: "throttle", operation: "Sign" });
     aws.calls.reset();
     const results = await Promise.allSettled(
       Array.from({ length: 5 }, () =>
-        broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => 1),
+        tokens.withToken({ repository: "mycompany/web", operation: "read" }, recordingCall(), async () => 1),
       ),
     );
     expect(
@@ -180,10 +189,10 @@ describe("KmsAppJwtSigner", () => {
     expect(aws.calls.count("kms", "Sign")).toBe(1);
     aws.faults.clear({ id: fault.id });
     await expect(
-      broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => "ok"),
+      tokens.withToken({ repository: "mycompany/web", operation: "read" }, recordingCall(), async () => "ok"),
     ).resolves.toBe("ok");
     expect(aws.calls.count("kms", "Sign")).toBe(2);
-    await broker.drain();
+    await tokens.drain();
     client.destroy();
   });
 });

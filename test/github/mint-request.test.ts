@@ -4,7 +4,7 @@
  * still get a working token and no other test would notice: the request body itself is checked here.
  */
 import { describe, expect, it } from "vitest";
-import { brokerFor, type GitHubEmulator, useGitHubEmulator } from "./harness.ts";
+import { brokerFor, type GitHubEmulator, recordingCall, useGitHubEmulator } from "./harness.ts";
 
 let github: GitHubEmulator;
 useGitHubEmulator("repogate-broker-mint-request-", (started) => {
@@ -17,9 +17,13 @@ describe("the broker's token requests", () => {
   it.each(["read", "analyze", "diff"] as const)(
     "%s: names one repository and exactly contents:read + metadata:read, never {}",
     async (operation) => {
-      const { broker } = await brokerFor(github);
-      await broker.withToken({ repository: "mycompany/web", operation }, async () => undefined);
-      await broker.drain();
+      const { tokens } = await brokerFor(github);
+      await tokens.withToken(
+        { repository: "mycompany/web", operation },
+        recordingCall(),
+        async () => undefined,
+      );
+      await tokens.drain();
       expect(github.log.mints).toHaveLength(1);
       const mint = github.log.mints[0];
       expect(mint?.requestedPermissions).toEqual({ contents: "read", metadata: "read" });
@@ -29,9 +33,13 @@ describe("the broker's token requests", () => {
   );
 
   it("the installation listing: exactly metadata:read and no repository list, never {}", async () => {
-    const { broker } = await brokerFor(github);
-    await broker.withInstallationListingToken({ installationId: MYCOMPANY }, async () => undefined);
-    await broker.drain();
+    const { tokens } = await brokerFor(github);
+    await tokens.withInstallationListingToken(
+      { installationId: MYCOMPANY },
+      recordingCall(),
+      async () => undefined,
+    );
+    await tokens.drain();
     expect(github.log.mints).toHaveLength(1);
     expect(github.log.mints[0]?.requestedPermissions).toEqual({ metadata: "read" });
     expect(github.log.mints[0]?.narrowed).toBe(false);

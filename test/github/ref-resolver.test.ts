@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GitHubClients, RefResolver } from "../../src/github/index.ts";
+import { type GitHubClients, GitHubRefResolver } from "../../src/github/index.ts";
 import {
   checkRef,
   PolicyEngine,
   type RefResolver as PolicyRefResolver,
   parsePolicy,
 } from "../../src/policy/index.ts";
-import { brokerFor, type GitHubEmulator, useGitHubEmulator } from "./harness.ts";
+import { brokerFor, type GitHubEmulator, recordingCall, useGitHubEmulator } from "./harness.ts";
 
 let github: GitHubEmulator;
 let gh: GitHubClients;
@@ -19,13 +19,13 @@ beforeAll(async () => {
 });
 // Registered after the emulator's own hooks, so (after-hooks running in reverse) it drains before the emulator stops.
 afterAll(async () => {
-  await gh?.broker.drain();
+  await gh?.tokens.drain();
 });
 
-/** Runs `fn` with a RefResolver for mycompany/web on a narrowed token, as the policy engine will. */
-function withRefs<T>(fn: (refs: RefResolver) => Promise<T>): Promise<T> {
-  return gh.broker.withToken({ repository: "mycompany/web", operation: "read" }, (octokit) =>
-    fn(new RefResolver(octokit, "mycompany/web")),
+/** Runs `fn` with a GitHubRefResolver for mycompany/web on a narrowed token, as the policy engine will. */
+function withRefs<T>(fn: (refs: GitHubRefResolver) => Promise<T>): Promise<T> {
+  return gh.tokens.withToken({ repository: "mycompany/web", operation: "read" }, recordingCall(), (octokit) =>
+    fn(new GitHubRefResolver(octokit, "mycompany/web")),
   );
 }
 
@@ -37,7 +37,7 @@ async function branchSha(name: string): Promise<string> {
   return sha;
 }
 
-describe("RefResolver", () => {
+describe("GitHubRefResolver", () => {
   it("reads the default branch once per resolver", async () => {
     await withRefs(async (refs) => {
       expect(await refs.defaultBranch()).toBe("main");

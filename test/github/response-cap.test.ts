@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGitHubClients, PemAppJwtSigner, ResponseTooLargeError } from "../../src/github/index.ts";
 import { readAtMost } from "../../src/mcp/content.ts";
-import { silentLog } from "./harness.ts";
+import { recordingCall, silentLog } from "./harness.ts";
 
 const TOKEN = ["ghs", "cap-test-token"].join("_");
 let server: Server;
@@ -97,14 +97,14 @@ function broker() {
     // Far beyond the test's own timeout: only the cap can end the endless read in time.
     requestTimeoutMs: 600_000,
     maxResponseBytes: 1024 * 1024,
-  }).broker;
+  }).tokens;
 }
 
 describe("maxResponseBytes", () => {
   it("stops reading an endless body at the cap with ResponseTooLargeError, never empty data", async () => {
     const b = broker();
     const error = await b
-      .withToken({ repository: "acme/api", operation: "read" }, async (octokit) => {
+      .withToken({ repository: "acme/api", operation: "read" }, recordingCall(), async (octokit) => {
         const { data } = await octokit.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", {
           owner: "acme",
           repo: "api",
@@ -127,7 +127,7 @@ describe("maxResponseBytes", () => {
   it("refuses a declared content-length above the cap without reading the body", async () => {
     const b = broker();
     const error = await b
-      .withToken({ repository: "acme/api", operation: "read" }, (octokit) =>
+      .withToken({ repository: "acme/api", operation: "read" }, recordingCall(), (octokit) =>
         octokit.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", {
           owner: "acme",
           repo: "api",
@@ -143,16 +143,20 @@ describe("maxResponseBytes", () => {
 
   it("streams a raw file read: the reader stops at its own cap and the rest is never downloaded", async () => {
     const b = broker();
-    const read = await b.withToken({ repository: "acme/api", operation: "read" }, async (octokit) => {
-      const { data } = await octokit.request("GET /repos/{owner}/{repo}/contents/{path}", {
-        owner: "acme",
-        repo: "api",
-        path: "big.bin",
-        mediaType: { format: "raw" },
-        request: { parseSuccessResponseBody: false },
-      });
-      return readAtMost(data as unknown as ReadableStream<Uint8Array>, 256 * 1024);
-    });
+    const read = await b.withToken(
+      { repository: "acme/api", operation: "read" },
+      recordingCall(),
+      async (octokit) => {
+        const { data } = await octokit.request("GET /repos/{owner}/{repo}/contents/{path}", {
+          owner: "acme",
+          repo: "api",
+          path: "big.bin",
+          mediaType: { format: "raw" },
+          request: { parseSuccessResponseBody: false },
+        });
+        return readAtMost(data as unknown as ReadableStream<Uint8Array>, 256 * 1024);
+      },
+    );
     // Larger than maxResponseBytes (1 MiB) yet not an error: a file is cut at the caller's cap, not refused.
     expect(read.truncated).toBe(true);
     expect(read.bytes.byteLength).toBe(256 * 1024);

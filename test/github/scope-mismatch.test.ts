@@ -6,8 +6,8 @@ import { generateKeyPairSync } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createGitHubClients, PemAppJwtSigner, type TokenRevocation } from "../../src/github/index.ts";
-import { serializeError, silentLog, TOKEN_PATTERN } from "./harness.ts";
+import { createGitHubClients, PemAppJwtSigner } from "../../src/github/index.ts";
+import { recordingCall, serializeError, silentLog, TOKEN_PATTERN } from "./harness.ts";
 
 type MintAnswer = Record<string, unknown>;
 let answer: MintAnswer;
@@ -58,15 +58,8 @@ const signer = new PemAppJwtSigner(
     .toString(),
 );
 
-function broker(revocations: TokenRevocation[]) {
-  return createGitHubClients({
-    appId: 1,
-    baseUrl,
-    signer,
-    retries: 0,
-    log: silentLog,
-    hooks: { onRevoke: (r) => void revocations.push(r) },
-  }).broker;
+function broker() {
+  return createGitHubClients({ appId: 1, baseUrl, signer, retries: 0, log: silentLog }).tokens;
 }
 
 const cases: Array<[string, MintAnswer, RegExp]> = [
@@ -105,11 +98,11 @@ const cases: Array<[string, MintAnswer, RegExp]> = [
 describe("mint response checks", () => {
   it.each(cases)("revokes and refuses a token granted with %s", async (_label, extra, detail) => {
     answer = { token: TOKEN, expires_at: "2099-01-01T00:00:00Z", repository_selection: "selected", ...extra };
-    const revocations: TokenRevocation[] = [];
-    const b = broker(revocations);
+    const call = recordingCall();
+    const b = broker();
     let called = false;
     const error = await b
-      .withToken({ repository: "acme/api", operation: "read" }, async () => {
+      .withToken({ repository: "acme/api", operation: "read" }, call, async () => {
         called = true;
       })
       .catch((e: unknown) => e);
@@ -118,7 +111,8 @@ describe("mint response checks", () => {
     expect(called).toBe(false);
     expect(serializeError(error)).not.toMatch(TOKEN_PATTERN);
     await b.drain();
-    expect(revocations).toMatchObject([{ reason: "scope-mismatch", attempts: 1 }]);
+    expect(call.grants).toEqual([]);
+    expect(call.revocations).toMatchObject([{ reason: "scope-mismatch", attempts: 1 }]);
     expect(seen.filter((r) => r.method === "DELETE")).toHaveLength(1);
     // The mint request itself was narrowed.
     const mint = seen.find((r) => r.method === "POST");
@@ -136,9 +130,9 @@ describe("mint response checks", () => {
       repositories: [repo("api")],
       permissions: { metadata: "read" },
     };
-    const b = broker([]);
+    const b = broker();
     const error = await b
-      .withToken({ repository: "acme/api", operation: "read" }, async (_octokit, grant) => {
+      .withToken({ repository: "acme/api", operation: "read" }, recordingCall(), async (_octokit, grant) => {
         expect(grant.permissions).toEqual({ metadata: "read" });
         throw new Error(`tool failed while holding ${TOKEN}`);
       })
@@ -165,11 +159,11 @@ describe("installation-listing mint response checks", () => {
         repository_selection: "all",
         ...(permissions ? { permissions } : {}),
       };
-      const revocations: TokenRevocation[] = [];
-      const b = broker(revocations);
+      const call = recordingCall();
+      const b = broker();
       let called = false;
       const error = await b
-        .withInstallationListingToken({ installationId: 7 }, async () => {
+        .withInstallationListingToken({ installationId: 7 }, call, async () => {
           called = true;
         })
         .catch((e: unknown) => e);
@@ -177,7 +171,8 @@ describe("installation-listing mint response checks", () => {
       expect(called).toBe(false);
       expect(serializeError(error)).not.toMatch(TOKEN_PATTERN);
       await b.drain();
-      expect(revocations).toMatchObject([
+      expect(call.grants).toEqual([]);
+      expect(call.revocations).toMatchObject([
         { reason: "scope-mismatch", purpose: "installation-listing", repositories: [], attempts: 1 },
       ]);
       expect(seen.filter((r) => r.method === "DELETE")).toHaveLength(1);
@@ -192,8 +187,12 @@ describe("installation-listing mint response checks", () => {
       repository_selection: "selected",
       permissions: { metadata: "read" },
     };
-    const b = broker([]);
-    const grant = await b.withInstallationListingToken({ installationId: 7 }, async (_octokit, g) => g);
+    const b = broker();
+    const grant = await b.withInstallationListingToken(
+      { installationId: 7 },
+      recordingCall(),
+      async (_octokit, g) => g,
+    );
     await b.drain();
     const mint = seen.find((r) => r.method === "POST");
     expect(mint?.url).toBe("/app/installations/7/access_tokens");

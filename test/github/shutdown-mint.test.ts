@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { BrokerShuttingDownError } from "../../src/github/index.ts";
 import type { GitHubEmulator } from "./harness.ts";
-import { brokerFor, useGitHubEmulator } from "./harness.ts";
+import { brokerFor, recordingCall, useGitHubEmulator } from "./harness.ts";
 
 let github: GitHubEmulator;
 useGitHubEmulator("repogate-shutdown-mint-", (started) => {
@@ -24,20 +24,25 @@ async function mintArrived(): Promise<void> {
 
 describe("token broker shutdown", () => {
   it("revokes a token whose mint was in flight when the shutdown drain began, before the drain resolves", async () => {
-    const { broker } = await brokerFor(github);
+    const { tokens } = await brokerFor(github);
     // Warm the installation look-up so the fault below delays only the mint.
-    await broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => "warm");
-    await broker.drain();
+    await tokens.withToken(
+      { repository: "mycompany/web", operation: "read" },
+      recordingCall(),
+      async () => "warm",
+    );
+    await tokens.drain();
     github.log.reset();
     github.faults.add({ kind: "latency", latencyMs: 500, method: "POST", pathPrefix: "/app/installations/" });
     let used = false;
-    const call = broker
-      .withToken({ repository: "mycompany/web", operation: "read" }, async () => {
+    const cutOff = recordingCall();
+    const call = tokens
+      .withToken({ repository: "mycompany/web", operation: "read" }, cutOff, async () => {
         used = true;
       })
       .catch((error: unknown) => error);
     await mintArrived();
-    await broker.drain({ revokeInUse: true });
+    await tokens.drain({ revokeInUse: true });
 
     // The mint completed during the drain; the drain waited for it and for the revocation of what it returned.
     expect(github.log.mints).toHaveLength(1);
@@ -48,13 +53,23 @@ describe("token broker shutdown", () => {
     expect(outcome).toBeInstanceOf(BrokerShuttingDownError);
     expect((outcome as BrokerShuttingDownError).code).toBe("BROKER_SHUTTING_DOWN");
     expect(used).toBe(false);
+    // Its revocation is recorded on the call that caused the mint, which never got a grant.
+    expect(cutOff.grants).toEqual([]);
+    expect(cutOff.revocations).toMatchObject([{ reason: "shutdown", attempts: 1 }]);
+    expect(cutOff.revocations[0]?.fingerprint.startsWith(github.log.mints[0]?.tokenFingerprint ?? "x")).toBe(
+      true,
+    );
   });
 
   it("mints nothing once a shutdown drain has begun", async () => {
-    const { broker } = await brokerFor(github);
-    await broker.drain({ revokeInUse: true });
+    const { tokens } = await brokerFor(github);
+    await tokens.drain({ revokeInUse: true });
     await expect(
-      broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => "late"),
+      tokens.withToken(
+        { repository: "mycompany/web", operation: "read" },
+        recordingCall(),
+        async () => "late",
+      ),
     ).rejects.toBeInstanceOf(BrokerShuttingDownError);
     expect(github.log.mints).toHaveLength(0);
   });

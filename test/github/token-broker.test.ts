@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { TokenGrant, TokenRevocation } from "../../src/github/index.ts";
+import type { TokenGrant } from "../../src/github/index.ts";
 import { fingerprintToken } from "../../src/github/index.ts";
 import {
   brokerFor,
   type GitHubEmulator,
+  recordingCall,
   serializeError,
   TOKEN_PATTERN,
   tokenOf,
@@ -21,17 +22,15 @@ function revokedFingerprints(): string[] {
 
 describe("withToken", () => {
   it("mints one token narrowed to the repository with read permissions, hands out a grant, then revokes it", async () => {
-    const grants: TokenGrant[] = [];
-    const revocations: TokenRevocation[] = [];
-    const { broker } = await brokerFor(github, {
-      hooks: { onGrant: (g) => void grants.push(g), onRevoke: (r) => void revocations.push(r) },
-    });
+    const call = recordingCall();
+    const { tokens } = await brokerFor(github);
     let token = "";
-    const result = await broker.withToken(
+    const result = await tokens.withToken(
       { repository: "mycompany/web", operation: "read" },
+      call,
       async (octokit, grant) => {
         token = await tokenOf(octokit);
-        expect(grants).toEqual([grant]); // onGrant ran before fn
+        expect(call.grants).toEqual([grant]); // granted was recorded before fn
         const { data } = await octokit.rest.repos.get({ owner: "mycompany", repo: "web" });
         return data.full_name;
       },
@@ -44,7 +43,7 @@ describe("withToken", () => {
     expect(mint?.repositories).toEqual(["mycompany/web"]);
     expect(mint?.permissions).toEqual({ contents: "read", metadata: "read" });
 
-    const grant = grants[0] as TokenGrant;
+    const grant = call.grants[0] as TokenGrant;
     expect(grant.fingerprint).toBe(fingerprintToken(token));
     expect(grant.fingerprint).toMatch(/^[0-9a-f]{16}$/);
     expect(grant.fingerprint.startsWith(mint?.tokenFingerprint ?? "x")).toBe(true);
@@ -54,9 +53,12 @@ describe("withToken", () => {
     expect(Date.parse(grant.expiresAt)).toBeGreaterThan(Date.now());
     expect(JSON.stringify(grant)).not.toMatch(TOKEN_PATTERN);
 
-    await broker.drain();
+    await tokens.drain();
     expect(revokedFingerprints()).toEqual([mint?.tokenFingerprint]);
-    expect(revocations).toMatchObject([{ fingerprint: grant.fingerprint, reason: "completed", attempts: 1 }]);
+    expect(call.revocations).toMatchObject([
+      { fingerprint: grant.fingerprint, reason: "completed", attempts: 1 },
+    ]);
+    expect(call.revokeFailures).toEqual([]);
     // The revoked token is dead.
     const after = await fetch(`${github.url}/repos/mycompany/web`, {
       headers: { authorization: `token ${token}` },
@@ -65,24 +67,29 @@ describe("withToken", () => {
   });
 
   it("returns before the revocation has finished", async () => {
-    const { broker } = await brokerFor(github);
+    const { tokens } = await brokerFor(github);
     github.faults.add({
       kind: "latency",
       latencyMs: 400,
       method: "DELETE",
       pathPrefix: "/installation/token",
     });
-    await broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => "ok");
+    await tokens.withToken(
+      { repository: "mycompany/web", operation: "read" },
+      recordingCall(),
+      async () => "ok",
+    );
     // Ordering, not a stopwatch: the emulator records the revocation only once its delayed DELETE completes.
     expect(github.log.revocations).toHaveLength(0);
-    await broker.drain();
+    await tokens.drain();
     expect(github.log.revocations).toHaveLength(1);
   });
 
   it("gives a token for one repository a 404 on another repository of the same owner", async () => {
-    const { broker } = await brokerFor(github);
-    const status = await broker.withToken(
+    const { tokens } = await brokerFor(github);
+    const status = await tokens.withToken(
       { repository: "mycompany/web", operation: "read" },
+      recordingCall(),
       async (octokit) => {
         const other = await octokit
           .request("GET /repos/{owner}/{repo}", { owner: "mycompany", repo: "api-server" })
@@ -94,15 +101,17 @@ describe("withToken", () => {
       },
     );
     expect(status).toBe(404);
-    await broker.drain();
+    await tokens.drain();
   });
 
   it("50 concurrent calls: 50 mints, each narrowed to one repository, 50 revocations, one App JWT", async () => {
-    const { broker, jwt } = await brokerFor(github);
+    const { tokens, jwt } = await brokerFor(github);
+    const calls = Array.from({ length: 50 }, () => recordingCall());
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        broker.withToken(
+      calls.map((call, i) =>
+        tokens.withToken(
           { repository: "mycompany/web", operation: i % 2 ? "analyze" : "diff" },
+          call,
           async (_o, grant) => grant.fingerprint,
         ),
       ),
@@ -115,17 +124,22 @@ describe("withToken", () => {
       expect(mint.narrowed).toBe(true);
       expect(mint.permissions).toEqual({ contents: "read", metadata: "read" });
     }
-    await broker.drain();
+    await tokens.drain();
     expect(new Set(revokedFingerprints())).toEqual(new Set(github.log.mints.map((m) => m.tokenFingerprint)));
+    // Each call's record has its own token's grant and revocation, and no other call's.
+    calls.forEach((call, i) => {
+      expect(call.grants.map((g) => g.fingerprint)).toEqual([results[i]]);
+      expect(call.revocations).toMatchObject([{ fingerprint: results[i], reason: "completed", attempts: 1 }]);
+    });
   });
 
   it("runs mints concurrently (mintConcurrency), not one at a time as plugin-throttling would", async () => {
-    const { broker, installations } = await brokerFor(github, { throttle: { mintConcurrency: 8 } });
+    const { tokens, installations } = await brokerFor(github, { throttle: { mintConcurrency: 8 } });
     await installations.resolve("mycompany");
     github.faults.add({ kind: "latency", latencyMs: 500, method: "POST", pathPrefix: "/app/installations" });
     await Promise.all(
       Array.from({ length: 16 }, () =>
-        broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => 1),
+        tokens.withToken({ repository: "mycompany/web", operation: "read" }, recordingCall(), async () => 1),
       ),
     );
     expect(github.log.mints).toHaveLength(16);
@@ -139,48 +153,67 @@ describe("withToken", () => {
     );
     expect(overlap).toBeGreaterThan(1);
     expect(overlap).toBeLessThanOrEqual(8);
-    await broker.drain();
+    await tokens.drain();
   });
 
   it("revokes when fn throws, and rethrows the caller's error", async () => {
-    const { broker } = await brokerFor(github);
+    const { tokens } = await brokerFor(github);
     const boom = new Error("tool failed");
     await expect(
-      broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => {
+      tokens.withToken({ repository: "mycompany/web", operation: "read" }, recordingCall(), async () => {
         throw boom;
       }),
     ).rejects.toBe(boom);
-    await broker.drain();
+    await tokens.drain();
     expect(github.log.mints).toHaveLength(1);
     expect(revokedFingerprints()).toEqual([github.log.mints[0]?.tokenFingerprint]);
   });
 
-  it("revokes and never calls fn when onGrant throws", async () => {
-    const revocations: TokenRevocation[] = [];
-    const { broker } = await brokerFor(github, {
-      hooks: {
-        onGrant: async () => {
-          throw Object.assign(new Error("audit sink unavailable"), { code: "AUDIT_UNAVAILABLE" });
-        },
-        onRevoke: (r) => void revocations.push(r),
+  it("revokes and never calls fn when the record's granted throws", async () => {
+    const call = recordingCall({
+      granted: async () => {
+        throw Object.assign(new Error("audit sink unavailable"), { code: "AUDIT_UNAVAILABLE" });
       },
     });
+    const { tokens } = await brokerFor(github);
     let called = false;
     await expect(
-      broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => {
+      tokens.withToken({ repository: "mycompany/web", operation: "read" }, call, async () => {
         called = true;
       }),
     ).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
     expect(called).toBe(false);
-    await broker.drain();
+    await tokens.drain();
     expect(revokedFingerprints()).toEqual([github.log.mints[0]?.tokenFingerprint]);
-    expect(revocations[0]?.reason).toBe("grant-not-recorded");
+    expect(call.revocations[0]?.reason).toBe("grant-not-recorded");
+  });
+
+  it("mints nothing when the record's beforeMint refuses, and passes its error on", async () => {
+    const refusal = Object.assign(new Error("audit sink unavailable"), { code: "AUDIT_UNAVAILABLE" });
+    const call = recordingCall({
+      beforeMint: async () => {
+        throw refusal;
+      },
+    });
+    const { tokens } = await brokerFor(github);
+    let called = false;
+    await expect(
+      tokens.withToken({ repository: "mycompany/web", operation: "read" }, call, async () => {
+        called = true;
+      }),
+    ).rejects.toBe(refusal);
+    await tokens.drain();
+    expect(called).toBe(false);
+    expect(github.log.mints).toHaveLength(0);
+    expect(tokens.mintCount).toBe(0);
+    expect(call.grants).toEqual([]);
+    expect(call.revocations).toEqual([]);
   });
 
   it("fails with APP_NOT_INSTALLED for an owner without installation, without minting", async () => {
-    const { broker } = await brokerFor(github);
-    const error = await broker
-      .withToken({ repository: "othercorp/secret", operation: "read" }, async () => "never")
+    const { tokens } = await brokerFor(github);
+    const error = await tokens
+      .withToken({ repository: "othercorp/secret", operation: "read" }, recordingCall(), async () => "never")
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "APP_NOT_INSTALLED", owner: "othercorp" });
     expect((error as Error).message).toMatch(/not installed on "othercorp".*install the App/);
@@ -188,7 +221,7 @@ describe("withToken", () => {
   });
 
   it("rejects invalid names before any request reaches GitHub", async () => {
-    const { broker } = await brokerFor(github);
+    const { tokens } = await brokerFor(github);
     for (const repository of [
       "mycompany/..",
       "mycompany/../othercorp/secret",
@@ -196,19 +229,27 @@ describe("withToken", () => {
       "mycompany/web%2F..",
     ]) {
       await expect(
-        broker.withToken({ repository, operation: "read" }, async () => "never"),
+        tokens.withToken({ repository, operation: "read" }, recordingCall(), async () => "never"),
       ).rejects.toMatchObject({ code: "INVALID_REPOSITORY_SCOPE" });
     }
     await expect(
-      broker.withToken({ repository: "mycompany/web", operation: "write" as "read" }, async () => "never"),
+      tokens.withToken(
+        { repository: "mycompany/web", operation: "write" as "read" },
+        recordingCall(),
+        async () => "never",
+      ),
     ).rejects.toMatchObject({ code: "PERMISSION_ABOVE_CEILING" });
     expect(github.log.requests).toHaveLength(0);
   });
 
   it("surfaces GitHub's 422 for a repository outside the installation as GitHubUpstreamError", async () => {
-    const { broker } = await brokerFor(github);
-    const error = await broker
-      .withToken({ repository: "partner-org/private-tools", operation: "read" }, async () => "never")
+    const { tokens } = await brokerFor(github);
+    const error = await tokens
+      .withToken(
+        { repository: "partner-org/private-tools", operation: "read" },
+        recordingCall(),
+        async () => "never",
+      )
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "GITHUB_UPSTREAM_ERROR", status: 422 });
     expect((error as { route?: string }).route).toMatch(/^POST \/app\/installations\/\d+\/access_tokens$/);
@@ -218,13 +259,17 @@ describe("withToken", () => {
 
 describe("installation cache", () => {
   it("looks an owner up once, coalescing concurrent lookups, and caches 'not installed' too", async () => {
-    const { broker, installations } = await brokerFor(github);
+    const { tokens, installations } = await brokerFor(github);
     await Promise.all(
       Array.from({ length: 10 }, () =>
-        broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => 1),
+        tokens.withToken({ repository: "mycompany/web", operation: "read" }, recordingCall(), async () => 1),
       ),
     );
-    await broker.withToken({ repository: "MyCompany/web", operation: "read" }, async () => 1);
+    await tokens.withToken(
+      { repository: "MyCompany/web", operation: "read" },
+      recordingCall(),
+      async () => 1,
+    );
     expect(github.log.countRequests({ pathPrefix: "/orgs/mycompany/installation" })).toBe(1);
     expect(installations.lookupCount).toBe(1);
 
@@ -237,7 +282,7 @@ describe("installation cache", () => {
     installations.invalidate("mycompany");
     await installations.resolve("mycompany");
     expect(github.log.countRequests({ pathPrefix: "/orgs/mycompany/installation" })).toBe(2);
-    await broker.drain();
+    await tokens.drain();
   });
 
   it("expires entries after the TTL (injectable clock)", async () => {

@@ -1,9 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
-import { redactErrorText, redactSecrets, type TokenRevocation } from "../../src/github/index.ts";
+import { redactErrorText, redactSecrets } from "../../src/github/index.ts";
 import {
   brokerFor,
   type GitHubEmulator,
+  recordingCall,
   serializeError,
   TOKEN_PATTERN,
   tokenOf,
@@ -17,7 +18,7 @@ useGitHubEmulator("repogate-faults-", (started) => {
 
 describe("upstream faults", () => {
   it("retries a 5xx on the GitHub call inside fn", async () => {
-    const { broker } = await brokerFor(github);
+    const { tokens } = await brokerFor(github);
     github.faults.add({
       kind: "server-error",
       status: 502,
@@ -25,8 +26,9 @@ describe("upstream faults", () => {
       method: "GET",
       pathPrefix: "/repos/mycompany/web",
     });
-    const name = await broker.withToken(
+    const name = await tokens.withToken(
       { repository: "mycompany/web", operation: "read" },
+      recordingCall(),
       async (octokit) => {
         const { data } = await octokit.rest.repos.get({ owner: "mycompany", repo: "web" });
         return data.name;
@@ -34,11 +36,11 @@ describe("upstream faults", () => {
     );
     expect(name).toBe("web");
     expect(github.log.countRequests({ method: "GET", pathPrefix: "/repos/mycompany/web" })).toBe(2);
-    await broker.drain();
+    await tokens.drain();
   });
 
   it("retries a 5xx on the mint itself", async () => {
-    const { broker } = await brokerFor(github);
+    const { tokens } = await brokerFor(github);
     github.faults.add({
       kind: "server-error",
       status: 503,
@@ -46,14 +48,18 @@ describe("upstream faults", () => {
       method: "POST",
       pathPrefix: "/app/installations",
     });
-    await broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => "ok");
+    await tokens.withToken(
+      { repository: "mycompany/web", operation: "read" },
+      recordingCall(),
+      async () => "ok",
+    );
     expect(github.log.countRequests({ method: "POST", pathPrefix: "/app/installations" })).toBe(2);
     expect(github.log.mints).toHaveLength(1);
-    await broker.drain();
+    await tokens.drain();
   });
 
   it("gives up after the configured retries with a redacted GitHubUpstreamError", async () => {
-    const { broker } = await brokerFor(github, { retries: 1 });
+    const { tokens } = await brokerFor(github, { retries: 1 });
     github.faults.add({
       kind: "server-error",
       status: 500,
@@ -61,8 +67,8 @@ describe("upstream faults", () => {
       pathPrefix: "/repos/mycompany/web",
     });
     let token = "";
-    const error = await broker
-      .withToken({ repository: "mycompany/web", operation: "read" }, async (octokit) => {
+    const error = await tokens
+      .withToken({ repository: "mycompany/web", operation: "read" }, recordingCall(), async (octokit) => {
         token = await tokenOf(octokit);
         return octokit.rest.repos.get({ owner: "mycompany", repo: "web" });
       })
@@ -77,12 +83,12 @@ describe("upstream faults", () => {
     expect(token).toMatch(TOKEN_PATTERN);
     expect(serialized).not.toContain(token);
     expect(serialized).not.toMatch(TOKEN_PATTERN);
-    await broker.drain();
+    await tokens.drain();
     expect(github.log.revocations).toHaveLength(1);
   });
 
   it("waits retry-after on a secondary rate limit, then retries", async () => {
-    const { broker } = await brokerFor(github);
+    const { tokens } = await brokerFor(github);
     github.faults.add({
       kind: "secondary-rate-limit",
       retryAfterSeconds: 1,
@@ -91,8 +97,9 @@ describe("upstream faults", () => {
       pathPrefix: "/repos/mycompany/web",
     });
     const started = performance.now();
-    const name = await broker.withToken(
+    const name = await tokens.withToken(
       { repository: "mycompany/web", operation: "read" },
+      recordingCall(),
       async (octokit) => {
         const { data } = await octokit.rest.repos.get({ owner: "mycompany", repo: "web" });
         return data.name;
@@ -101,11 +108,11 @@ describe("upstream faults", () => {
     expect(name).toBe("web");
     expect(performance.now() - started).toBeGreaterThanOrEqual(950);
     expect(github.log.countRequests({ method: "GET", pathPrefix: "/repos/mycompany/web" })).toBe(2);
-    await broker.drain();
+    await tokens.drain();
   });
 
   it("stops retrying secondary rate limits after the configured count", async () => {
-    const { broker } = await brokerFor(github, { throttle: { secondaryRateLimitRetries: 1 } });
+    const { tokens } = await brokerFor(github, { throttle: { secondaryRateLimitRetries: 1 } });
     github.faults.add({
       kind: "secondary-rate-limit",
       status: 429,
@@ -113,18 +120,18 @@ describe("upstream faults", () => {
       method: "GET",
       pathPrefix: "/repos/mycompany/web",
     });
-    const error = await broker
-      .withToken({ repository: "mycompany/web", operation: "read" }, (octokit) =>
+    const error = await tokens
+      .withToken({ repository: "mycompany/web", operation: "read" }, recordingCall(), (octokit) =>
         octokit.rest.repos.get({ owner: "mycompany", repo: "web" }),
       )
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "GITHUB_UPSTREAM_ERROR", status: 429 });
     expect(github.log.countRequests({ method: "GET", pathPrefix: "/repos/mycompany/web" })).toBe(2);
-    await broker.drain();
+    await tokens.drain();
   });
 
   it("aborts a hung GitHub call after requestTimeoutMs and reports GITHUB_UNREACHABLE", async () => {
-    const { broker } = await brokerFor(github, { retries: 0, requestTimeoutMs: 200 });
+    const { tokens } = await brokerFor(github, { retries: 0, requestTimeoutMs: 200 });
     github.faults.add({
       kind: "latency",
       latencyMs: 1500,
@@ -132,8 +139,8 @@ describe("upstream faults", () => {
       method: "GET",
       pathPrefix: "/repos/mycompany/web",
     });
-    const error = await broker
-      .withToken({ repository: "mycompany/web", operation: "read" }, (octokit) =>
+    const error = await tokens
+      .withToken({ repository: "mycompany/web", operation: "read" }, recordingCall(), (octokit) =>
         octokit.rest.repos.get({ owner: "mycompany", repo: "web" }),
       )
       .catch((e: unknown) => e);
@@ -141,7 +148,7 @@ describe("upstream faults", () => {
     // happened yet when the broker has already given up.
     expect(github.log.countRequests({ method: "GET", pathPrefix: "/repos/mycompany/web" })).toBe(0);
     expect(error).toMatchObject({ code: "GITHUB_UNREACHABLE", status: 0, route: "GET /repos/mycompany/web" });
-    await broker.drain();
+    await tokens.drain();
     expect(github.log.revocations).toHaveLength(1);
     // The emulator logs the abandoned request when its delay ends; let that happen inside this test.
     await vi.waitFor(
@@ -151,9 +158,13 @@ describe("upstream faults", () => {
   });
 
   it("reports GITHUB_UNREACHABLE when nothing listens at baseUrl", async () => {
-    const { broker } = await brokerFor(github, { baseUrl: "http://127.0.0.1:9", retries: 0 });
+    const { tokens } = await brokerFor(github, { baseUrl: "http://127.0.0.1:9", retries: 0 });
     await expect(
-      broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => "never"),
+      tokens.withToken(
+        { repository: "mycompany/web", operation: "read" },
+        recordingCall(),
+        async () => "never",
+      ),
     ).rejects.toMatchObject({ code: "GITHUB_UNREACHABLE", status: 0 });
   });
 
@@ -161,9 +172,9 @@ describe("upstream faults", () => {
     // Assembled at run time so no credential-shaped literal sits in the repository.
     const password = ["s3cret", "pass"].join("-");
     const withCredentials = github.url.replace("://", `://proxy-user:${password}@`);
-    const { broker } = await brokerFor(github, { baseUrl: withCredentials, retries: 0 });
-    const error = await broker
-      .withToken({ repository: "mycompany/web", operation: "read" }, async () => "never")
+    const { tokens } = await brokerFor(github, { baseUrl: withCredentials, retries: 0 });
+    const error = await tokens
+      .withToken({ repository: "mycompany/web", operation: "read" }, recordingCall(), async () => "never")
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "GITHUB_UNREACHABLE", status: 0 });
     const exposed = serializeError(error);
@@ -199,7 +210,7 @@ describe("upstream faults", () => {
   });
 
   it("waits for x-ratelimit-reset on a primary rate limit, once", async () => {
-    const { broker } = await brokerFor(github);
+    const { tokens } = await brokerFor(github);
     github.faults.add({
       kind: "primary-rate-limit",
       retryAfterSeconds: 1,
@@ -208,16 +219,16 @@ describe("upstream faults", () => {
       pathPrefix: "/repos/mycompany/web",
     });
     const started = performance.now();
-    await broker.withToken({ repository: "mycompany/web", operation: "read" }, (octokit) =>
+    await tokens.withToken({ repository: "mycompany/web", operation: "read" }, recordingCall(), (octokit) =>
       octokit.rest.repos.get({ owner: "mycompany", repo: "web" }),
     );
     expect(performance.now() - started).toBeGreaterThanOrEqual(900);
     expect(github.log.countRequests({ method: "GET", pathPrefix: "/repos/mycompany/web" })).toBe(2);
-    await broker.drain();
+    await tokens.drain();
   });
 
   it("fails at once when the rate limit resets later than maxRetryAfterSeconds", async () => {
-    const { broker } = await brokerFor(github, { throttle: { maxRetryAfterSeconds: 5 } });
+    const { tokens } = await brokerFor(github, { throttle: { maxRetryAfterSeconds: 5 } });
     github.faults.add({
       kind: "primary-rate-limit",
       retryAfterSeconds: 3600,
@@ -225,15 +236,15 @@ describe("upstream faults", () => {
       pathPrefix: "/repos/mycompany/web",
     });
     // Had it waited for the reset (an hour), the test's own timeout would end it.
-    const error = await broker
-      .withToken({ repository: "mycompany/web", operation: "read" }, (octokit) =>
+    const error = await tokens
+      .withToken({ repository: "mycompany/web", operation: "read" }, recordingCall(), (octokit) =>
         octokit.rest.repos.get({ owner: "mycompany", repo: "web" }),
       )
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "GITHUB_UPSTREAM_ERROR", status: 403 });
     expect((error as Error).message).toMatch(/API rate limit exceeded/);
     expect(github.log.countRequests({ method: "GET", pathPrefix: "/repos/mycompany/web" })).toBe(1);
-    await broker.drain();
+    await tokens.drain();
   });
 
   it("drops a cached App JWT that GitHub rejects (401), so the next request signs again", async () => {
@@ -242,10 +253,10 @@ describe("upstream faults", () => {
       .privateKey.export({ type: "pkcs8", format: "pem" })
       .toString();
     const { PemAppJwtSigner } = await import("../../src/github/pem-signer.ts");
-    const { broker, jwt } = await brokerFor(github, { signer: new PemAppJwtSigner(wrongKey) });
+    const { tokens, jwt } = await brokerFor(github, { signer: new PemAppJwtSigner(wrongKey) });
     for (let i = 0; i < 2; i++) {
-      const error = await broker
-        .withToken({ repository: "mycompany/web", operation: "read" }, async () => "never")
+      const error = await tokens
+        .withToken({ repository: "mycompany/web", operation: "read" }, recordingCall(), async () => "never")
         .catch((e: unknown) => e);
       expect(error).toMatchObject({ code: "GITHUB_UPSTREAM_ERROR", status: 401 });
       expect(serializeError(error)).not.toMatch(/eyJ[A-Za-z0-9_-]+\./);
@@ -254,12 +265,9 @@ describe("upstream faults", () => {
     expect(github.log.mints).toHaveLength(0);
   });
 
-  it("reports a revocation that fails twice to onRevokeError, without the token", async () => {
-    const errors: Array<{ error: unknown; revocation: TokenRevocation }> = [];
-    const { broker } = await brokerFor(github, {
-      retries: 0,
-      hooks: { onRevokeError: (error, revocation) => void errors.push({ error, revocation }) },
-    });
+  it("reports a revocation that fails twice to the record's revokeFailed, without the token", async () => {
+    const call = recordingCall();
+    const { tokens } = await brokerFor(github, { retries: 0 });
     github.faults.add({
       kind: "server-error",
       status: 500,
@@ -268,10 +276,12 @@ describe("upstream faults", () => {
       pathPrefix: "/installation/token",
     });
     let token = "";
-    await broker.withToken({ repository: "mycompany/web", operation: "read" }, async (octokit) => {
+    await tokens.withToken({ repository: "mycompany/web", operation: "read" }, call, async (octokit) => {
       token = await tokenOf(octokit);
     });
-    await broker.drain();
+    await tokens.drain();
+    expect(call.revocations).toEqual([]);
+    const errors = call.revokeFailures;
     expect(errors).toHaveLength(1);
     expect(errors[0]?.revocation).toMatchObject({ attempts: 2, repositories: ["mycompany/web"] });
     expect(errors[0]?.error).toMatchObject({ code: "GITHUB_UPSTREAM_ERROR", status: 500 });
@@ -280,11 +290,8 @@ describe("upstream faults", () => {
   });
 
   it("retries a failed revocation once", async () => {
-    const revocations: TokenRevocation[] = [];
-    const { broker } = await brokerFor(github, {
-      retries: 0,
-      hooks: { onRevoke: (r) => void revocations.push(r) },
-    });
+    const call = recordingCall();
+    const { tokens } = await brokerFor(github, { retries: 0 });
     github.faults.add({
       kind: "server-error",
       status: 502,
@@ -292,9 +299,10 @@ describe("upstream faults", () => {
       method: "DELETE",
       pathPrefix: "/installation/token",
     });
-    await broker.withToken({ repository: "mycompany/web", operation: "read" }, async () => undefined);
-    await broker.drain();
-    expect(revocations).toMatchObject([{ attempts: 2 }]);
+    await tokens.withToken({ repository: "mycompany/web", operation: "read" }, call, async () => undefined);
+    await tokens.drain();
+    expect(call.revocations).toMatchObject([{ attempts: 2 }]);
+    expect(call.revokeFailures).toEqual([]);
     expect(github.log.revocations).toHaveLength(1);
   });
 });
