@@ -2,13 +2,13 @@ import { join } from "node:path";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditLog } from "../../src/audit/audit-log.ts";
-import { runWithAuditContext } from "../../src/audit/context.ts";
+import { CallTrail } from "../../src/audit/call-record.ts";
 import type { AuditEvent } from "../../src/audit/event.ts";
-import { brokerAuditHooks } from "../../src/audit/hooks.ts";
 import { listJsonlFiles } from "../../src/audit/jsonl-files.ts";
 import { JsonlAuditSink } from "../../src/audit/jsonl-sink.ts";
 import { readJsonlEvents } from "../../src/audit/records.ts";
 import { verifyJsonlTrail } from "../../src/audit/verify.ts";
+import type { Principal } from "../../src/auth/principal.ts";
 import { CloudWatchAuditSink } from "../../src/aws/cloudwatch-audit-sink.ts";
 import { type RunningAwsEmulator, startAwsEmulator } from "../../wrangler-free-local/aws/index.ts";
 import { brokerFor, type GitHubEmulator, startGitHub } from "../github/harness.ts";
@@ -36,32 +36,55 @@ async function events(dir: string): Promise<AuditEvent[]> {
   return out;
 }
 
-describe("the real token broker with the audit hooks", () => {
+const TOOL = "get_repository_overview";
+
+/** The i-th caller; its scopes and client id must never reach the audit trail. */
+function caller(i: number): Principal {
+  return {
+    sub: `u${i}`,
+    email: `dev${i}@mycompany.example`,
+    groups: [],
+    via: "oidc",
+    clientId: `client-${i}`,
+    scopes: ["repogate:read"],
+  };
+}
+
+/** What every event of caller i's call must say about who and what. */
+function whoOf(i: number): Pick<AuditEvent, "principal" | "request"> {
+  return {
+    principal: { sub: `u${i}`, email: `dev${i}@mycompany.example`, groups: [], via: "oidc" },
+    request: { id: `r${i}`, tool: TOOL },
+  };
+}
+
+describe("the real token broker with the audit call record", () => {
   it("has each grant on disk before its token is used, one grant and one revoke per token, no token in the file", async () => {
     github.log.reset();
     const dir = join(work.dir, "audit-ok");
     const log = await AuditLog.open({ sink: new JsonlAuditSink({ dir, prefix: "audit" }) });
-    const { broker } = await brokerFor(github, { hooks: brokerAuditHooks(log) });
-    const tokens: string[] = [];
+    const trail = new CallTrail(log);
+    const { tokens } = await brokerFor(github);
+    const tokenValues: string[] = [];
+    /** The fingerprint of the token each call was given, by call. */
+    const fingerprints: string[] = [];
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        runWithAuditContext(
-          {
-            principal: { sub: `u${i}`, email: `dev${i}@mycompany.example`, groups: [], via: "oidc" },
-            request: { id: `r${i}` },
+        tokens.withToken(
+          { repository: "mycompany/web", operation: "read" },
+          trail.open(caller(i), { id: `r${i}`, tool: TOOL }),
+          async (octokit, grant) => {
+            // Durable before use: the grant line is already in the file when the token is handed over.
+            const onDisk = await allBytesUnder(dir);
+            expect(onDisk).toContain(`"fingerprint":"${grant.fingerprint}"`);
+            fingerprints[i] = grant.fingerprint;
+            tokenValues.push(((await octokit.auth()) as { token: string }).token);
+            await octokit.rest.repos.get({ owner: "mycompany", repo: "web" });
           },
-          () =>
-            broker.withToken({ repository: "mycompany/web", operation: "read" }, async (octokit, grant) => {
-              // Durable before use: the grant line is already in the file when the token is handed over.
-              const onDisk = await allBytesUnder(dir);
-              expect(onDisk).toContain(`"fingerprint":"${grant.fingerprint}"`);
-              tokens.push(((await octokit.auth()) as { token: string }).token);
-              await octokit.rest.repos.get({ owner: "mycompany", repo: "web" });
-            }),
         ),
       ),
     );
-    await broker.drain();
+    await tokens.drain();
     await log.close();
     const stored = await events(dir);
     const grants = stored.filter((e) => e.type === "token.grant");
@@ -75,9 +98,20 @@ describe("the real token broker with the audit hooks", () => {
       resource: { repo: "mycompany/web" },
       token: { repositories: ["mycompany/web"] },
     });
+    // Each token's grant and revocation carry exactly the principal and request of the call that minted it.
+    for (let i = 0; i < 20; i++) {
+      const ofCall = stored.filter((e) => e.token?.fingerprint === fingerprints[i]);
+      expect(ofCall.map((e) => e.type)).toEqual(["token.grant", "token.revoke"]);
+      for (const event of ofCall) {
+        expect(event.principal).toEqual(whoOf(i).principal);
+        expect(event.request).toEqual(whoOf(i).request);
+      }
+    }
     const bytes = await allBytesUnder(dir);
-    expect(tokens).toHaveLength(20);
-    for (const token of tokens) expect(bytes).not.toContain(token);
+    expect(tokenValues).toHaveLength(20);
+    for (const token of tokenValues) expect(bytes).not.toContain(token);
+    expect(bytes).not.toContain("repogate:read");
+    expect(bytes).not.toContain("client-");
     expect(await verifyJsonlTrail({ dir, prefix: "audit" })).toMatchObject({ ok: true, events: 40 });
   });
 
@@ -95,37 +129,43 @@ describe("the real token broker with the audit hooks", () => {
       onFailure: "deny",
       retryAfterMs: 60_000,
     });
-    const { broker } = await brokerFor(github, { hooks: brokerAuditHooks(log) });
+    const trail = new CallTrail(log);
+    const { tokens } = await brokerFor(github);
     const fault = aws.faults.set({ service: "logs", kind: "unavailable" });
     let used = 0;
+    let calls = 0;
     const use = async () => {
       used += 1;
     };
+    const call = () => {
+      const i = calls++;
+      return trail.open(caller(i), { id: `r${i}`, tool: TOOL });
+    };
     try {
       await expect(
-        broker.withToken({ repository: "mycompany/web", operation: "read" }, use),
+        tokens.withToken({ repository: "mycompany/web", operation: "read" }, call(), use),
       ).rejects.toMatchObject({
         code: "AUDIT_UNAVAILABLE",
       });
-      await broker.drain();
+      await tokens.drain();
       expect(github.log.mints).toHaveLength(1);
       expect(github.log.revocations.map((r) => r.tokenFingerprint)).toEqual([
         github.log.mints[0]?.tokenFingerprint,
       ]);
-      // What the integrator's pre-mint check does: refuse before asking GitHub for a token.
+      // What the MCP layer's audit gate does before a call: refuse before asking GitHub for a token.
       const guarded = async () => {
-        log.assertWritable();
-        return broker.withToken({ repository: "mycompany/web", operation: "read" }, use);
+        await trail.ready();
+        return tokens.withToken({ repository: "mycompany/web", operation: "read" }, call(), use);
       };
       const results = await Promise.allSettled(Array.from({ length: 10 }, guarded));
       expect(results.every((r) => r.status === "rejected" && r.reason.code === "AUDIT_UNAVAILABLE")).toBe(
         true,
       );
       expect(github.log.mints).toHaveLength(1);
-      // The same refusal through the broker's own beforeMint hook: still exactly one mint.
+      // The same refusal through each call record's beforeMint, awaited by the broker: still exactly one mint.
       const direct = await Promise.allSettled(
         Array.from({ length: 10 }, () =>
-          broker.withToken({ repository: "mycompany/web", operation: "read" }, use),
+          tokens.withToken({ repository: "mycompany/web", operation: "read" }, call(), use),
         ),
       );
       expect(direct.every((r) => r.status === "rejected" && r.reason.code === "AUDIT_UNAVAILABLE")).toBe(
@@ -156,19 +196,27 @@ describe("the real token broker with the audit hooks", () => {
       replayIntervalMs: 60_000,
       maxBatch: 10,
     });
-    const { broker } = await brokerFor(github, { hooks: brokerAuditHooks(log) });
+    const trail = new CallTrail(log);
+    const { tokens } = await brokerFor(github);
     await log.record({ type: "policy.load", outcome: "ok" });
     aws.faults.set({ service: "logs", kind: "unavailable", operation: "PutLogEvents", count: 6 });
     aws.faults.set({ service: "logs", kind: "throttle", operation: "PutLogEvents", count: 4 });
+    /** The fingerprint of the token each call was given, by call. */
+    const fingerprints: string[] = [];
     const results = await Promise.allSettled(
-      Array.from({ length: 100 }, () =>
-        broker.withToken({ repository: "mycompany/web", operation: "read" }, async (octokit) => {
-          await octokit.rest.repos.get({ owner: "mycompany", repo: "web" });
-        }),
+      Array.from({ length: 100 }, (_, i) =>
+        tokens.withToken(
+          { repository: "mycompany/web", operation: "read" },
+          trail.open(caller(i), { id: `r${i}`, tool: TOOL }),
+          async (octokit, grant) => {
+            fingerprints[i] = grant.fingerprint;
+            await octokit.rest.repos.get({ owner: "mycompany", repo: "web" });
+          },
+        ),
       ),
     );
     expect(results.filter((r) => r.status === "rejected")).toEqual([]);
-    await broker.drain();
+    await tokens.drain();
     expect(log.status().spooled).toBeGreaterThan(0);
     // Each replay pass stops at the first failed write; the outage ends once its injected faults are used up.
     for (let pass = 0; pass < 20 && log.status().spooled > 0; pass++) await log.replayNow();
@@ -191,5 +239,11 @@ describe("the real token broker with the audit hooks", () => {
     expect(of("token.revoke")).toEqual(minted);
     expect(new Set(stored.map((e) => e.id)).size).toBe(stored.length);
     expect(stored.map((e) => e.id)).toEqual(stored.map((e) => e.id).sort());
+    // Spooled and replayed, each grant and revocation still names the call that minted its token.
+    for (let i = 0; i < 100; i++) {
+      const ofCall = stored.filter((e) => e.token?.fingerprint === fingerprints[i]);
+      expect(ofCall.map((e) => e.type).sort()).toEqual(["token.grant", "token.revoke"]);
+      for (const event of ofCall) expect(event).toMatchObject(whoOf(i));
+    }
   });
 });
