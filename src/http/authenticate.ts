@@ -71,14 +71,16 @@ export function withoutCredentials(request: Request): Request {
   return new Request(request, { headers });
 }
 
+/** Refusals that are not guesses: no credential, a genuine but expired token, a valid one lacking a scope. */
+const NOT_A_GUESS = new Set<AuthErrorCode>(["TOKEN_MISSING", "TOKEN_EXPIRED", "INSUFFICIENT_SCOPE"]);
+
 /**
- * Whether a refusal counts against the caller's IP. No credential is not a guess, an unreachable IdP is not the
- * caller's fault, and an expired token passed signature verification: it is a client about to refresh, and
- * counting it would let ordinary expiry behind one NAT or one cloud egress (Claude's connector) lock out
- * everyone else there.
+ * Whether a refusal counts against the caller's IP. An unreachable IdP is not the caller's fault, and an expired
+ * token passed signature verification: it is a client about to refresh, and counting it would let ordinary
+ * expiry behind one NAT or one cloud egress (Claude's connector) lock out everyone else there.
  */
 function countsAsFailedAttempt(error: AuthError): boolean {
-  return error.code !== "TOKEN_MISSING" && error.code !== "TOKEN_EXPIRED" && !isUpstreamAuthFailure(error);
+  return !NOT_A_GUESS.has(error.code) && !isUpstreamAuthFailure(error);
 }
 
 /** The audit fields a presented credential may show: its kind and an API key's public id, never the value. */
