@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { createEmfMetrics, type EmfDocument } from "../../src/aws/emf-metrics.ts";
 import { configSchema } from "../../src/config/schema.ts";
-import { instrumentSigner, recordGitHubResponse, toolEventMetrics } from "../../src/metrics/instrument.ts";
+import { callMetrics, instrumentSigner, recordGitHubResponse } from "../../src/metrics/instrument.ts";
 import type { Metrics } from "../../src/metrics/metrics.ts";
 import { brokerAlarms } from "../lib/alarm-catalog.ts";
 import { synthesize } from "./synthesize.ts";
@@ -27,20 +27,27 @@ async function fireEveryInstrument(metrics: Metrics): Promise<void> {
       },
       metrics,
     );
-  const events = toolEventMetrics(metrics);
+  // The broker's call records are observed by callMetrics; a stand-in call carries only what it reads.
+  const observer = callMetrics(metrics);
+  const call = { request: { id: "r1", tool: "get_file_contents" } } as never;
+  const revocation = { fingerprint: "0123456789abcdef", installationId: 1, repositories: [], attempts: 1 };
   const fire: Record<Instrument, () => unknown> = {
     recordToolCall: () => {
       for (const outcome of ["ok", "denied", "error", "rate_limited", "invalid"])
-        events.onToolResult?.({ tool: "get_file_contents", outcome, latencyMs: 12 } as never);
+        observer.finished?.(call, { repository: null, outcome, latencyMs: 12 } as never);
     },
     recordPolicyDecision: () => {
-      events.onDecision?.({ decision: { allowed: false, code: "NOT_IN_WHITELIST" } } as never);
-      events.onDecision?.({ decision: { allowed: true, code: "ALLOWED" } } as never);
+      observer.decided?.(call, { decision: { allowed: false, code: "NOT_IN_WHITELIST" } } as never);
+      observer.decided?.(call, { decision: { allowed: true, code: "ALLOWED" } } as never);
     },
-    recordTokenGrant: () => metrics.recordTokenGrant(),
+    recordTokenGrant: () => observer.granted?.(call, {} as never),
     recordTokenRevocation: () => {
-      metrics.recordTokenRevocation({ outcome: "ok" });
-      metrics.recordTokenRevocation({ outcome: "failed", reason: "shutdown" });
+      observer.revoked?.(call, { ...revocation, reason: "completed" });
+      observer.revokeFailed?.(call, new Error("GitHub 502"), {
+        ...revocation,
+        reason: "shutdown",
+        attempts: 2,
+      });
     },
     recordAuthFailure: () => metrics.recordAuthFailure({ reason: "INVALID_TOKEN" }),
     recordRateLimitRefusal: () => {

@@ -4,7 +4,6 @@ import type { Operation, PolicyDecision } from "../policy/index.ts";
 import type { AuditLog } from "./audit-log.ts";
 import { auditErrorFields } from "./errors.ts";
 import type { AuditEvent } from "./event.ts";
-import { grantEventInput } from "./grant-event.ts";
 
 /** The request a tool call arrived in, as the audit trail names it. */
 export interface CallRequest {
