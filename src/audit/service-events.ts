@@ -9,6 +9,16 @@ import type { AuditEvent } from "./event.ts";
 /** Called when a fire-and-forget audit record fails (HTTP and policy events cannot wait for the sink). */
 export type AuditEventErrorHandler = (error: unknown, type: string) => void;
 
+/** The audit `request` of a refusal in the HTTP layer (no tool: the request never reached one). */
+function requestOf(event: AuthFailureEvent | RateLimitedEvent): NonNullable<AuditEvent["request"]> {
+  return {
+    id: event.requestId,
+    ...(event.clientRequestId ? { clientRequestId: event.clientRequestId } : {}),
+    ip: event.ip,
+    ...(event.userAgent ? { userAgent: event.userAgent } : {}),
+  };
+}
+
 /** HTTP events (synchronous in the HTTP layer): `auth.fail` and `rate.limit`, recorded in the background. */
 export function httpAuditEvents(
   log: AuditLog,
@@ -19,12 +29,7 @@ export function httpAuditEvents(
       log
         .record({
           type: "auth.fail",
-          request: {
-            id: event.requestId,
-            ...(event.clientRequestId ? { clientRequestId: event.clientRequestId } : {}),
-            ip: event.ip,
-            ...(event.userAgent ? { userAgent: event.userAgent } : {}),
-          },
+          request: requestOf(event),
           outcome: "denied",
           error: { code: event.reason },
           details: {
@@ -40,12 +45,7 @@ export function httpAuditEvents(
         .record({
           type: "rate.limit",
           ...(event.principal ? { principal: auditPrincipal(event.principal) } : {}),
-          request: {
-            id: event.requestId,
-            ...(event.clientRequestId ? { clientRequestId: event.clientRequestId } : {}),
-            ip: event.ip,
-            ...(event.userAgent ? { userAgent: event.userAgent } : {}),
-          },
+          request: requestOf(event),
           outcome: "denied",
           details: { limiter: event.limiter, retryAfterSec: event.retryAfterSec },
         })
