@@ -49,10 +49,9 @@ export type RevocationReason =
   | "completed"
   | "grant-not-recorded"
   | "scope-mismatch"
-  | "reuse-window-closed"
   | "shutdown";
 
-/** Reported to `onRevoke` / `onRevokeError`. */
+/** Reported to the minting call's record (`revoked` / `revokeFailed`). */
 export interface TokenRevocation {
   fingerprint: string;
   installationId: number;
