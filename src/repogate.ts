@@ -172,8 +172,13 @@ export async function createRepogate(
     // unreadable creation date is logged, never fatal.
     cleanups.push(
       await trackAppKeyAge(metrics, () => resolveAppKeyCreatedAt(config.metrics, signer), {
-        onReadError: (error) =>
-          logger.warn({ err: message(error) }, "could not read the App key's creation date"),
+        onReadError: (error, lastKnown) =>
+          logger.warn(
+            { err: message(error) },
+            lastKnown
+              ? "could not re-read the App key's creation date; app_key_age_days keeps the last known one"
+              : "could not read the App key's creation date; app_key_age_days stays unset for now",
+          ),
       }),
     );
 

@@ -45,11 +45,7 @@ export interface TokenGrant {
 }
 
 /** Why a token was revoked. */
-export type RevocationReason =
-  | "completed"
-  | "grant-not-recorded"
-  | "scope-mismatch"
-  | "shutdown";
+export type RevocationReason = "completed" | "grant-not-recorded" | "scope-mismatch" | "shutdown";
 
 /** Reported to the minting call's record (`revoked` / `revokeFailed`). */
 export interface TokenRevocation {
