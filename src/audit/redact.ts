@@ -3,14 +3,20 @@
  * Matching is by prefix and shape, never by length: GitHub's stateless installation tokens are
  * `ghs_<appId>_<JWT>`, so a 40-character rule would miss them.
  */
-const SECRET_PATTERNS: readonly { kind: string; pattern: RegExp }[] = [
-  { kind: "pem", pattern: /-----BEGIN [A-Z0-9 ]*-----[\s\S]*?(?:-----END [A-Z0-9 ]*-----|$)/g },
-  { kind: "github-token", pattern: /(?:gh[soupr]_|github_pat_)[A-Za-z0-9_.-]+/g },
+const SECRET_PATTERNS: readonly { kind: string; pattern: RegExp; mark: string }[] = [
+  {
+    kind: "pem",
+    pattern: /-----BEGIN [A-Z0-9 ]*-----[\s\S]*?(?:-----END [A-Z0-9 ]*-----|$)/g,
+    mark: "-----BEGIN ",
+  },
+  { kind: "github-token", pattern: /(?:gh[soupr]_|github_pat_)[A-Za-z0-9_.-]+/g, mark: "_" },
   // Whole runs of base64url and dots, checked by containsJwt: a one-step pattern such as
   // /eyJ[…]*\.eyJ[…]*\.[…]*/ backtracks quadratically on input like "eyJ-eyJ-eyJ-…".
-  { kind: "jwt", pattern: /[A-Za-z0-9_.-]+/g },
-  { kind: "api-key", pattern: /rg_[a-z0-9]{6,32}_[A-Za-z0-9_-]+/g },
+  { kind: "jwt", pattern: /[A-Za-z0-9_.-]+/g, mark: "eyJ" },
+  { kind: "api-key", pattern: /rg_[a-z0-9]{6,32}_[A-Za-z0-9_-]+/g, mark: "rg_" },
 ];
+// `mark` is text every match contains: a string without it cannot match, and most audit strings (ids, names,
+// codes) are skipped without running the pattern (the jwt pattern would otherwise call back for every word).
 
 /**
  * True when a run holds a compact JWS: a segment containing `eyJ` (a JSON header), followed by a segment
@@ -41,7 +47,8 @@ export interface RedactionResult<T> {
 export function redactString(input: string): RedactionResult<string> {
   let replaced = 0;
   let value = input;
-  for (const { kind, pattern } of SECRET_PATTERNS) {
+  for (const { kind, pattern, mark } of SECRET_PATTERNS) {
+    if (!value.includes(mark)) continue;
     value = value.replace(pattern, (match) => {
       if (!isSecret(kind, match)) return match;
       replaced += 1;

@@ -147,6 +147,14 @@ function asksForRawBytes(headers: RequestInit["headers"]): boolean {
   return typeof accept === "string" && /vnd\.github(?:\.v3)?\.raw\b/.test(accept);
 }
 
+/**
+ * Lets a body that has none (204, 304, HEAD) end on its own: destroying it would make undici build an abort
+ * error with a stack trace for every revocation (`DELETE /installation/token` answers 204).
+ */
+function drain(body: Dispatcher.ResponseData["body"]): void {
+  body.dump().catch(() => undefined);
+}
+
 /** Stops reading a body; the abort this causes inside undici is expected, not an error to report. */
 function discard(body: Dispatcher.ResponseData["body"]): void {
   body.on("error", () => undefined);
@@ -188,12 +196,12 @@ export function createPooledFetch(options: PooledFetchOptions): typeof fetch {
     });
     const responseHeaders = new ResponseHeaders(headers);
     if (NULL_BODY_STATUSES.has(statusCode)) {
-      discard(body);
+      drain(body);
       return new BufferedResponse(statusCode, url.href, responseHeaders, null) as unknown as Response;
     }
     const method = (init?.method ?? "GET").toUpperCase();
     if (method === "HEAD") {
-      discard(body);
+      drain(body);
       return new BufferedResponse(statusCode, url.href, responseHeaders, null) as unknown as Response;
     }
     if (statusCode >= 200 && statusCode < 300 && asksForRawBytes(init?.headers)) {

@@ -5,7 +5,12 @@ import type { OidcVerifier } from "../auth/oidc-verifier.ts";
 import type { Principal } from "../auth/principal.ts";
 import { accessLog } from "./access-log.ts";
 import type { ChallengeContext } from "./auth-error-response.ts";
-import { type AuthFailureEvent, authenticate, type RateLimitedEvent } from "./authenticate.ts";
+import {
+  type AuthFailureEvent,
+  authenticate,
+  type RateLimitedEvent,
+  withoutCredentials,
+} from "./authenticate.ts";
 import { DEFAULT_MAX_BODY_BYTES, mcpBodyLimit } from "./body-limit.ts";
 import { type ClientIpOptions, clientIp } from "./client-ip.ts";
 import { mcpCors } from "./cors.ts";
@@ -23,7 +28,7 @@ import { requestId, requestOrigin } from "./request-id.ts";
 import { requireScopes } from "./require-scopes.ts";
 import type { HttpEnv } from "./types.ts";
 
-/** Serves one authenticated MCP POST. `c.req.raw` has no credential headers; pass `c.get("parsedBody")`. */
+/** Serves one authenticated MCP POST. `c.req.raw` has no credential headers and no body: use `c.get("parsedBody")`. */
 export type McpHandler = (c: Context<HttpEnv>, principal: Principal) => Promise<Response>;
 
 /** Everything the HTTP app needs; built once at start-up from config. */
@@ -150,7 +155,10 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     jsonRpcBody({ maxBatchMessages: options.maxBatchMessages }),
     perPrincipal,
     requireScopes({ required: requiredScopes, challenge, onAuthFailure, logger }),
-    (c) => options.mcpHandler(c, c.get("principal")),
+    (c) => {
+      c.req.raw = withoutCredentials(c.req.raw);
+      return options.mcpHandler(c, c.get("principal"));
+    },
   );
   // Stateless server: no standalone SSE stream (GET) and no session to delete (DELETE).
   app.all("/mcp", perPrincipal, (c) =>

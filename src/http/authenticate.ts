@@ -64,11 +64,15 @@ export interface AuthenticateOptions {
 // Headers that carry credentials; removed before the request reaches the MCP handler.
 const CREDENTIAL_HEADERS = ["authorization", "x-api-key", "proxy-authorization", "cookie"];
 
-/** A copy of the request without credential headers, so nothing downstream can forward the caller's token. */
+/**
+ * The request as the MCP handler gets it: same URL, method, headers and signal, minus every credential header
+ * (so nothing downstream can forward the caller's token), and without a body: `jsonRpcBody` has read it into
+ * `parsedBody`. Built once, at the hand-off, so no middleware copies the request body stream along the way.
+ */
 export function withoutCredentials(request: Request): Request {
   const headers = new Headers(request.headers);
   for (const name of CREDENTIAL_HEADERS) headers.delete(name);
-  return new Request(request, { headers });
+  return new Request(request.url, { method: request.method, headers, signal: request.signal });
 }
 
 /** Refusals that are not guesses: no credential, a genuine but expired token, a valid one lacking a scope. */
@@ -149,7 +153,6 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler<Ht
       if (!(error instanceof AuthError)) throw error;
       return await refuse(c, presented, error);
     }
-    c.req.raw = withoutCredentials(c.req.raw);
     await next();
   };
 }

@@ -73,14 +73,6 @@ export function jsonRpcBody(options: JsonRpcBodyOptions = {}): MiddlewareHandler
     }
     c.set("parsedBody", body);
     c.set("messageCount", Array.isArray(body) ? body.length : 1);
-    // The body stream was consumed above; hand downstream a request that can still be read.
-    const raw = c.req.raw;
-    c.req.raw = new Request(raw.url, {
-      method: raw.method,
-      headers: raw.headers,
-      body: text,
-      signal: raw.signal,
-    });
     await next();
   };
 }
