@@ -13,6 +13,7 @@ import { type ClaimNames, readClaim, readClientId, readGroups, readScopes } from
 import { AuthError } from "./errors.ts";
 import { type DiscoveredIssuer, discoverIssuer } from "./oidc-discovery.ts";
 import type { Principal } from "./principal.ts";
+import { VerifiedTokens } from "./verified-tokens.ts";
 
 export { AuthError, type AuthErrorCode } from "./errors.ts";
 
@@ -51,6 +52,9 @@ const JWKS_COOLDOWN_MS = 30_000;
 const IDP_FETCH_LIMITS = { timeoutMs: 5_000, maxBytes: 64 * 1024 };
 /** After a failed discovery, requests are refused (503) for this long before discovery is tried again. */
 const DISCOVERY_RETRY_MS = 5_000;
+/** A verified token's principal is reused this long (never past its `exp`): see VerifiedTokens. */
+const VERIFIED_TOKEN_REUSE_MS = 60_000;
+const VERIFIED_TOKEN_ENTRIES = 10_000;
 
 /** How to verify access tokens of one OIDC issuer (config `auth.oidc`). */
 export interface OidcVerifierOptions {
@@ -77,7 +81,18 @@ export interface OidcVerifier {
 /** Creates a verifier that discovers the issuer's JWKS lazily and caches it per jose's remote JWKS rules. */
 export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
   const settings = resolveSettings(options);
+  const verified = new VerifiedTokens({
+    maxAgeMs: VERIFIED_TOKEN_REUSE_MS,
+    maxEntries: VERIFIED_TOKEN_ENTRIES,
+  });
   let keys: Promise<ResolvedKeys> | undefined;
+  /**
+   * The key set verified tokens are tied to: moves on when a JWKS fetch starts; -1 (nothing is reused or
+   * remembered) before the first set, while a fetch is pending and once the set is past its cache age.
+   */
+  let remoteSet: ReturnType<typeof createRemoteJWKSet> | undefined;
+  let jwksFetches = 0;
+  const keySetGeneration = () => (remoteSet?.fresh && !remoteSet.reloading ? jwksFetches : -1);
   let lastDiscoveryFailure: { at: number; error: AuthError } | undefined;
 
   const resolveKeys = () => {
@@ -91,9 +106,16 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
           cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
           cooldownDuration: JWKS_COOLDOWN_MS,
           timeoutDuration: IDP_FETCH_LIMITS.timeoutMs,
-          [customFetch]: (url: string, init: RequestInit) =>
-            boundedFetch(url, { headers: init.headers, signal: init.signal ?? undefined }, IDP_FETCH_LIMITS),
+          [customFetch]: (url: string, init: RequestInit) => {
+            jwksFetches += 1;
+            return boundedFetch(
+              url,
+              { headers: init.headers, signal: init.signal ?? undefined },
+              IDP_FETCH_LIMITS,
+            );
+          },
         });
+        remoteSet = remote;
         const getKey: JWTVerifyGetKey = async (header, token) => {
           try {
             return await remote(header, token);
@@ -122,6 +144,9 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
   return {
     issuer: settings.issuer,
     async verify(token) {
+      const generation = keySetGeneration();
+      const known = verified.get(token, generation);
+      if (known) return known;
       precheck(token, settings);
       const { getKey } = await resolveKeys();
       let payload: JWTPayload;
@@ -145,7 +170,7 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
       checkAudience(payload, settings.audienceKeys);
       rejectIdToken(header, payload);
       // Scopes are the HTTP layer's check (`requireScopes`), so a token without them is a 403, not a 401.
-      return toPrincipal(payload, settings.claims);
+      return verified.set(token, toPrincipal(payload, settings.claims), payload.exp as number, generation);
     },
     async checkJwks() {
       const resolved = await resolveKeys();
