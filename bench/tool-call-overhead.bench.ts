@@ -24,7 +24,7 @@ import { createAppAuth } from "@octokit/auth-app";
 import { Octokit } from "@octokit/rest";
 import autocannon from "autocannon";
 import { devLogin } from "../wrangler-free-local/idp/dev-login-client.ts";
-import { LOCAL_MCP_SCOPE } from "../wrangler-free-local/stack.ts";
+import { LOCAL_MCP_SCOPE, SEED_POLICY_FILE } from "../wrangler-free-local/stack.ts";
 import { type BenchProcess, startBenchProcess, type Usage } from "./overhead/processes.ts";
 import { median, percentile, timeSequential } from "./overhead/stats.ts";
 
@@ -160,21 +160,33 @@ try {
     return calls.kms?.Sign ?? 0;
   };
 
-  const brokerOptions = { dataDir, issuer: up.issuer, github: up.github, aws: up.aws, kmsAlias: up.kmsAlias };
+  const brokerOptions = {
+    dataDir,
+    issuer: up.issuer,
+    scope: LOCAL_MCP_SCOPE,
+    policyFile: SEED_POLICY_FILE,
+    github: up.github,
+    aws: up.aws,
+    kmsAlias: up.kmsAlias,
+  };
   const [broker, brokerReuse, hono, echo] = await Promise.all([
     startBenchProcess(
       "broker",
       "broker.ts",
       { ...brokerOptions, port: brokerPorts[0], tokenReuse: false },
-      values["cpu-prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof-dir"]}`] : [],
+      {
+        bundled: true,
+        nodeArgs: values["cpu-prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof-dir"]}`] : [],
+      },
     ),
-    startBenchProcess("broker-reuse", "broker.ts", {
-      ...brokerOptions,
-      port: brokerPorts[1],
-      tokenReuse: true,
-    }),
-    startBenchProcess("bare-hono", "bare-hono.ts", {}),
-    startBenchProcess("sdk-echo", "sdk-echo.ts", {}),
+    startBenchProcess(
+      "broker-reuse",
+      "broker.ts",
+      { ...brokerOptions, port: brokerPorts[1], tokenReuse: true },
+      { bundled: true },
+    ),
+    startBenchProcess("bare-hono", "bare-hono.ts", {}, { bundled: true }),
+    startBenchProcess("sdk-echo", "sdk-echo.ts", {}, { bundled: true }),
   ]);
   processes.push(broker, brokerReuse, hono, echo);
   const mcpUrl = broker.info.mcpUrl as string;

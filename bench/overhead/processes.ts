@@ -1,7 +1,9 @@
 /** The driver side of the bench processes: start one, wait for its ready line, ask it for CPU and RSS, stop it. */
 import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 
 export interface Usage {
   cpuMicros: number;
@@ -20,17 +22,53 @@ export interface BenchProcess {
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Starts `bench/overhead/<script>` on this Node binary (through tsx) and waits until it is ready. */
+/** Where bundles go: under node_modules (ignored by git), so their external imports resolve from the checkout. */
+const BUNDLES = join(ROOT, "node_modules/.cache/repogate-bench");
+const bundling = new Map<string, Promise<string>>();
+
+/**
+ * `bench/overhead/<script>` bundled by esbuild (dependencies stay external), the way the production image
+ * runs repogate (scripts/build-image.mjs): plain `node`, no TypeScript loader transpiling in the measured
+ * process. Built once per run and script.
+ */
+function bundle(script: string): Promise<string> {
+  let built = bundling.get(script);
+  if (!built) {
+    const outfile = join(BUNDLES, script.replace(/\.ts$/, ".mjs"));
+    built = build({
+      entryPoints: [join(ROOT, "bench/overhead", script)],
+      outfile,
+      bundle: true,
+      packages: "external",
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      sourcemap: true,
+      logLevel: "warning",
+    }).then(() => outfile);
+    bundling.set(script, built);
+  }
+  return built;
+}
+
+export interface StartOptions {
+  /** Extra Node flags (e.g. --cpu-prof). */
+  nodeArgs?: string[];
+  /** Run the script as an esbuild bundle on plain Node (the servers under test) instead of through tsx. */
+  bundled?: boolean;
+}
+
+/** Starts `bench/overhead/<script>` on this Node binary and waits until it is ready. */
 export async function startBenchProcess(
   name: string,
   script: string,
   options: unknown,
-  /** Extra Node flags (e.g. --cpu-prof). */
-  nodeArgs: string[] = [],
+  start: StartOptions = {},
 ): Promise<BenchProcess> {
+  const entry = start.bundled ? [await bundle(script)] : ["--import", "tsx", `bench/overhead/${script}`];
   const child = spawn(
     process.execPath,
-    [...nodeArgs, "--import", "tsx", `bench/overhead/${script}`, JSON.stringify(options)],
+    [...(start.nodeArgs ?? []), "--enable-source-maps", ...entry, JSON.stringify(options)],
     // The AWS SDK only ever talks to the local emulator, with fake credentials; never real ones.
     {
       cwd: ROOT,
