@@ -22,6 +22,16 @@ const principal = {
   scopes: ["mcp"],
 };
 
+/** A grant for mycompany/web, as the broker reports one. */
+const webGrant = {
+  fingerprint: "00112233445566ff",
+  installationId: 7,
+  repositories: ["mycompany/web"],
+  permissions: { contents: "read" },
+  expiresAt: "2026-11-30T03:00:00Z",
+  reused: false,
+};
+
 const request = { id: "r2", ip: "10.2.2.2", userAgent: "claude-desktop/1.0", tool: "get_file_contents" };
 
 describe("call records, and the audit events of the HTTP layer and policy store", () => {
@@ -149,16 +159,7 @@ describe("call records, and the audit events of the HTTP layer and policy store"
     const log = await AuditLog.open({ sink: new JsonlAuditSink({ dir: blocked, prefix: "audit" }) });
     const call = new CallTrail(log).open(principal, request);
     await expect(call.beforeMint()).resolves.toBeUndefined();
-    await expect(
-      call.granted({
-        fingerprint: "00112233445566ff",
-        installationId: 7,
-        repositories: ["mycompany/web"],
-        permissions: { contents: "read" },
-        expiresAt: "2026-11-30T03:00:00Z",
-        reused: false,
-      }),
-    ).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
+    await expect(call.granted(webGrant)).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
     // Now known down: the next request is refused before anything is minted.
     await expect(call.beforeMint()).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
     await log.close();
@@ -217,16 +218,7 @@ describe("call records, and the audit events of the HTTP layer and policy store"
         },
       },
     ]).open(principal, request);
-    await expect(
-      call.granted({
-        fingerprint: "00112233445566ff",
-        installationId: 7,
-        repositories: ["mycompany/web"],
-        permissions: { contents: "read" },
-        expiresAt: "2026-11-30T03:00:00Z",
-        reused: false,
-      }),
-    ).rejects.toThrow("metrics broke");
+    await expect(call.granted(webGrant)).rejects.toThrow("metrics broke");
     await log.close();
     const events: AuditEvent[] = [];
     for await (const e of readJsonlEvents(await listJsonlFiles({ dir, prefix: "audit" }))) events.push(e);
