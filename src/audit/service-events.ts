@@ -29,6 +29,8 @@ export function httpAuditEvents(
       log
         .record({
           type: "auth.fail",
+          // Known when the credential itself was valid (a 403 for a missing scope): who was refused.
+          ...(event.principal ? { principal: auditPrincipal(event.principal) } : {}),
           request: requestOf(event),
           outcome: "denied",
           error: { code: event.reason },

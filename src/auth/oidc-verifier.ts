@@ -170,7 +170,9 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
       checkAudience(payload, settings.audienceKeys);
       rejectIdToken(header, payload);
       // Scopes are the HTTP layer's check (`requireScopes`), so a token without them is a 403, not a 401.
-      return verified.set(token, toPrincipal(payload, settings.claims), payload.exp as number, generation);
+      // Reused no longer than the checks above would pass: until exp (no clock tolerance) or the maximum age.
+      const validUntil = Math.min(payload.exp as number, (payload.iat as number) + MAX_TOKEN_AGE_SEC);
+      return verified.set(token, toPrincipal(payload, settings.claims), validUntil, generation);
     },
     async checkJwks() {
       const resolved = await resolveKeys();

@@ -33,11 +33,12 @@ export class VerifiedTokens {
   }
 
   /**
-   * Remembers a verified token's principal until `expSec` (the token's `exp`) or `maxAgeMs`, whichever is first,
-   * for the key-set `generation` that was current when its verification STARTED (a set fetched meanwhile may
-   * have dropped the key it was checked with). A negative generation is not remembered.
+   * Remembers a verified token's principal until `validUntilSec` (the first second the verifier would refuse it:
+   * its `exp`, or the end of its maximum age) or `maxAgeMs`, whichever is first, for the key-set `generation`
+   * that was current when its verification STARTED (a set fetched meanwhile may have dropped the key it was
+   * checked with). A negative generation is not remembered.
    */
-  set(token: string, principal: Principal, expSec: number, generation: number): Principal {
+  set(token: string, principal: Principal, validUntilSec: number, generation: number): Principal {
     if (generation < 0) return principal;
     const frozen = Object.freeze({
       ...principal,
@@ -51,7 +52,7 @@ export class VerifiedTokens {
     }
     this.#entries.set(keyOf(token), {
       principal: frozen,
-      until: Math.min(expSec * 1000, Date.now() + this.#maxAgeMs),
+      until: Math.min(validUntilSec * 1000, Date.now() + this.#maxAgeMs),
       generation,
     });
     return frozen;

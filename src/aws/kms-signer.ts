@@ -57,11 +57,12 @@ export interface KmsAppJwtSignerOptions {
   endpoint?: string;
   /** Abort a Sign that takes longer than this (all waiting requests share it). Default 10 s. */
   timeoutMs?: number;
-  /** Abort a DescribeKey (the key-age metric's question) after this long. Default 5 s. */
-  describeTimeoutMs?: number;
   /** Passed through to KMSClient when it is built here (the local emulator accepts any). */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
+
+/** A DescribeKey (the key-age metric's question) is given up after this long. */
+const DESCRIBE_TIMEOUT_MS = 5_000;
 
 /** Signs App JWTs with an RSA key that lives in AWS KMS (`Sign`, RSASSA_PKCS1_V1_5_SHA_256 over a SHA-256 digest). */
 export class KmsAppJwtSigner implements AppJwtSigner {
@@ -70,7 +71,6 @@ export class KmsAppJwtSigner implements AppJwtSigner {
   readonly #region: string | undefined;
   readonly #endpoint: string | undefined;
   readonly #timeoutMs: number;
-  readonly #describeTimeoutMs: number;
 
   constructor(options: KmsAppJwtSignerOptions) {
     if (!options.keyId)
@@ -79,7 +79,6 @@ export class KmsAppJwtSigner implements AppJwtSigner {
     this.#region = options.region;
     this.#endpoint = options.endpoint;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#describeTimeoutMs = options.describeTimeoutMs ?? 5_000;
     this.#client =
       options.client ??
       new KMSClient({
@@ -122,11 +121,13 @@ export class KmsAppJwtSigner implements AppJwtSigner {
   async keyCreatedAt(): Promise<Date | undefined> {
     try {
       const output = await this.#client.send(new DescribeKeyCommand({ KeyId: this.#keyId }), {
-        abortSignal: AbortSignal.timeout(this.#describeTimeoutMs),
+        abortSignal: AbortSignal.timeout(DESCRIBE_TIMEOUT_MS),
       });
       return output.KeyMetadata?.CreationDate;
     } catch (error) {
-      throw new KmsDescribeKeyError(this.#keyId, (error as { name?: string }).name ?? "UnknownError");
+      throw new KmsDescribeKeyError(this.#keyId, (error as { name?: string }).name ?? "UnknownError", {
+        cause: error,
+      });
     }
   }
 

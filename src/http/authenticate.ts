@@ -97,8 +97,10 @@ function describeCredential(
 }
 
 /**
- * Sets `principal` from the request's OIDC JWT or API key (see `verifyCredential`) and strips the credential
- * headers; a refusal is answered by `authErrorResponse`, or with 429 once the caller's IP has failed too often.
+ * Sets `principal` from the request's OIDC JWT or API key (see `verifyCredential`); a refusal is answered by
+ * `authErrorResponse`, or with 429 once the caller's IP has failed too often. It leaves the request as it is:
+ * the credential headers are stripped in one place, at the MCP hand-off in `createHttpApp` (`withoutCredentials`),
+ * so a new route after this middleware must strip them itself before passing the request on.
  */
 export function authenticate(options: AuthenticateOptions): MiddlewareHandler<HttpEnv> {
   const { logger } = options;

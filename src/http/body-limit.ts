@@ -8,8 +8,9 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * Refuses bodies over `maxBytes` (declared or streamed) with 413 and a JSON-RPC error. A declared length is
- * checked from the header alone (Node's HTTP parser holds the body to it), so the body is left untouched for
- * `jsonRpcBody` to read in one piece; only a body without one (chunked) is counted while it streams in.
+ * checked from the header alone, as hono's `bodyLimit` does (on Node the HTTP parser holds the body to it);
+ * unlike `bodyLimit`, the body is not touched then, so `jsonRpcBody` reads it in one piece straight from the
+ * socket instead of through a web stream. Only a body without a length (chunked) is counted as it streams in.
  */
 export function mcpBodyLimit(maxBytes = DEFAULT_MAX_BODY_BYTES): MiddlewareHandler<HttpEnv> {
   const tooLarge = (c: Context<HttpEnv>) =>

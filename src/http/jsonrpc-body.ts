@@ -32,7 +32,7 @@ function initializeVersion(messages: unknown[]): unknown {
  * Reads and parses the `/mcp` POST body once, and decides whether its shape is acceptable: invalid JSON is a
  * parse error; a batch is refused from clients of protocol 2025-06-18 or later (batching is not part of that
  * protocol) and capped for older ones. Sets `parsedBody` and `messageCount`, so the rate limit can charge every
- * message of a batch and the scope guard can check each one.
+ * message of a batch and the MCP handler gets the messages without reading the body again.
  */
 export function jsonRpcBody(options: JsonRpcBodyOptions = {}): MiddlewareHandler<HttpEnv> {
   const maxBatch = options.maxBatchMessages ?? DEFAULT_MAX_BATCH_MESSAGES;

@@ -40,7 +40,7 @@ export interface McpRequest {
   clientRequestId?: string | undefined;
   ip?: string | undefined;
   userAgent?: string | undefined;
-  /** The JSON-RPC body when a middleware already read it (the request body stream is then used up). */
+  /** The JSON-RPC body, read by the HTTP layer (the request handed over has no body of its own). */
   parsedBody?: unknown;
 }
 

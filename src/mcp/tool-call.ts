@@ -5,7 +5,6 @@ import {
   evaluateRefStatically,
   type Operation,
   type PolicyDecision,
-  type RefResolver,
   settleRefQuestion,
 } from "../policy/index.ts";
 import { isAuditRefusal } from "./audit-refusal.ts";
@@ -117,10 +116,11 @@ async function runRepositoryTool(
 }
 
 /**
- * Records a decision in the call's record (a denial durably) and throws `PolicyDeniedError` for a denial.
- * Every decision a tool takes goes through here.
+ * Records a decision in the call's record (a denial durably) and throws `PolicyDeniedError` for a denial:
+ * every decision of a repository tool's policy path. (search_code and get_commit's patches record decisions
+ * that narrow the answer instead of refusing it with `ctx.record.decided` directly.)
  */
-export async function enforceDecision(
+async function enforceDecision(
   ctx: ToolContext,
   operation: Operation,
   decision: PolicyDecision,
@@ -128,17 +128,6 @@ export async function enforceDecision(
 ): Promise<void> {
   await ctx.record.decided({ repository: decision.repository, operation, ref, decision });
   if (!decision.allowed) throw new PolicyDeniedError(decision);
-}
-
-/** The default-branch check for one repository (search_code covers default branches only), pinned. */
-export async function checkDefaultBranch(
-  decision: PolicyDecision,
-  resolver: RefResolver,
-): Promise<PolicyDecision> {
-  const settled = evaluateRefStatically(decision, undefined);
-  return "decision" in settled
-    ? settled.decision
-    : settleRefQuestion(decision, undefined, settled.question, resolver);
 }
 
 /**

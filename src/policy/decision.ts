@@ -57,9 +57,10 @@ export interface PolicyDecision {
   /** Byte cap on content returned under this decision. */
   maxFileSize: number;
   /**
-   * True when the decision still depends on a ref: the caller MUST run `checkRef` (which may ask GitHub)
-   * before reading anything at a ref or at the default branch. `allowed` here covers the repository and
-   * operation only, which is enough to mint the token `checkRef`'s resolver needs.
+   * True when the decision still depends on a ref: the caller MUST settle it (`checkRef`, or
+   * `evaluateRefStatically` then `settleRefQuestion`, which may ask GitHub) before reading anything at a ref or
+   * at the default branch. `allowed` here covers the repository and operation only, which is enough to mint
+   * the token the resolver needs.
    */
   refCheckRequired: boolean;
   ref: RefOutcome | null;

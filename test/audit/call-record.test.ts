@@ -86,6 +86,14 @@ describe("call records, and the audit events of the HTTP layer and policy store"
       requestId: "r3",
       credential: "bearer-jwt",
     } as never);
+    http.onAuthFailure({
+      reason: "INSUFFICIENT_SCOPE",
+      status: 403,
+      ip: "10.1.1.1",
+      requestId: "r3b",
+      credential: "bearer-jwt",
+      principal,
+    });
     http.onRateLimited({
       limiter: "principal",
       retryAfterSec: 5,
@@ -114,6 +122,7 @@ describe("call records, and the audit events of the HTTP layer and policy store"
       "token.revoke.fail",
       "access.deny",
       "tool.call",
+      "auth.fail",
       "auth.fail",
       "rate.limit",
       "policy.load",
@@ -147,6 +156,12 @@ describe("call records, and the audit events of the HTTP layer and policy store"
       outcome: "denied",
     });
     expect(events[5]).toMatchObject({ error: { code: "TOKEN_EXPIRED" }, request: { ip: "10.1.1.1" } });
+    expect(events[5]?.principal).toBeUndefined();
+    // A valid credential without the scope: the trail says who was refused.
+    expect(events[6]).toMatchObject({
+      error: { code: "INSUFFICIENT_SCOPE" },
+      principal: { sub: "u-1", email: "carol@mycompany.example" },
+    });
     expect(JSON.stringify(events)).not.toContain("scopes");
   });
 

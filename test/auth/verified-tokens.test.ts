@@ -76,4 +76,19 @@ describe("the OIDC verifier with reuse", () => {
     expect(expired).toBeInstanceOf(AuthError);
     expect((expired as AuthError).code).toBe("TOKEN_EXPIRED");
   });
+
+  it("refuses a reused token once it is older than the 24 h maximum age, whatever its exp says", async () => {
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+    const v = createOidcVerifier({ issuer: stub.issuer, audiences: [AUDIENCE] });
+    const now = Math.floor(Date.now() / 1000);
+    const old = await stub.sign(
+      accessTokenClaims(stub.issuer, AUDIENCE, { iat: now - 86_400 + 10, exp: now + 3600 }),
+    );
+    await expect(v.verify(old)).resolves.toMatchObject({ sub: "user-123" });
+    vi.setSystemTime(Date.now() + 5_000);
+    await expect(v.verify(old)).resolves.toMatchObject({ sub: "user-123" });
+    vi.setSystemTime(Date.now() + 6_000 + 31_000); // past iat + 24 h and the clock tolerance
+    const refused = await v.verify(old).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AuthError);
+  });
 });

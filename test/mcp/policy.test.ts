@@ -134,7 +134,7 @@ describe("whitelist and groups", () => {
     for (const mint of listingMints) {
       expect(mint.permissions).toEqual({ metadata: "read" });
       expect(revoked.has(mint.tokenFingerprint)).toBe(true);
-      // Every unnarrowed mint went through the broker's onGrant (emulator fingerprints are 12 hex, the broker's 16).
+      // Every unnarrowed mint was recorded in its call's record (emulator fingerprints are 12 hex, the broker's 16).
       expect(listingGrants.some((g) => g.fingerprint.startsWith(mint.tokenFingerprint))).toBe(true);
     }
     for (const grant of listingGrants) {
@@ -315,8 +315,8 @@ describe("search_code scoping", () => {
   });
 });
 
-describe("audit hooks", () => {
-  it("a denial emits onDecision with the rule and onToolResult with outcome denied", async () => {
+describe("the call record", () => {
+  it("a denial is recorded as a decision naming the rule and a result with outcome denied", async () => {
     const r = await call(nobody, "get_repository_tree", {
       owner: "facebook",
       repo: "react",

@@ -6,7 +6,7 @@ import {
   NarrowedScope,
   permissionsForOperation,
 } from "../../github/index.ts";
-import type { PolicyDecision } from "../../policy/index.ts";
+import { checkRef, type PolicyDecision } from "../../policy/index.ts";
 import { allowedRepositories } from "../allowed-repositories.ts";
 import { truncateUtf8 } from "../content.ts";
 import type { ToolContext } from "../context.ts";
@@ -14,7 +14,6 @@ import { PolicyDeniedError, ToolError } from "../errors.ts";
 import { denialText, jsonResult, upstreamText } from "../results.ts";
 import { isExcluded, parseSearchScope } from "../search-scope.ts";
 import { defineInstallationTool } from "../tool.ts";
-import { checkDefaultBranch } from "../tool-call.ts";
 import { pageArg, perPageArg } from "./arguments.ts";
 
 interface Candidate {
@@ -190,8 +189,10 @@ async function searchOwner(
     const notices: string[] = [];
     const searchable: Candidate[] = [];
     for (const candidate of group) {
-      const decision = await checkDefaultBranch(
+      // No ref: the default branch (code search covers only default branches) must itself be allowed.
+      const decision = await checkRef(
         candidate.decision,
+        undefined,
         new GitHubRefResolver(octokit, candidate.fullName),
       );
       await recordDecision(ctx, decision);
