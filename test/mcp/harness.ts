@@ -73,6 +73,8 @@ export interface Harness {
   /** Every token grant and revocation the broker reported to the call records. */
   grants: TokenGrant[];
   revocations: TokenRevocation[];
+  /** The tool of the call each grant was recorded in, in grant order. */
+  grantTools: string[];
   logged: Array<{ level: string; fields: Record<string, unknown>; message: string }>;
   /** A call record for GitHub reads a test makes itself (as alice), outside any tool call. */
   record: CallRecord;
@@ -102,6 +104,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     options.signer ?? new PemAppJwtSigner(await readFile(github.app.privateKeyPath, "utf8"), "emulator key");
   const grants: TokenGrant[] = [];
   const revocations: TokenRevocation[] = [];
+  const grantTools: string[] = [];
   const broker = createGitHubClients({
     appId: github.app.id,
     clientId: github.app.clientId,
@@ -134,7 +137,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       if (options.failDecisionHook?.(event)) throw new Error("audit sink unavailable");
       decisions.push(event);
     },
-    granted: (_call, grant) => void grants.push(grant),
+    granted: (call, grant) => {
+      grants.push(grant);
+      grantTools.push(call.request.tool);
+    },
     revoked: (_call, revocation) => void revocations.push(revocation),
     finished: (call, result) => void results.push({ ...result, ...whoOf(call) }),
   };
@@ -169,6 +175,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     results,
     grants,
     revocations,
+    grantTools,
     logged,
     record: trail.open(USERS.alice as Principal, { id: "test-direct", tool: "test" }),
     addUser: (name, principal) => {
