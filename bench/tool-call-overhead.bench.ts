@@ -479,7 +479,7 @@ try {
     `   bare Hono route    ${honoP50.toFixed(2).padStart(6)}   ${p(honoLatencies, 95).toFixed(2).padStart(6)}   ${honoCpuMs.toFixed(2).padStart(6)}`,
   );
   log(
-    `   upstream on the critical path (emulator's own medians): mint ${median(seq.mintMs)} ms + read ${median(seq.readMs)} ms`,
+    `   upstream on the critical path (emulator's own medians): mint ${median(seq.mintMs).toFixed(2)} ms + read ${median(seq.readMs).toFixed(2)} ms`,
   );
   log(
     `   per call: ${(seq.mints / seq.calls).toFixed(2)} mints, ${(seq.reads / seq.calls).toFixed(2)} reads, ${(seq.revocations / seq.calls).toFixed(2)} revocations, 0 KMS signs after warm-up: ${(await kmsSigns()) === signsAfterWarmup}`,

@@ -14,6 +14,7 @@ export interface RequestLogEntry {
   path: string;
   query: string;
   status: number;
+  /** Time the emulator spent on the request, in ms with microseconds. */
   durationMs: number;
   /** `installation`, `app`, or `anonymous`. */
   auth: "installation" | "app" | "anonymous";
