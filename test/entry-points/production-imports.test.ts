@@ -151,5 +151,10 @@ describe("production entry points", () => {
       ]),
     );
     expect(devOnly(urls)).toEqual([]);
+    // One replica without rateLimit.redisUrl: the Redis adapter and ioredis stay unloaded.
+    expect(
+      urls.filter((url) => url.includes("/node_modules/ioredis/") || url.endsWith("rate-limit/redis.ts")),
+    ).toEqual([]);
+    expect(urls).toContain(moduleUrl("src/http/rate-limit/memory.ts"));
   });
 });

@@ -1,7 +1,6 @@
 import type { Logger } from "pino";
 import type { RateLimits } from "./limiter.ts";
 import { createMemoryRateLimits } from "./memory.ts";
-import { createRedisRateLimits } from "./redis.ts";
 
 export type { RateDecision, RateLimiter, RateLimits } from "./limiter.ts";
 
@@ -28,6 +27,23 @@ export function createRateLimits(options: RateLimitOptions = {}): RateLimits {
     },
   };
   return options.redis
-    ? createRedisRateLimits(settings, options.redis.url, options.logger)
+    ? loadingRedisRateLimits(
+        import("./redis.ts").then((redis) =>
+          redis.createRedisRateLimits(settings, options.redis?.url ?? "", options.logger),
+        ),
+      )
     : createMemoryRateLimits(settings);
+}
+
+/**
+ * The Redis limits while their module (and ioredis) loads: every call waits for it. Loading starts at once, and
+ * `ready()` (awaited at start-up, before the server listens) includes it, so no request waits in practice.
+ */
+function loadingRedisRateLimits(loading: Promise<RateLimits>): RateLimits {
+  return {
+    principal: { consume: async (key, points) => (await loading).principal.consume(key, points) },
+    failedAuth: { consume: async (key, points) => (await loading).failedAuth.consume(key, points) },
+    ready: async () => (await loading).ready(),
+    close: async () => (await loading).close(),
+  };
 }

@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { RateLimiterRedis } from "rate-limiter-flexible";
 import {
@@ -90,8 +90,16 @@ function whenReady(client: Redis, logger?: Logger): Promise<void> {
   });
 }
 
-/** Limits shared by every replica through one Redis (rate-limiter-flexible's RateLimiterRedis). */
-export function createRedisRateLimits(settings: RateLimitSettings, url: string, logger?: Logger): RateLimits {
+/**
+ * Limits shared by every replica through one Redis (rate-limiter-flexible's RateLimiterRedis). ioredis is
+ * imported here, on demand: a broker without Redis (one replica, `repogate local`) never loads it (~28 MB).
+ */
+export async function createRedisRateLimits(
+  settings: RateLimitSettings,
+  url: string,
+  logger?: Logger,
+): Promise<RateLimits> {
+  const { Redis } = await import("ioredis");
   const client = new Redis(url, {
     // Fail fast while disconnected so requests fall back to memory instead of queueing.
     enableOfflineQueue: false,
