@@ -24,7 +24,8 @@ import { importRsaKeyIntoKms } from "../../wrangler-free-local/aws/kms/import-ke
 import { type RunningGitHubEmulator, startGitHubEmulator } from "../../wrangler-free-local/github/index.ts";
 import { devLogin } from "../../wrangler-free-local/idp/dev-login-client.ts";
 import { type RunningDevIdp, startDevIdp } from "../../wrangler-free-local/idp/index.ts";
-import { callTool, connectWithToken, freePort, USERS } from "../e2e/stack.ts";
+import { callTool, connectWithToken, USERS } from "../e2e/stack.ts";
+import { freePort } from "../support/ports.ts";
 
 const run = promisify(execFile);
 const REPO_ROOT = resolve(import.meta.dirname, "../..");

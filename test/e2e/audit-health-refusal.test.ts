@@ -13,7 +13,8 @@ import { type RunningAwsEmulator, startAwsEmulator } from "../../wrangler-free-l
 import { type RunningGitHubEmulator, startGitHubEmulator } from "../../wrangler-free-local/github/index.ts";
 import { devLogin } from "../../wrangler-free-local/idp/dev-login-client.ts";
 import { type RunningDevIdp, startDevIdp } from "../../wrangler-free-local/idp/index.ts";
-import { freePort, makeDataDir, USERS, wiredBrokerConfig } from "./stack.ts";
+import { freePort } from "../support/ports.ts";
+import { makeDataDir, USERS, wiredBrokerConfig } from "./stack.ts";
 
 /** The audit log's default `retryAfterMs` (not configurable): refusals must hold past it. */
 const RETRY_WINDOW_MS = 2_000;

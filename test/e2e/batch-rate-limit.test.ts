@@ -11,7 +11,8 @@ import { type RunningServer, startServer } from "../../src/server.ts";
 import { type RunningGitHubEmulator, startGitHubEmulator } from "../../wrangler-free-local/github/index.ts";
 import { devLogin } from "../../wrangler-free-local/idp/dev-login-client.ts";
 import { type RunningDevIdp, startDevIdp } from "../../wrangler-free-local/idp/index.ts";
-import { freePort, makeDataDir, USERS, wiredBrokerConfig } from "./stack.ts";
+import { freePort } from "../support/ports.ts";
+import { makeDataDir, USERS, wiredBrokerConfig } from "./stack.ts";
 
 /** Per-user points in this test: more than one batch of 50, less than two. */
 const LIMIT = 60;

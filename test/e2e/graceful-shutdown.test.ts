@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { verifyJsonlFiles } from "../../src/audit/index.ts";
 import { devLogin } from "../../wrangler-free-local/idp/dev-login-client.ts";
 import { startLocalStack } from "../../wrangler-free-local/stack.ts";
-import { callTool, connectWithToken, emulatorLog, freePort, makeDataDir, USERS } from "./stack.ts";
+import { freePort } from "../support/ports.ts";
+import { callTool, connectWithToken, emulatorLog, makeDataDir, USERS } from "./stack.ts";
 
 describe("graceful shutdown", () => {
   let dataDir: string;

@@ -15,7 +15,8 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { OAuthProtectedResourceMetadataSchema } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { decodeJwt, decodeProtectedHeader, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { callTool, connectWithToken, freePort, makeDataDir, portIsFree, TOOL_NAMES, USERS } from "./stack.ts";
+import { freePort, portIsFree } from "../support/ports.ts";
+import { callTool, connectWithToken, makeDataDir, TOOL_NAMES, USERS } from "./stack.ts";
 
 const execFileAsync = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

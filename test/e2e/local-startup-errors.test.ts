@@ -9,7 +9,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalStack } from "../../wrangler-free-local/stack.ts";
-import { freePort, makeDataDir, portIsFree } from "./stack.ts";
+import { freePort, portIsFree } from "../support/ports.ts";
+import { makeDataDir } from "./stack.ts";
 
 const BIN = path.join(fileURLToPath(new URL("../../", import.meta.url)), "bin", "repogate.js");
 

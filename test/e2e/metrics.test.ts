@@ -7,7 +7,8 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devLogin } from "../../wrangler-free-local/idp/dev-login-client.ts";
 import { type LocalStack, startLocalStack } from "../../wrangler-free-local/stack.ts";
-import { callTool, connectWithToken, freePort, makeDataDir, USERS, waitForRevocations } from "./stack.ts";
+import { freePort } from "../support/ports.ts";
+import { callTool, connectWithToken, makeDataDir, USERS, waitForRevocations } from "./stack.ts";
 
 /** The value of one sample line `name{labels} value` whose labels include all of `labels`. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {

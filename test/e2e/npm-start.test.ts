@@ -9,7 +9,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devLogin } from "../../wrangler-free-local/idp/dev-login-client.ts";
-import { callTool, connectWithToken, freePort, makeDataDir, portIsFree, USERS } from "./stack.ts";
+import { freePort, portIsFree } from "../support/ports.ts";
+import { callTool, connectWithToken, makeDataDir, USERS } from "./stack.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 

@@ -10,7 +10,8 @@ import { Agent, request as httpRequest } from "node:http";
 import { afterAll, describe, expect, it } from "vitest";
 import { devLogin } from "../../wrangler-free-local/idp/dev-login-client.ts";
 import { startLocalStack } from "../../wrangler-free-local/stack.ts";
-import { freePort, makeDataDir, USERS } from "./stack.ts";
+import { freePort } from "../support/ports.ts";
+import { makeDataDir, USERS } from "./stack.ts";
 
 /** POSTs one JSON-RPC message over the agent's kept-alive connection; resolves with status and headers. */
 function post(url: string, agent: Agent, token: string, body: unknown) {

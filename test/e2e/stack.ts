@@ -1,6 +1,5 @@
 /** Shared set-up for the end-to-end tests: the whole local stack (broker included) on free ports. */
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -15,6 +14,7 @@ import {
   SEED_POLICY_FILE,
   startLocalStack,
 } from "../../wrangler-free-local/stack.ts";
+import { freePort } from "../support/ports.ts";
 
 /** The dev users of wrangler-free-local/seed/users.yaml. */
 export const USERS = {
@@ -38,28 +38,6 @@ export const TOOL_NAMES = [
   "list_repositories",
   "search_code",
 ];
-
-/** A port nothing listens on right now (bind port 0, read it, release it). */
-export async function freePort(host = "127.0.0.1"): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** True when nothing accepts connections on the port. */
-export async function portIsFree(port: number, host = "127.0.0.1"): Promise<boolean> {
-  return await new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
-  });
-}
 
 /** A fresh temp data directory. */
 export async function makeDataDir(prefix = "repogate-e2e-"): Promise<string> {

@@ -1,5 +1,4 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInlineApiKeyStore } from "../../src/auth/api-key-store.ts";
@@ -8,6 +7,7 @@ import { createOidcVerifier } from "../../src/auth/oidc-verifier.ts";
 import type { HttpAppOptions } from "../../src/http/app.ts";
 import type { RateLimitOptions } from "../../src/http/rate-limit/index.ts";
 import { accessTokenClaims, type StubIssuer, startStubIssuer } from "../auth/stub-issuer.ts";
+import { freePort } from "../support/ports.ts";
 import { postMcp, type ServedApp, serveApp } from "./harness.ts";
 
 const SCOPE = "mcp:tools";
@@ -181,17 +181,6 @@ const redisInstalled = (() => {
     return false;
   }
 })();
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 // Skipped where redis-server is missing, except in CI (CI set), where a missing server must fail the run.
 describe.skipIf(!redisInstalled && !process.env.CI)("shared counters in a real redis-server", () => {

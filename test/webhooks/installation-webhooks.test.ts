@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeliveryRecord } from "../../wrangler-free-local/github/index.ts";
 import { devLogin } from "../../wrangler-free-local/idp/dev-login-client.ts";
 import { type LocalStack, startLocalStack } from "../../wrangler-free-local/stack.ts";
-import { callTool, connectWithToken, emulatorLog, freePort, makeDataDir } from "../e2e/stack.ts";
+import { callTool, connectWithToken, emulatorLog, makeDataDir } from "../e2e/stack.ts";
+import { freePort } from "../support/ports.ts";
 import { webhookSchemaProblems } from "./schemas.ts";
 
 let stack: LocalStack;
