@@ -6,6 +6,7 @@
  *
  *   npx tsx bench/tool-call-overhead.bench.ts [--json] [--calls 300] [--connections 64] [--duration 8]
  *                                              [--peer-calls 40] [--upstream-latency-ms 50] [--cpu-prof-dir DIR]
+ *                                              [--memory-limit-mb 1024]
  *
  * Prints the tables and, with --json, one JSON object as the last line (cpuRatio, addedP50Ms,
  * throughputRatio, rssMb, peerRatio50ms, peerRatio50msReuse and the figures they come from). Exits 1 when a
@@ -25,6 +26,7 @@ import { Octokit } from "@octokit/rest";
 import autocannon from "autocannon";
 import { devLogin } from "../wrangler-free-local/idp/dev-login-client.ts";
 import { LOCAL_MCP_SCOPE, SEED_POLICY_FILE } from "../wrangler-free-local/stack.ts";
+import { createMemoryLimit, type MemoryLimit } from "./overhead/memory-limit.ts";
 import { type BenchProcess, startBenchProcess, type Usage } from "./overhead/processes.ts";
 import { median, percentile, timeSequential } from "./overhead/stats.ts";
 
@@ -39,6 +41,11 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "4" },
     /** Writes a V8 CPU profile of the broker process into this directory (open it in Chrome DevTools). */
     "cpu-prof-dir": { type: "string" },
+    /**
+     * Each server under test runs in its own memory cgroup of this size, as each production task has its own
+     * memory (the CDK's default task: 1,024 MiB); V8 sizes its heap from it. 0: no limit.
+     */
+    "memory-limit-mb": { type: "string", default: "1024" },
   },
 });
 const CALLS = Number(values.calls);
@@ -46,6 +53,11 @@ const CONNECTIONS = Number(values.connections);
 const DURATION_S = Number(values.duration);
 const PEER_CALLS = Number(values["peer-calls"]);
 const UPSTREAM_LATENCY_MS = Number(values["upstream-latency-ms"]);
+const MEMORY_LIMIT_MB = Number(values["memory-limit-mb"]);
+if (!Number.isInteger(MEMORY_LIMIT_MB) || MEMORY_LIMIT_MB < 0)
+  throw new Error(
+    `--memory-limit-mb must be a whole number of MiB (0: no limit), got ${values["memory-limit-mb"]}`,
+  );
 /** Each measurement is split into rounds that alternate between the paths compared, so drift hits all alike. */
 const ROUNDS = Math.max(1, Number(values.rounds));
 const HOST = "127.0.0.1";
@@ -115,6 +127,8 @@ interface EmulatorLog {
   }[];
   mints: { seq: number; tokenFingerprint: string }[];
   revocations: { seq: number; tokenFingerprint: string }[];
+  /** Entries the emulator let go to stay bounded. */
+  dropped: number;
 }
 
 /** What the GitHub emulator saw during one broker round. */
@@ -127,12 +141,15 @@ interface Upstream {
   foreignTokenRequests: number;
   mintMs: number[];
   readMs: number[];
+  /** Entries the emulator's bounded log let go: counts are short by this many. */
+  dropped: number;
 }
 
 const sumUsage = (a: Usage, b: Usage) => b.cpuMicros - a.cpuMicros;
 
 const dataDir = await mkdtemp(join(tmpdir(), "repogate-bench-"));
 const processes: BenchProcess[] = [];
+const memoryLimits: MemoryLimit[] = [];
 let peer: Client | undefined;
 const result: Record<string, unknown> = { node: process.version };
 try {
@@ -169,25 +186,38 @@ try {
     aws: up.aws,
     kmsAlias: up.kmsAlias,
   };
+  /** Each server under test in its own memory cgroup when one can be made (see memory-limit.ts). */
+  const limitFor = async (name: string): Promise<MemoryLimit | undefined> => {
+    if (MEMORY_LIMIT_MB === 0) return undefined;
+    const limit = await createMemoryLimit(`repogate-bench-${process.pid}-${name}`, MEMORY_LIMIT_MB);
+    if ("unavailable" in limit) {
+      result.memoryLimitUnavailable = limit.unavailable;
+      return undefined;
+    }
+    memoryLimits.push(limit);
+    return limit;
+  };
+  const underTest = async (name: string, script: string, options: unknown, nodeArgs: string[] = []) => {
+    const memoryLimit = await limitFor(name);
+    return await startBenchProcess(name, script, options, {
+      bundled: true,
+      nodeArgs,
+      ...(memoryLimit ? { memoryLimit } : {}),
+    });
+  };
   const [broker, brokerReuse, hono, echo] = await Promise.all([
-    startBenchProcess(
+    underTest(
       "broker",
       "broker.ts",
       { ...brokerOptions, port: brokerPorts[0], tokenReuse: false },
-      {
-        bundled: true,
-        nodeArgs: values["cpu-prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof-dir"]}`] : [],
-      },
+      values["cpu-prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof-dir"]}`] : [],
     ),
-    startBenchProcess(
-      "broker-reuse",
-      "broker.ts",
-      { ...brokerOptions, port: brokerPorts[1], tokenReuse: true },
-      { bundled: true },
-    ),
-    startBenchProcess("bare-hono", "bare-hono.ts", {}, { bundled: true }),
-    startBenchProcess("sdk-echo", "sdk-echo.ts", {}, { bundled: true }),
+    underTest("broker-reuse", "broker.ts", { ...brokerOptions, port: brokerPorts[1], tokenReuse: true }),
+    underTest("bare-hono", "bare-hono.ts", {}),
+    underTest("sdk-echo", "sdk-echo.ts", {}),
   ]);
+  // What the memory figures were measured under: null means V8 sized its heap from the whole machine.
+  result.memoryLimitMb = memoryLimits.length === 4 ? MEMORY_LIMIT_MB : null;
   processes.push(broker, brokerReuse, hono, echo);
   const mcpUrl = broker.info.mcpUrl as string;
   const mcpUrlReuse = brokerReuse.info.mcpUrl as string;
@@ -286,9 +316,16 @@ try {
       ).length,
       mintMs: snapshot.requests.filter((r) => r.path.endsWith("/access_tokens")).map((r) => r.durationMs),
       readMs: reads.map((r) => r.durationMs),
+      dropped: snapshot.dropped,
     };
   };
   const checkOnePerCall = (label: string, u: Upstream, exactCalls: boolean) => {
+    if (u.dropped > 0) {
+      fail(
+        `${label}: the GitHub emulator's log let ${u.dropped} entries go (it keeps 20,000 of each kind), so mints and revocations cannot be counted: use a shorter --duration`,
+      );
+      return;
+    }
     if (exactCalls ? u.mints !== u.calls : u.mints < u.calls || u.mints > u.calls + CONNECTIONS)
       fail(`${label}: ${u.mints} mints for ${u.calls} tool calls`);
     if (exactCalls && u.readTokens !== u.calls)
@@ -403,6 +440,7 @@ try {
             foreignTokenRequests: sequential.foreignTokenRequests + u.foreignTokenRequests,
             mintMs: [...sequential.mintMs, ...u.mintMs],
             readMs: [...sequential.readMs, ...u.readMs],
+            dropped: sequential.dropped + u.dropped,
           }
         : u;
     };
@@ -456,7 +494,12 @@ try {
       q,
     );
   log(`repogate tool-call overhead, Node ${process.version}, get_file_contents ${OWNER}/${REPO}/${PATH}`);
-  log("every party in its own process; this process is the load generator\n");
+  log("every party in its own process; this process is the load generator");
+  log(
+    result.memoryLimitMb
+      ? `each server under test in its own ${result.memoryLimitMb} MiB memory cgroup (a production task's memory)\n`
+      : `no memory limit: V8 sizes its heap from the whole machine (${result.memoryLimitUnavailable ?? "--memory-limit-mb 0"})\n`,
+  );
   log(`1. ${CONNECTIONS} connections, ${DURATION_S} s each (autocannon)`);
   log("   server             calls/s   p50 ms   CPU ms/call   RSS MB before -> peak");
   for (const [label, run] of [
@@ -534,6 +577,8 @@ try {
 } finally {
   await peer?.close().catch(() => undefined);
   const stopped = await Promise.allSettled(processes.reverse().map((child) => child.stop()));
+  // Processes that never became ready are not in `processes`; their cgroups go here (removal is idempotent).
+  await Promise.all(memoryLimits.map((limit) => limit.remove()));
   for (const s of stopped) if (s.status === "rejected") fail(`stop: ${String(s.reason)}`);
   await rm(dataDir, { recursive: true, force: true });
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import type { MemoryLimit } from "./memory-limit.ts";
 
 export interface Usage {
   cpuMicros: number;
@@ -56,6 +57,8 @@ export interface StartOptions {
   nodeArgs?: string[];
   /** Run the script as an esbuild bundle on plain Node (the servers under test) instead of through tsx. */
   bundled?: boolean;
+  /** Run the process in this memory cgroup (removed when the process has stopped). */
+  memoryLimit?: MemoryLimit;
 }
 
 /** Starts `bench/overhead/<script>` on this Node binary and waits until it is ready. */
@@ -66,9 +69,13 @@ export async function startBenchProcess(
   start: StartOptions = {},
 ): Promise<BenchProcess> {
   const entry = start.bundled ? [await bundle(script)] : ["--import", "tsx", `bench/overhead/${script}`];
+  const argv = [...(start.nodeArgs ?? []), "--enable-source-maps", ...entry, JSON.stringify(options)];
+  const command = start.memoryLimit
+    ? start.memoryLimit.wrap(process.execPath, argv)
+    : { command: process.execPath, args: argv };
   const child = spawn(
-    process.execPath,
-    [...(start.nodeArgs ?? []), "--enable-source-maps", ...entry, JSON.stringify(options)],
+    command.command,
+    command.args,
     // The AWS SDK only ever talks to the local emulator, with fake credentials; never real ones.
     {
       cwd: ROOT,
@@ -119,12 +126,14 @@ export async function startBenchProcess(
         child.send({ usage: id });
       }),
     stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.send("stop");
-      const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-      await exited;
-      clearTimeout(killer);
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.send("stop");
+        const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+        await exited;
+        clearTimeout(killer);
+      }
+      await start.memoryLimit?.remove();
     },
   };
 }

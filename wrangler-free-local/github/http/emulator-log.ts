@@ -59,6 +59,8 @@ export class EmulatorLog {
   requests: RequestLogEntry[] = [];
   mints: MintLogEntry[] = [];
   revocations: RevocationLogEntry[] = [];
+  /** Entries let go to keep the lists bounded: a count from them is short by this many. */
+  dropped = 0;
   private seq = 0;
 
   /** @param maxEntries per list; the oldest entries go first, so a long-running local stack stays bounded. */
@@ -81,7 +83,7 @@ export class EmulatorLog {
 
   private push<T>(list: T[], entry: T): void {
     list.push(entry);
-    if (list.length > this.maxEntries) list.splice(0, list.length - this.maxEntries);
+    if (list.length > this.maxEntries) this.dropped += list.splice(0, list.length - this.maxEntries).length;
   }
 
   /** Counts recorded requests, optionally by method and path prefix. */
@@ -98,10 +100,21 @@ export class EmulatorLog {
     this.requests = [];
     this.mints = [];
     this.revocations = [];
+    this.dropped = 0;
   }
 
   /** A JSON-safe copy, as served on `/_emulator/log`. */
-  snapshot(): { requests: RequestLogEntry[]; mints: MintLogEntry[]; revocations: RevocationLogEntry[] } {
-    return { requests: [...this.requests], mints: [...this.mints], revocations: [...this.revocations] };
+  snapshot(): {
+    requests: RequestLogEntry[];
+    mints: MintLogEntry[];
+    revocations: RevocationLogEntry[];
+    dropped: number;
+  } {
+    return {
+      requests: [...this.requests],
+      mints: [...this.mints],
+      revocations: [...this.revocations],
+      dropped: this.dropped,
+    };
   }
 }
