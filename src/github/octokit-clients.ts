@@ -3,7 +3,7 @@ import { Octokit as CoreOctokit } from "@octokit/core";
 import { Octokit as RestOctokit } from "@octokit/rest";
 import type { AppJwtProvider } from "./app-jwt.ts";
 import { ResponseTooLargeError } from "./errors.ts";
-
+import { nativeJsonBodies, UNPARSED_BODIES } from "./native-json-bodies.ts";
 import type { UpstreamLanes } from "./upstream-lanes.ts";
 import { type UpstreamPolicy, upstreamPolicyPlugin } from "./upstream-policy.ts";
 
@@ -56,10 +56,12 @@ export type GitHubResponseObserver = (
 ) => void;
 
 /** The octokit a `withToken` callback receives: REST methods plus repogate's rate-limit and retry policy. */
-export const NarrowedOctokit = RestOctokit.plugin(responseCapErrors, upstreamPolicyPlugin);
+export const NarrowedOctokit = RestOctokit.plugin(nativeJsonBodies, responseCapErrors, upstreamPolicyPlugin);
 export type NarrowedOctokit = InstanceType<typeof NarrowedOctokit>;
 
-const AppOctokitClass = CoreOctokit.plugin(responseCapErrors, upstreamPolicyPlugin);
+const AppOctokitClass = CoreOctokit.plugin(nativeJsonBodies, responseCapErrors, upstreamPolicyPlugin);
+/** See createRevocationOctokit. */
+const RevocationOctokit = CoreOctokit.plugin(nativeJsonBodies);
 /** The octokit authenticated as the App itself (JWT): mints tokens and resolves installations. */
 export type AppOctokit = InstanceType<typeof AppOctokitClass>;
 
@@ -111,6 +113,7 @@ function common(options: ClientOptions, installationId?: number) {
   return {
     baseUrl: options.baseUrl,
     request: {
+      ...UNPARSED_BODIES,
       fetch: options.onResponse
         ? observedFetch(options.fetch, options.onResponse, installationId)
         : options.fetch,
@@ -159,9 +162,9 @@ export function createNarrowedOctokit(
 }
 
 /**
- * A bare octokit for `DELETE /installation/token`: no rate-limit policy, whose write lane would space
+ * An octokit for `DELETE /installation/token` with no rate-limit policy, whose write lane would space
  * revocations a second apart; the broker retries a failed revocation itself.
  */
 export function createRevocationOctokit(token: string, options: ClientOptions): CoreOctokit {
-  return new CoreOctokit({ ...common(options), auth: token });
+  return new RevocationOctokit({ ...common(options), auth: token });
 }

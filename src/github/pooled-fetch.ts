@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher, interceptors } from "undici";
 import { ResponseTooLargeError } from "./errors.ts";
+import { BUFFERED_BYTES } from "./native-json-bodies.ts";
 
 /** Statuses whose responses never have a body. */
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
@@ -51,16 +52,18 @@ class BufferedResponse {
     return this.status >= 200 && this.status < 300;
   }
 
-  /** A stream over the bytes, for callers that read a raw body themselves (bounded, in src/mcp/content.ts). */
+  /** A stream over the bytes, for callers that read a body themselves (nativeJsonBodies; src/mcp/content.ts). */
   get body(): ReadableStream<Uint8Array> | null {
     const bytes = this.#bytes;
     if (bytes === null) return null;
-    return new ReadableStream<Uint8Array>({
+    const stream = new ReadableStream<Uint8Array>({
       start(controller) {
         if (bytes.byteLength > 0) controller.enqueue(new Uint8Array(bytes));
         controller.close();
       },
     });
+    // nativeJsonBodies parses these bytes directly instead of reading them back through the stream.
+    return Object.assign(stream, { [BUFFERED_BYTES]: bytes });
   }
 
   async text(): Promise<string> {

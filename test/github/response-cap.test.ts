@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGitHubClients, PemAppJwtSigner, ResponseTooLargeError } from "../../src/github/index.ts";
+import { STREAMED_BODY } from "../../src/github/native-json-bodies.ts";
 import { readAtMost } from "../../src/mcp/content.ts";
 import { recordingCall, silentLog } from "./harness.ts";
 
@@ -152,7 +153,7 @@ describe("maxResponseBytes", () => {
           repo: "api",
           path: "big.bin",
           mediaType: { format: "raw" },
-          request: { parseSuccessResponseBody: false },
+          request: STREAMED_BODY,
         });
         return readAtMost(data as unknown as ReadableStream<Uint8Array>, 256 * 1024);
       },

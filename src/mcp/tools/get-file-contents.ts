@@ -1,3 +1,4 @@
+import { STREAMED_BODY } from "../../github/native-json-bodies.ts";
 import { formatBytes } from "../../policy/index.ts";
 import { decodeBase64Content, decodeContent, readAtMost } from "../content.ts";
 import { normalizePath } from "../paths.ts";
@@ -42,7 +43,7 @@ async function fileBytes(
     path,
     ...(ref ? { ref } : {}),
     mediaType: { format: "raw" },
-    request: { parseSuccessResponseBody: false },
+    request: STREAMED_BODY,
   });
   const read = await readAtMost(data as unknown as ReadableStream<Uint8Array>, max);
   return { bytes: read.bytes, truncatedUpstream: read.truncated };

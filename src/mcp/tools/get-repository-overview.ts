@@ -1,3 +1,4 @@
+import { STREAMED_BODY } from "../../github/native-json-bodies.ts";
 import { formatBytes } from "../../policy/index.ts";
 import { decodeBase64Content, decodeContent, readAtMost } from "../content.ts";
 import { jsonResult, textResult } from "../results.ts";
@@ -65,7 +66,7 @@ async function readme(
         repo: access.repo,
         ref,
         mediaType: { format: "raw" },
-        request: { parseSuccessResponseBody: false },
+        request: STREAMED_BODY,
       });
       read = await readAtMost(data as unknown as ReadableStream<Uint8Array>, max);
     }
