@@ -6,7 +6,7 @@
  *
  *   npx tsx bench/tool-call-overhead.bench.ts [--json] [--calls 300] [--connections 64] [--duration 8]
  *                                              [--peer-calls 40] [--upstream-latency-ms 50] [--cpu-prof-dir DIR]
- *                                              [--memory-limit-mb 1024]
+ *                                              [--memory-limit-mb 1024] [--memory-trace]
  *
  * Prints the tables and, with --json, one JSON object as the last line (cpuRatio, addedP50Ms,
  * throughputRatio, rssMb, peerRatio50ms, peerRatio50msReuse and the figures they come from). Exits 1 when a
@@ -46,6 +46,8 @@ const { values } = parseArgs({
      * memory (the CDK's default task: 1,024 MiB); V8 sizes its heap from it. 0: no limit.
      */
     "memory-limit-mb": { type: "string", default: "1024" },
+    /** Prints the broker's heap used and RSS every 250 ms of phase 1 (on stderr). */
+    "memory-trace": { type: "boolean", default: false },
   },
 });
 const CALLS = Number(values.calls);
@@ -360,6 +362,12 @@ try {
     const sampler = setInterval(() => {
       void target.usage().then((u) => {
         peakRss = Math.max(peakRss, u.rssBytes);
+        if (values["memory-trace"] && target === broker) {
+          const mb = (bytes: number) => (bytes / 1048576).toFixed(0);
+          console.error(
+            `memory ${target.name}: heap used ${mb(u.heapUsedBytes)} MB, RSS ${mb(u.rssBytes)} MB`,
+          );
+        }
       });
     }, 250);
     const before = await target.usage();

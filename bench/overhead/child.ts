@@ -13,6 +13,7 @@ export function benchChild(stop: () => Promise<void>): { ready(info: Record<stri
         id: usage.usage,
         cpuMicros: cpu.user + cpu.system,
         rssBytes: process.memoryUsage.rss(),
+        heapUsedBytes: process.memoryUsage().heapUsed,
       });
     } else if (message === "stop") {
       shutdown();

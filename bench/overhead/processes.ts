@@ -9,6 +9,7 @@ import type { MemoryLimit } from "./memory-limit.ts";
 export interface Usage {
   cpuMicros: number;
   rssBytes: number;
+  heapUsedBytes: number;
 }
 
 export interface BenchProcess {
