@@ -14,7 +14,6 @@
  * used a token its phase did not mint, or KMS signed an App JWT after warm-up.
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,6 +23,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { createAppAuth } from "@octokit/auth-app";
 import { Octokit } from "@octokit/rest";
 import autocannon from "autocannon";
+import { freePort } from "../test/support/ports.ts";
 import { devLogin } from "../wrangler-free-local/idp/dev-login-client.ts";
 import { LOCAL_MCP_SCOPE, SEED_POLICY_FILE } from "../wrangler-free-local/stack.ts";
 import { createMemoryLimit, type MemoryLimit } from "./overhead/memory-limit.ts";
@@ -76,18 +76,6 @@ const FETCH_REDIRECT = fileURLToPath(new URL("./overhead/github-fetch-redirect.m
 const failures: string[] = [];
 const fail = (message: string) => failures.push(message);
 const log = (line = "") => console.log(line);
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Splits `total` into `ROUNDS` shares. */
 const share = (total: number, round: number) => Math.floor(total / ROUNDS) + (round < total % ROUNDS ? 1 : 0);
@@ -219,7 +207,8 @@ try {
     underTest("sdk-echo", "sdk-echo.ts", {}),
   ]);
   // What the memory figures were measured under: null means V8 sized its heap from the whole machine.
-  result.memoryLimitMb = memoryLimits.length === 4 ? MEMORY_LIMIT_MB : null;
+  result.memoryLimitMb =
+    MEMORY_LIMIT_MB > 0 && result.memoryLimitUnavailable === undefined ? MEMORY_LIMIT_MB : null;
   processes.push(broker, brokerReuse, hono, echo);
   const mcpUrl = broker.info.mcpUrl as string;
   const mcpUrlReuse = brokerReuse.info.mcpUrl as string;

@@ -9,11 +9,12 @@ export function benchChild(stop: () => Promise<void>): { ready(info: Record<stri
     const usage = message as { usage?: number };
     if (typeof usage === "object" && usage !== null && typeof usage.usage === "number") {
       const cpu = process.cpuUsage();
+      const memory = process.memoryUsage();
       process.send?.({
         id: usage.usage,
         cpuMicros: cpu.user + cpu.system,
-        rssBytes: process.memoryUsage.rss(),
-        heapUsedBytes: process.memoryUsage().heapUsed,
+        rssBytes: memory.rss,
+        heapUsedBytes: memory.heapUsed,
       });
     } else if (message === "stop") {
       shutdown();

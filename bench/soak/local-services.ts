@@ -4,8 +4,8 @@
  * and restarted while these keep their state: every mint, revocation and log event of the whole run.
  */
 import { readFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { KMSClient } from "@aws-sdk/client-kms";
+import { freePort } from "../../test/support/ports.ts";
 import { type RunningAwsEmulator, startAwsEmulator } from "../../wrangler-free-local/aws/index.ts";
 import { importRsaKeyIntoKms } from "../../wrangler-free-local/aws/kms/import-key.ts";
 import { type RunningGitHubEmulator, startGitHubEmulator } from "../../wrangler-free-local/github/index.ts";
@@ -28,19 +28,6 @@ export interface LocalServices {
   /** An access token (authorization code + PKCE through the dev IdP) for a seed user. */
   token(email: string): Promise<string>;
   close(): Promise<void>;
-}
-
-/** A port nothing listens on right now (the IdP must know the broker's URL before the broker listens). */
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts the emulators and the IdP in `dataDir` and imports the App key into the AWS emulator's KMS. */

@@ -1,5 +1,5 @@
 /**
- * Ports for tests that must name a port before a process listens on it (a child process, or a
+ * Ports for tests and benches that must name a port before a process listens on it (a child process, or a
  * broker whose URL the IdP learns first). Binding port 0 and releasing it hands out a port from the
  * kernel's ephemeral range, the same range every outgoing connection and every `listen(0)` in the
  * other test files draws from, so it may be taken again before the test binds it (seen in CI: "the
