@@ -65,14 +65,16 @@ export interface AuthenticateOptions {
 const CREDENTIAL_HEADERS = ["authorization", "x-api-key", "proxy-authorization", "cookie"];
 
 /**
- * The request as the MCP handler gets it: same URL, method, headers and signal, minus every credential header
- * (so nothing downstream can forward the caller's token), and without a body: `jsonRpcBody` has read it into
+ * The request as the MCP handler gets it: same URL, method and headers, minus every credential header (so
+ * nothing downstream can forward the caller's token), and without a body: `jsonRpcBody` has read it into
  * `parsedBody`. Built once, at the hand-off, so no middleware copies the request body stream along the way.
+ * Without the signal too: neither the MCP transport nor the tools read it, and asking @hono/node-server for
+ * it builds an AbortController per request, which the new Request would then follow.
  */
 export function withoutCredentials(request: Request): Request {
   const headers = new Headers(request.headers);
   for (const name of CREDENTIAL_HEADERS) headers.delete(name);
-  return new Request(request.url, { method: request.method, headers, signal: request.signal });
+  return new Request(request.url, { method: request.method, headers });
 }
 
 /** Refusals that are not guesses: no credential, a genuine but expired token, a valid one lacking a scope. */

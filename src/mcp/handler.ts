@@ -151,14 +151,19 @@ export function createMcpHandler(options: McpHandlerOptions): McpRequestHandler 
         { status: 500 },
       );
     } finally {
-      await transport
-        .close()
-        .catch((error: unknown) =>
-          logger.warn({ requestId, error: String(error) }, "transport close failed"),
-        );
-      await server
-        .close()
-        .catch((error: unknown) => logger.warn({ requestId, error: String(error) }, "server close failed"));
+      // Closed once the answer is on its way, not before: by then the SDK has let go of the finished
+      // handlers (it does so a few promise steps after the transport has the answer), so closing aborts
+      // nothing, where closing at once aborted each finished handler's controller (an AbortError with a stack
+      // trace per request). setImmediate runs once the pending promise steps have, with no timer involved.
+      setImmediate(() => {
+        transport
+          .close()
+          .catch((error: unknown) =>
+            logger.warn({ requestId, error: String(error) }, "transport close failed"),
+          )
+          .then(() => server.close())
+          .catch((error: unknown) => logger.warn({ requestId, error: String(error) }, "server close failed"));
+      });
     }
   };
 }
