@@ -123,10 +123,13 @@ export class TokenBroker {
   readonly #log: Pick<OctokitLog, "error">;
   readonly #pool: TokenReusePool<HeldToken> | undefined;
   readonly #pendingRevocations = new Set<Promise<void>>();
-  /** Single-use leases whose callback is still running, so a shutdown past its deadline can revoke them. */
+  /** Single-use leases whose callback is still running (or whose release is queued), so a shutdown past its
+   * deadline can revoke them. */
   readonly #inUse = new Set<TokenLease<HeldToken>>();
   /** Mints on their way to GitHub, so a shutdown drain waits for them and revokes what they bring back. */
   readonly #minting = new Set<Promise<unknown>>();
+  /** Leases whose release is queued for the next turn of the event loop (`#releaseAfterThisTurn`). */
+  readonly #releasing = new Set<Promise<void>>();
   /** Set by a shutdown drain (`revokeInUse`): no mint starts any more, one that returns is revoked unused. */
   #closing = false;
   #mints = 0;
@@ -208,8 +211,8 @@ export class TokenBroker {
     this.#pool?.closeAll();
     // A request cut off at the shutdown deadline may still be minting: wait for it, so its token is revoked
     // (below) before the process exits instead of living unaudited for up to an hour.
-    while (this.#minting.size > 0 || this.#pendingRevocations.size > 0) {
-      await Promise.allSettled([...this.#minting, ...this.#pendingRevocations]);
+    while (this.#minting.size > 0 || this.#releasing.size > 0 || this.#pendingRevocations.size > 0) {
+      await Promise.allSettled([...this.#minting, ...this.#releasing, ...this.#pendingRevocations]);
     }
   }
 
@@ -240,8 +243,7 @@ export class TokenBroker {
     } catch (error) {
       throw scrubSecret(toUpstreamError(error), token);
     } finally {
-      this.#inUse.delete(lease);
-      lease.release();
+      this.#releaseAfterThisTurn(lease);
     }
   }
 
@@ -346,6 +348,32 @@ export class TokenBroker {
       throw new BrokerShuttingDownError();
     }
     return held;
+  }
+
+  /**
+   * Gives the lease back (for a single-use token: starts its revocation) in the next turn of the event loop,
+   * after the work this turn queued for its end. When a tool's body settles, the call's own audit record,
+   * which its answer waits for, is queued that way (group commit, `setImmediate`) a few promise steps later;
+   * starting the revocation first put the DELETE's CPU ahead of that disk write, on the answer's path. Now
+   * the write is on its way first and the DELETE runs while it is. The lease stays in-use (a shutdown
+   * revokes it) and drain waits for the release, so the delay cannot lose a revocation. No timer: two
+   * `setImmediate` hops, a few microseconds when idle.
+   */
+  #releaseAfterThisTurn(lease: TokenLease<HeldToken>): void {
+    const released = new Promise<void>((resolve) => {
+      setImmediate(() =>
+        setImmediate(() => {
+          try {
+            this.#inUse.delete(lease);
+            lease.release();
+          } finally {
+            resolve();
+          }
+        }),
+      );
+    });
+    this.#releasing.add(released);
+    void released.then(() => this.#releasing.delete(released));
   }
 
   /** Starts a tracked revocation; the caller never waits for it. */
