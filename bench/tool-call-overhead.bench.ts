@@ -551,6 +551,9 @@ try {
     brokerCallsPerSec: loaded.rps,
     echoCallsPerSec: echoLoaded.rps,
     brokerCpuMsPerCallLoaded: loaded.cpuMsPerCall,
+    // Context, not a target: the broker's CPU per call against the MCP SDK's own bare stateless tool call (phase 1),
+    // the floor every per-request MCP server pays before any repogate work.
+    cpuRatioSdkEcho: loaded.cpuMsPerCall / echoLoaded.cpuMsPerCall,
     p50At50ms: Object.fromEntries(peerPaths.map(([name]) => [name, peerP50(name)])),
   });
   const targets: [string, boolean][] = [
@@ -568,6 +571,9 @@ try {
       `   ${key.padEnd(22)} ${(result[key] as number).toFixed(2).padStart(7)}   ${label.slice(key.length + 1)} ${met ? "met" : "MISSED"}`,
     );
   }
+  log(
+    `   (context) broker CPU per call / SDK echo tool's, ${CONNECTIONS} connections: ${(result.cpuRatioSdkEcho as number).toFixed(2)}`,
+  );
   result.targetsMissed = targets.filter(([, met]) => !met).map(([label]) => label);
 } catch (error) {
   fail(error instanceof Error ? (error.stack ?? error.message) : String(error));

@@ -172,6 +172,20 @@ export class AuditLog {
   }
 
   /**
+   * Throws `AuditUnavailableError` while a token minted now could not be recorded: `assertWritable`, and under
+   * `deny` also while the sink is known down and not yet proven again (the retry window may have passed; the
+   * next `ensureWritable` proves it). Synchronous, for the moment a mint request is sent.
+   */
+  assertMintable(): void {
+    this.assertWritable();
+    if (this.#policy === "deny" && this.#sinkDown) {
+      throw new AuditUnavailableError(
+        `the ${this.#sink.name} sink failed and has not been proven since: ${this.#lastError ?? "error"}`,
+      );
+    }
+  }
+
+  /**
    * Resolves when a record would be durable now; check it before minting. While the sink is known to have
    * failed (`deny`) it rejects with `AuditUnavailableError` until `retryAfterMs` has passed, then proves the sink
    * with one durable write (an `audit.sink.recovered` event) before anyone may go on, so a sink that is still

@@ -117,6 +117,11 @@ export class CallRecord implements TokenCallRecord {
     return this.#log.ensureWritable();
   }
 
+  /** Throws while the audit sink is known to be down: checked again as the mint request leaves. */
+  assertMintable(): void {
+    this.#log.assertMintable();
+  }
+
   /** A durable `token.grant`; the broker awaits it before the token is used. */
   async granted(grant: TokenGrant): Promise<void> {
     await this.#log.recordGrant(grant, this.#who);

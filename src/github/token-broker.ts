@@ -70,6 +70,13 @@ export interface TokenCallRecord {
    */
   beforeMint(): Promise<void>;
   /**
+   * Called again as the mint request leaves for GitHub, after any wait for a mint slot or a retry's back-off
+   * (which `beforeMint` came before); if it throws, the request is not sent and the error reaches the caller.
+   * The audit record throws while its sink is known to be down, so a failure that became known during the
+   * wait mints nothing either.
+   */
+  assertMintable(): void;
+  /**
    * Awaited before the token is used (the audit record makes it durable); if it throws, the token is
    * revoked and fn never runs. Installation-listing grants say so: `purpose: "installation-listing"`,
    * `repositorySelection: "all"`, `repositories: []`, `permissions: {metadata: "read"}`.
@@ -275,7 +282,7 @@ export class TokenBroker {
   ): Promise<HeldToken> {
     return this.#mintChecked(
       record,
-      () => mintNarrowedToken(this.#appOctokit, installationId, scope),
+      () => mintNarrowedToken(this.#appOctokit, installationId, scope, () => record.assertMintable()),
       (minted) => ({
         fingerprint: minted.token.fingerprint,
         installationId,
@@ -290,7 +297,7 @@ export class TokenBroker {
   async #mintListingVerified(installationId: number, record: TokenCallRecord): Promise<HeldToken> {
     return this.#mintChecked(
       record,
-      () => mintInstallationListingToken(this.#appOctokit, installationId),
+      () => mintInstallationListingToken(this.#appOctokit, installationId, () => record.assertMintable()),
       (minted) => ({
         fingerprint: minted.token.fingerprint,
         installationId,

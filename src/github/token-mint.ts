@@ -64,6 +64,7 @@ export async function mintNarrowedToken(
   appOctokit: AppOctokit,
   installationId: number,
   scope: NarrowedScope,
+  beforeSend?: () => void,
 ): Promise<MintedToken> {
   if (!NarrowedScope.is(scope) || scope.repositories.length === 0) {
     // Unreachable through the types; a guard against `as any` callers, because GitHub's fallback is installation-wide.
@@ -77,6 +78,7 @@ export async function mintNarrowedToken(
     installationId,
     { repositories: [...scope.repositories], permissions: { ...scope.permissions } },
     scope.owner,
+    beforeSend,
   );
 }
 
@@ -92,6 +94,7 @@ export const INSTALLATION_LISTING_PERMISSIONS: Readonly<{ metadata: "read" }> = 
 export async function mintInstallationListingToken(
   appOctokit: AppOctokit,
   installationId: number,
+  beforeSend?: () => void,
 ): Promise<MintedToken> {
   if (!Number.isSafeInteger(installationId) || installationId <= 0) {
     throw new GitHubBrokerError(
@@ -104,25 +107,30 @@ export async function mintInstallationListingToken(
     installationId,
     { permissions: { ...INSTALLATION_LISTING_PERMISSIONS } },
     undefined,
+    beforeSend,
   );
 }
 
 /**
  * The only `POST /app/installations/{id}/access_tokens` in the code base, private so that the two
  * mint functions above, each with a fixed body shape, are the only ways in. `owner` completes
- * repository names GitHub returns without `full_name`.
+ * repository names GitHub returns without `full_name`; `beforeSend` runs right before each attempt is
+ * sent and keeps it from going out by throwing.
  */
 async function requestAccessToken(
   appOctokit: AppOctokit,
   installationId: number,
   body: { repositories?: string[]; permissions: Record<string, string> },
   owner: string | undefined,
+  beforeSend: (() => void) | undefined,
 ): Promise<MintedToken> {
   let data: AccessTokenResponse;
   try {
     const response = await appOctokit.request("POST /app/installations/{installation_id}/access_tokens", {
       installation_id: installationId,
       ...body,
+      // Run by the upstream policy as each attempt leaves (see `beforeSend` there).
+      ...(beforeSend ? { request: { beforeSend } } : {}),
     });
     data = response.data as AccessTokenResponse;
   } catch (error) {

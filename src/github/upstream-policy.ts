@@ -93,13 +93,19 @@ function retryDelayMs(error: unknown, attempts: Attempts, policy: UpstreamPolicy
   return attempts.serverErrors ** 2 * policy.retryAfterBaseMs;
 }
 
-type RequestFn = (options: { method: string; url: string }) => Promise<unknown>;
+type RequestFn = (options: RequestOptions) => Promise<unknown>;
+/**
+ * `request.beforeSend` (a per-request option, like the retry plugins' `request.retries`): runs as each attempt
+ * leaves, after any wait for a concurrency slot or a retry's back-off, and keeps it from being sent by
+ * throwing. The mint uses it to re-check that the audit trail can still record the token.
+ */
+type RequestOptions = { method: string; url: string; request?: { beforeSend?: () => void } };
 
 /** Sends one request through the lanes its kind belongs to. */
 async function sendInLanes(
   policy: UpstreamPolicy,
   request: RequestFn,
-  options: { method: string; url: string },
+  options: RequestOptions,
   isRetry: boolean,
 ): Promise<unknown> {
   const method = options.method.toUpperCase();
@@ -114,7 +120,15 @@ async function sendInLanes(
   }
   const lane = auth ? `auth:${id}` : `global:${id}`;
   const limits = auth ? { maxConcurrent: policy.mintConcurrency } : GLOBAL;
-  return await lanes.run(lane, limits, () => request(options), isRetry);
+  return await lanes.run(
+    lane,
+    limits,
+    () => {
+      options.request?.beforeSend?.();
+      return request(options);
+    },
+    isRetry,
+  );
 }
 
 /**
@@ -131,7 +145,7 @@ export function upstreamPolicyPlugin(octokit: Octokit, options: OctokitOptions) 
         return (await sendInLanes(
           policy,
           request as unknown as RequestFn,
-          requestOptions,
+          requestOptions as RequestOptions,
           attempts.serverErrors + attempts.rateLimits > 0,
         )) as Awaited<ReturnType<typeof request>>;
       } catch (error) {

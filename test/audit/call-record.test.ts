@@ -174,9 +174,30 @@ describe("call records, and the audit events of the HTTP layer and policy store"
     const log = await AuditLog.open({ sink: new JsonlAuditSink({ dir: blocked, prefix: "audit" }) });
     const call = new CallTrail(log).open(principal, request);
     await expect(call.beforeMint()).resolves.toBeUndefined();
+    expect(() => call.assertMintable()).not.toThrow();
     await expect(call.granted(webGrant)).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
-    // Now known down: the next request is refused before anything is minted.
+    // Now known down: the next request is refused before anything is minted, and a mint request that passed
+    // beforeMint earlier is not sent.
     await expect(call.beforeMint()).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
+    expect(() => call.assertMintable()).toThrow(expect.objectContaining({ code: "AUDIT_UNAVAILABLE" }));
+    await log.close();
+  });
+
+  it("keeps refusing mints at send time after the retry window, until the sink is proven again", async () => {
+    const { dir, cleanup } = await tempDir("hooks-window");
+    cleanups.push(cleanup);
+    const { writeFile } = await import("node:fs/promises");
+    const blocked = `${dir}/file-not-dir`;
+    await writeFile(blocked, "");
+    const log = await AuditLog.open({
+      sink: new JsonlAuditSink({ dir: blocked, prefix: "audit" }),
+      retryAfterMs: 0,
+    });
+    const call = new CallTrail(log).open(principal, request);
+    await expect(call.granted(webGrant)).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
+    // The window is over, so beforeMint would probe; nothing has proven the sink yet, so a send is refused.
+    expect(() => log.assertWritable()).not.toThrow();
+    expect(() => call.assertMintable()).toThrow(expect.objectContaining({ code: "AUDIT_UNAVAILABLE" }));
     await log.close();
   });
 

@@ -87,6 +87,9 @@ export function recordingCall(behaviour: Partial<TokenCallRecord> = {}): Recordi
     beforeMint: async () => {
       await behaviour.beforeMint?.();
     },
+    assertMintable: () => {
+      behaviour.assertMintable?.();
+    },
     granted: async (grant) => {
       await behaviour.granted?.(grant);
       call.grants.push(grant);

@@ -156,6 +156,66 @@ describe("withToken", () => {
     await tokens.drain();
   });
 
+  it("does not send a mint whose record stops allowing mints while it waits for a mint slot", async () => {
+    const { tokens, installations } = await brokerFor(github, { throttle: { mintConcurrency: 1 } });
+    await installations.resolve("mycompany");
+    github.faults.add({ kind: "latency", latencyMs: 300, method: "POST", pathPrefix: "/app/installations" });
+    // The second call passes beforeMint, then waits behind the first mint; meanwhile its audit sink is found down.
+    let sinkDown = false;
+    const refusal = new Error("the audit sink is known down");
+    const first = tokens.withToken(
+      { repository: "mycompany/web", operation: "read" },
+      recordingCall(),
+      async () => 1,
+    );
+    const second = tokens.withToken(
+      { repository: "mycompany/web", operation: "read" },
+      recordingCall({
+        assertMintable: () => {
+          if (sinkDown) throw refusal;
+        },
+      }),
+      async () => 2,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    sinkDown = true;
+    await expect(first).resolves.toBe(1);
+    await expect(second).rejects.toBe(refusal);
+    await tokens.drain();
+    // One mint reached GitHub; the queued one was never sent.
+    expect(github.log.requests.filter((r) => r.path.endsWith("/access_tokens"))).toHaveLength(1);
+    expect(github.log.mints).toHaveLength(1);
+  });
+
+  it("does not retry a failed mint once its record stops allowing mints", async () => {
+    const { tokens, installations } = await brokerFor(github);
+    await installations.resolve("mycompany");
+    github.faults.add({
+      kind: "server-error",
+      status: 502,
+      count: 1,
+      method: "POST",
+      pathPrefix: "/app/installations",
+    });
+    let checks = 0;
+    const refusal = new Error("the audit sink is known down");
+    const call = tokens.withToken(
+      { repository: "mycompany/web", operation: "read" },
+      recordingCall({
+        // The first attempt is allowed and meets the 502; the sink fails during the back-off.
+        assertMintable: () => {
+          if (++checks > 1) throw refusal;
+        },
+      }),
+      async () => 1,
+    );
+    await expect(call).rejects.toBe(refusal);
+    await tokens.drain();
+    expect(checks).toBe(2);
+    expect(github.log.requests.filter((r) => r.path.endsWith("/access_tokens"))).toHaveLength(1);
+    expect(github.log.mints).toHaveLength(0);
+  });
+
   it("revokes when fn throws, and rethrows the caller's error", async () => {
     const { tokens } = await brokerFor(github);
     const boom = new Error("tool failed");

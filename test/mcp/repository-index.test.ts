@@ -21,6 +21,7 @@ describe("InstallationRepositoryIndex", () => {
     // The call record of each listing: the first listing's grant cannot be recorded (after a while); later ones can.
     const record: TokenCallRecord = {
       beforeMint: async () => {},
+      assertMintable: () => {},
       granted: async () => {
         if (++grants === 1) {
           await firstGate;
