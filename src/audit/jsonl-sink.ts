@@ -1,7 +1,6 @@
-import { constants } from "node:fs";
 import { type FileHandle, mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
-import { linkEvent } from "./chain.ts";
+import { chainEvent } from "./chain.ts";
 import { ChainedAuditSink, parseChainHead } from "./chained-sink.ts";
 import { AuditSourceError } from "./errors.ts";
 import type { AuditEvent } from "./event.ts";
@@ -23,7 +22,6 @@ export interface JsonlAuditSinkOptions extends JsonlLocation {
 export interface JsonlSinkStats {
   batches: number;
   events: number;
-  /** Durable writes: a write to the file opened with O_DSYNC, or a write and an fsync where there is none. */
   fsyncs: number;
   rotations: number;
 }
@@ -39,23 +37,14 @@ interface OpenFile {
 
 const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
 
-/**
- * Audit files are opened for appending with O_DSYNC where the platform has it (Linux, macOS): each write
- * returns once its bytes and the file's new size are on disk, as a write followed by fdatasync would, in one
- * system call and one trip through libuv's thread pool instead of two of each (~5 % of a tool call's CPU at
- * concurrency 1 in the overhead bench). Elsewhere (Windows) each write is followed by an fsync.
- */
-const DSYNC = constants.O_DSYNC ?? 0;
-const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | DSYNC;
-
 function utcDay(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
 /**
  * Append-only JSONL audit trail. Each event gets `prevHash` (the previous event's hash, 64 zeros for the first)
- * and `hash`; each `append` call is one durable write (group commit happens in `AuditLog`, which hands over
- * whole batches). Files rotate by size or UTC day and the chain continues across them and across restarts.
+ * and `hash`; each `append` call is one write and one fsync (group commit happens in `AuditLog`, which hands
+ * over whole batches). Files rotate by size or UTC day and the chain continues across them and across restarts.
  */
 export class JsonlAuditSink extends ChainedAuditSink {
   readonly name: string;
@@ -93,7 +82,7 @@ export class JsonlAuditSink extends ChainedAuditSink {
     const newest = files.at(-1);
     if (!newest) return;
     const tail = await readFileTail(newest.path);
-    const handle = await open(newest.path, APPEND_FLAGS, 0o600);
+    const handle = await open(newest.path, "a", 0o600);
     try {
       if (tail.completeLength < tail.size) {
         // Bytes after the last newline were never acknowledged (the fsync that would have confirmed them did
@@ -132,8 +121,9 @@ export class JsonlAuditSink extends ChainedAuditSink {
     const previous = this.#file;
     const seq = (previous?.seq ?? 0) + 1;
     const path = join(this.#options.dir, jsonlFileName(this.#options.prefix, day, seq));
-    // O_APPEND here too: after a failed write is cut off, the next write must land at the new end, not past it.
-    const handle = await open(path, APPEND_FLAGS | constants.O_CREAT | constants.O_EXCL, 0o600);
+    // "ax", not "wx": appending, so after a failed write is cut off (below) the next write lands at the new end
+    // of the file instead of at the old offset, past a hole.
+    const handle = await open(path, "ax", 0o600);
     await syncDirectory(this.#options.dir);
     if (previous) {
       await previous.handle.close();
@@ -151,9 +141,9 @@ export class JsonlAuditSink extends ChainedAuditSink {
     let prevHash = this.chain.hash;
     const lines: string[] = [];
     for (const event of events) {
-      const link = linkEvent(event, prevHash);
-      lines.push(`${link.line}\n`);
-      prevHash = link.hash;
+      const chained = chainEvent(event, prevHash);
+      lines.push(`${JSON.stringify(chained)}\n`);
+      prevHash = chained.hash;
     }
     const data = Buffer.from(lines.join(""), "utf8");
     const day = utcDay(this.#options.now());
@@ -166,10 +156,8 @@ export class JsonlAuditSink extends ChainedAuditSink {
       file = await this.#rotate(day);
     }
     try {
-      for (let written = 0; written < data.length; ) {
-        written += (await file.handle.write(data, written, data.length - written, null)).bytesWritten;
-      }
-      if (DSYNC === 0) await file.handle.sync();
+      await file.handle.appendFile(data);
+      await file.handle.sync();
     } catch (error) {
       // Undo a partial write so the file never holds events whose callers were told they failed.
       this.#needsRollback = true;

@@ -8,7 +8,7 @@ import {
   type PutLogEventsCommandOutput,
   type RejectedLogEventsInfo,
 } from "@aws-sdk/client-cloudwatch-logs";
-import { linkEvent } from "../audit/chain.ts";
+import { chainEvent } from "../audit/chain.ts";
 import { ChainedAuditSink, parseChainHead } from "../audit/chained-sink.ts";
 import { AuditSourceError } from "../audit/errors.ts";
 import type { AuditEvent } from "../audit/event.ts";
@@ -165,13 +165,13 @@ export class CloudWatchAuditSink extends ChainedAuditSink {
   protected async writeBatch(events: readonly AuditEvent[]): Promise<void> {
     let prevHash = this.chain.hash;
     const drafts: (LogEventDraft & { hash: string })[] = events.map((event) => {
-      const link = linkEvent(event, prevHash);
-      prevHash = link.hash;
+      const chained = chainEvent(event, prevHash);
+      prevHash = chained.hash;
       return {
         id: event.id,
         timestamp: Date.parse(event.time),
-        message: link.line,
-        hash: link.hash,
+        message: JSON.stringify(chained),
+        hash: chained.hash,
       };
     });
     const delivered: string[] = [];
