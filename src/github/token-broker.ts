@@ -130,8 +130,7 @@ export class TokenBroker {
   readonly #log: Pick<OctokitLog, "error">;
   readonly #pool: TokenReusePool<HeldToken> | undefined;
   readonly #pendingRevocations = new Set<Promise<void>>();
-  /** Single-use leases whose callback is still running (or whose release is queued), so a shutdown past its
-   * deadline can revoke them. */
+  /** Single-use leases whose callback is still running, so a shutdown past its deadline can revoke them. */
   readonly #inUse = new Set<TokenLease<HeldToken>>();
   /** Mints on their way to GitHub, so a shutdown drain waits for them and revokes what they bring back. */
   readonly #minting = new Set<Promise<unknown>>();
@@ -250,6 +249,7 @@ export class TokenBroker {
     } catch (error) {
       throw scrubSecret(toUpstreamError(error), token);
     } finally {
+      this.#inUse.delete(lease);
       this.#releaseAfterThisTurn(lease);
     }
   }
@@ -362,16 +362,14 @@ export class TokenBroker {
    * after the work this turn queued for its end. When a tool's body settles, the call's own audit record,
    * which its answer waits for, is queued that way (group commit, `setImmediate`) a few promise steps later;
    * starting the revocation first put the DELETE's CPU ahead of that disk write, on the answer's path. Now
-   * the write is on its way first and the DELETE runs while it is. The lease stays in-use (a shutdown
-   * revokes it) and drain waits for the release, so the delay cannot lose a revocation. No timer: two
-   * `setImmediate` hops, a few microseconds when idle.
+   * the write is on its way first and the DELETE runs while it is. drain waits for queued releases, so the
+   * delay cannot lose a revocation. No timer: two `setImmediate` hops, a few microseconds when idle.
    */
   #releaseAfterThisTurn(lease: TokenLease<HeldToken>): void {
     const released = new Promise<void>((resolve) => {
       setImmediate(() =>
         setImmediate(() => {
           try {
-            this.#inUse.delete(lease);
             lease.release();
           } finally {
             resolve();
