@@ -22,7 +22,8 @@ import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { freePort } from "../test/support/ports.ts";
 import { devLogin } from "../wrangler-free-local/idp/dev-login-client.ts";
-import { LOCAL_MCP_SCOPE, SEED_POLICY_FILE } from "../wrangler-free-local/stack.ts";
+import { LOCAL_MCP_SCOPE } from "../wrangler-free-local/stack.ts";
+import { brokerOptions as brokerOptionsFor, type Upstreams } from "./overhead/broker-options.ts";
 import { type BenchProcess, startBenchProcess } from "./overhead/processes.ts";
 import { percentile } from "./overhead/stats.ts";
 
@@ -68,23 +69,8 @@ try {
   const mcpUrls = ports.map((port) => `http://${HOST}:${port}/mcp`);
   const emulators = await startBenchProcess("emulators", "emulators.ts", { dataDir, resourceUrls: mcpUrls });
   processes.push(emulators);
-  const up = emulators.info as {
-    github: { url: string; id: number; clientId: string };
-    issuer: string;
-    aws: { url: string; region: string };
-    kmsAlias: string;
-  };
-  const brokerOptions = (port: number) => ({
-    dataDir,
-    issuer: up.issuer,
-    scope: LOCAL_MCP_SCOPE,
-    policyFile: SEED_POLICY_FILE,
-    github: up.github,
-    aws: up.aws,
-    kmsAlias: up.kmsAlias,
-    port,
-    tokenReuse: false,
-  });
+  const up = emulators.info as unknown as Upstreams;
+  const brokerOptions = (port: number) => ({ ...brokerOptionsFor(up, dataDir), port, tokenReuse: false });
   const brokers = [
     await baselineProcesses.startBenchProcess("baseline", "broker.ts", brokerOptions(ports[0] as number), {
       bundled: true,

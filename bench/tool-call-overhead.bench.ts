@@ -25,7 +25,8 @@ import { Octokit } from "@octokit/rest";
 import autocannon from "autocannon";
 import { freePort } from "../test/support/ports.ts";
 import { devLogin } from "../wrangler-free-local/idp/dev-login-client.ts";
-import { LOCAL_MCP_SCOPE, SEED_POLICY_FILE } from "../wrangler-free-local/stack.ts";
+import { LOCAL_MCP_SCOPE } from "../wrangler-free-local/stack.ts";
+import { brokerOptions as brokerOptionsFor, type Upstreams } from "./overhead/broker-options.ts";
 import { createMemoryLimit, type MemoryLimit } from "./overhead/memory-limit.ts";
 import { type BenchProcess, startBenchProcess, type Usage } from "./overhead/processes.ts";
 import { median, percentile, timeSequential } from "./overhead/stats.ts";
@@ -150,12 +151,7 @@ try {
     resourceUrls: mcpUrls,
   });
   processes.push(emulators);
-  const up = emulators.info as {
-    github: { url: string; id: number; clientId: string; privateKeyPath: string };
-    issuer: string;
-    aws: { url: string; region: string };
-    kmsAlias: string;
-  };
+  const up = emulators.info as unknown as Upstreams;
   const githubControl = async <T>(path: string, init?: RequestInit): Promise<T> => {
     const res = await fetch(`${up.github.url}/_emulator${path}`, init);
     if (!res.ok) throw new Error(`emulator control ${path}: HTTP ${res.status}`);
@@ -167,15 +163,7 @@ try {
     return calls.kms?.Sign ?? 0;
   };
 
-  const brokerOptions = {
-    dataDir,
-    issuer: up.issuer,
-    scope: LOCAL_MCP_SCOPE,
-    policyFile: SEED_POLICY_FILE,
-    github: up.github,
-    aws: up.aws,
-    kmsAlias: up.kmsAlias,
-  };
+  const brokerOptions = brokerOptionsFor(up, dataDir);
   /** Each server under test in its own memory cgroup when one can be made (see memory-limit.ts). */
   const limitFor = async (name: string): Promise<MemoryLimit | undefined> => {
     if (MEMORY_LIMIT_MB === 0) return undefined;
