@@ -282,7 +282,7 @@ export class TokenBroker {
   ): Promise<HeldToken> {
     return this.#mintChecked(
       record,
-      () => mintNarrowedToken(this.#appOctokit, installationId, scope, () => record.assertMintable()),
+      (beforeSend) => mintNarrowedToken(this.#appOctokit, installationId, scope, beforeSend),
       (minted) => ({
         fingerprint: minted.token.fingerprint,
         installationId,
@@ -297,7 +297,7 @@ export class TokenBroker {
   async #mintListingVerified(installationId: number, record: TokenCallRecord): Promise<HeldToken> {
     return this.#mintChecked(
       record,
-      () => mintInstallationListingToken(this.#appOctokit, installationId, () => record.assertMintable()),
+      (beforeSend) => mintInstallationListingToken(this.#appOctokit, installationId, beforeSend),
       (minted) => ({
         fingerprint: minted.token.fingerprint,
         installationId,
@@ -312,12 +312,13 @@ export class TokenBroker {
   }
 
   /**
-   * Mints once the record's `beforeMint` allows it, and revokes at once a token whose granted scope is not what
-   * was asked for (`mismatch` says how), so no caller ever holds it.
+   * Mints once the record's `beforeMint` allows it (and its `assertMintable` as each attempt is sent), and
+   * revokes at once a token whose granted scope is not what was asked for (`mismatch` says how), so no caller
+   * ever holds it.
    */
   async #mintChecked(
     record: TokenCallRecord,
-    mint: () => Promise<MintedToken>,
+    mint: (beforeSend: () => void) => Promise<MintedToken>,
     grantOf: (minted: MintedToken) => HeldToken["grant"],
     mismatch: (granted: MintedToken["granted"]) => string | undefined,
   ): Promise<HeldToken> {
@@ -336,11 +337,12 @@ export class TokenBroker {
 
   async #mintTracked(
     record: TokenCallRecord,
-    mint: () => Promise<MintedToken>,
+    mint: (beforeSend: () => void) => Promise<MintedToken>,
     grantOf: (minted: MintedToken) => HeldToken["grant"],
     mismatch: (granted: MintedToken["granted"]) => string | undefined,
   ): Promise<HeldToken> {
-    const minted = await mint();
+    // Checked again as each attempt leaves: a wait for a mint slot or a retry may outlast what beforeMint saw.
+    const minted = await mint(() => record.assertMintable());
     this.#mints++;
     const held: HeldToken = { ...minted, grant: grantOf(minted), reason: "completed", record };
     const problem = mismatch(minted.granted);
