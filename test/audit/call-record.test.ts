@@ -34,6 +34,16 @@ const webGrant = {
 
 const request = { id: "r2", ip: "10.2.2.2", userAgent: "claude-desktop/1.0", tool: "get_file_contents" };
 
+/** A path the JSONL sink cannot write under (a file where its directory should be): every write fails. */
+async function unwritableAuditDir(name: string): Promise<string> {
+  const { dir, cleanup } = await tempDir(name);
+  cleanups.push(cleanup);
+  const { writeFile } = await import("node:fs/promises");
+  const blocked = `${dir}/file-not-dir`;
+  await writeFile(blocked, "");
+  return blocked;
+}
+
 describe("call records, and the audit events of the HTTP layer and policy store", () => {
   it("turn each fact into one schema-valid audit event carrying the call's principal and request", async () => {
     const { dir, cleanup } = await tempDir("hooks");
@@ -166,11 +176,7 @@ describe("call records, and the audit events of the HTTP layer and policy store"
   });
 
   it("make granted fail when the grant cannot be recorded, so the broker revokes the token", async () => {
-    const { dir, cleanup } = await tempDir("hooks-down");
-    cleanups.push(cleanup);
-    const { writeFile } = await import("node:fs/promises");
-    const blocked = `${dir}/file-not-dir`;
-    await writeFile(blocked, "");
+    const blocked = await unwritableAuditDir("hooks-down");
     const log = await AuditLog.open({ sink: new JsonlAuditSink({ dir: blocked, prefix: "audit" }) });
     const call = new CallTrail(log).open(principal, request);
     await expect(call.beforeMint()).resolves.toBeUndefined();
@@ -184,11 +190,7 @@ describe("call records, and the audit events of the HTTP layer and policy store"
   });
 
   it("keeps refusing mints at send time after the retry window, until the sink is proven again", async () => {
-    const { dir, cleanup } = await tempDir("hooks-window");
-    cleanups.push(cleanup);
-    const { writeFile } = await import("node:fs/promises");
-    const blocked = `${dir}/file-not-dir`;
-    await writeFile(blocked, "");
+    const blocked = await unwritableAuditDir("hooks-window");
     const log = await AuditLog.open({
       sink: new JsonlAuditSink({ dir: blocked, prefix: "audit" }),
       retryAfterMs: 0,
@@ -202,11 +204,7 @@ describe("call records, and the audit events of the HTTP layer and policy store"
   });
 
   it("tells the observers after the trail took a fact, and about failures even when the trail refused them", async () => {
-    const { dir, cleanup } = await tempDir("observers");
-    cleanups.push(cleanup);
-    const { writeFile } = await import("node:fs/promises");
-    const blocked = `${dir}/file-not-dir`;
-    await writeFile(blocked, "");
+    const blocked = await unwritableAuditDir("observers");
     const log = await AuditLog.open({ sink: new JsonlAuditSink({ dir: blocked, prefix: "audit" }) });
     const seen: string[] = [];
     const observer: CallObserver = {
