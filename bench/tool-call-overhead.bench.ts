@@ -138,6 +138,21 @@ interface Upstream {
 
 const sumUsage = (a: Usage, b: Usage) => b.cpuMicros - a.cpuMicros;
 
+function mergeUpstream(a: Upstream | undefined, b: Upstream): Upstream {
+  if (!a) return b;
+  return {
+    calls: a.calls + b.calls,
+    mints: a.mints + b.mints,
+    reads: a.reads + b.reads,
+    readTokens: a.readTokens + b.readTokens,
+    revocations: a.revocations + b.revocations,
+    foreignTokenRequests: a.foreignTokenRequests + b.foreignTokenRequests,
+    mintMs: [...a.mintMs, ...b.mintMs],
+    readMs: [...a.readMs, ...b.readMs],
+    dropped: a.dropped + b.dropped,
+  };
+}
+
 const dataDir = await mkdtemp(join(tmpdir(), "repogate-bench-"));
 const processes: BenchProcess[] = [];
 const memoryLimits: MemoryLimit[] = [];
@@ -229,6 +244,20 @@ try {
   })) as { token: string };
   const direct = new Octokit({ baseUrl: up.github.url, auth: installationToken });
 
+  // The I/O floor: the same mint, read, revocation and three fsync'd lines, with nothing of repogate around them.
+  const { token: appJwt } = (await appOctokit.auth({ type: "app" })) as { token: string };
+  const floor = await underTest("io-floor", "io-floor.ts", {
+    dataDir,
+    githubUrl: up.github.url,
+    appJwt,
+    installationId: INSTALLATION_ID,
+    owner: OWNER,
+    repo: REPO,
+    path: PATH,
+  });
+  processes.push(floor);
+  const floorUrl = floor.info.url as string;
+
   // The peer: the reference GitHub MCP server over stdio, reading the same emulator with that token.
   const peerTransport = new StdioClientTransport({
     command: process.execPath,
@@ -253,6 +282,8 @@ try {
     if (res.status !== 200 || !(await res.text()).includes('"ok":true'))
       throw new Error("bare Hono route failed");
   };
+  const floorCall = () =>
+    postToolCall(floorUrl, {}, toolCall(++rpcId, "get_file_contents", READ_ARGS), EXPECTED_HEADING);
   const echoCall = () => postToolCall(echoUrl, {}, toolCall(++rpcId, "echo", { text: "pong" }), "pong");
   const peerRead = async () => {
     const answer = (await (peer as Client).callTool({ name: "get_file_contents", arguments: READ_ARGS })) as {
@@ -319,6 +350,7 @@ try {
   await timeSequential(30, brokerReuseRead);
   await timeSequential(300, honoRequest);
   await timeSequential(100, echoCall);
+  await timeSequential(100, floorCall);
   await timeSequential(20, peerRead);
   await timeSequential(20, directRead);
   await settledLog();
@@ -400,53 +432,49 @@ try {
   if ((await kmsSigns()) !== signsAfterWarmup)
     fail("KMS signed an App JWT after warm-up (it must be cached)");
 
-  // 2. Concurrency 1, emulator answering at once: latency and CPU per call, broker against the bare route.
-  const brokerLatencies: number[] = [];
-  const honoLatencies: number[] = [];
-  let brokerCpu = 0;
-  let honoCpu = 0;
+  // 2. Concurrency 1, emulator answering at once: latency and CPU per call, broker against the bare route and
+  //    against the I/O floor (the same GitHub requests and fsyncs with nothing of repogate around them).
   const honoCalls = CALLS * 3;
-  let sequential: Upstream | undefined;
-  for (let round = 0; round < ROUNDS; round++) {
-    const runBroker = async () => {
+  const honoLatencies: number[] = [];
+  let honoCpu = 0;
+  /** Sequential calls to a minting server, with what the GitHub emulator saw of them. */
+  const minting = () => {
+    const latencies: number[] = [];
+    let cpu = 0;
+    let upstream: Upstream | undefined;
+    const run = async (target: BenchProcess, call: () => Promise<void>, calls: number) => {
       await githubControl("/reset-log", { method: "POST" });
-      const before = await broker.usage();
-      brokerLatencies.push(...(await timeSequential(share(CALLS, round), brokerRead)));
+      const before = await target.usage();
+      latencies.push(...(await timeSequential(calls, call)));
       const snapshot = await settledLog();
-      brokerCpu += sumUsage(before, await broker.usage());
-      const u = upstreamOf(snapshot, share(CALLS, round));
-      sequential = sequential
-        ? {
-            calls: sequential.calls + u.calls,
-            mints: sequential.mints + u.mints,
-            reads: sequential.reads + u.reads,
-            readTokens: sequential.readTokens + u.readTokens,
-            revocations: sequential.revocations + u.revocations,
-            foreignTokenRequests: sequential.foreignTokenRequests + u.foreignTokenRequests,
-            mintMs: [...sequential.mintMs, ...u.mintMs],
-            readMs: [...sequential.readMs, ...u.readMs],
-            dropped: sequential.dropped + u.dropped,
-          }
-        : u;
+      cpu += sumUsage(before, await target.usage());
+      upstream = mergeUpstream(upstream, upstreamOf(snapshot, calls));
     };
-    const runHono = async () => {
-      const before = await hono.usage();
-      honoLatencies.push(...(await timeSequential(share(honoCalls, round), honoRequest)));
-      honoCpu += sumUsage(before, await hono.usage());
-    };
-    if (round % 2 === 0) {
-      await runBroker();
-      await runHono();
-    } else {
-      await runHono();
-      await runBroker();
-    }
+    return { latencies, cpu: () => cpu, upstream: () => upstream as Upstream, run };
+  };
+  const brokerRuns = minting();
+  const floorRuns = minting();
+  for (let round = 0; round < ROUNDS; round++) {
+    const runs = [
+      () => brokerRuns.run(broker, brokerRead, share(CALLS, round)),
+      async () => {
+        const before = await hono.usage();
+        honoLatencies.push(...(await timeSequential(share(honoCalls, round), honoRequest)));
+        honoCpu += sumUsage(before, await hono.usage());
+      },
+      () => floorRuns.run(floor, floorCall, share(CALLS, round)),
+    ];
+    for (const run of round % 2 === 0 ? runs : runs.reverse()) await run();
   }
-  const seq = sequential as Upstream;
+  const seq = brokerRuns.upstream();
   checkOnePerCall("concurrency 1", seq, true);
-  const brokerCpuMs = brokerCpu / 1000 / CALLS;
+  checkOnePerCall("I/O floor, concurrency 1", floorRuns.upstream(), true);
+  const brokerLatencies = brokerRuns.latencies;
+  const brokerCpuMs = brokerRuns.cpu() / 1000 / CALLS;
+  const floorCpuMs = floorRuns.cpu() / 1000 / CALLS;
   const honoCpuMs = honoCpu / 1000 / honoCalls;
   const brokerP50 = median(brokerLatencies);
+  const floorP50 = median(floorRuns.latencies);
   const honoP50 = median(honoLatencies);
   const upstreamMs = median(seq.mintMs) + median(seq.readMs);
 
@@ -504,6 +532,9 @@ try {
     `   repogate           ${brokerP50.toFixed(2).padStart(6)}   ${p(brokerLatencies, 95).toFixed(2).padStart(6)}   ${brokerCpuMs.toFixed(2).padStart(6)}`,
   );
   log(
+    `   I/O floor          ${floorP50.toFixed(2).padStart(6)}   ${p(floorRuns.latencies, 95).toFixed(2).padStart(6)}   ${floorCpuMs.toFixed(2).padStart(6)}`,
+  );
+  log(
     `   bare Hono route    ${honoP50.toFixed(2).padStart(6)}   ${p(honoLatencies, 95).toFixed(2).padStart(6)}   ${honoCpuMs.toFixed(2).padStart(6)}`,
   );
   log(
@@ -542,6 +573,14 @@ try {
     // Context, not a target: the broker's CPU per call against the MCP SDK's own bare stateless tool call (phase 1),
     // the floor every per-request MCP server pays before any repogate work.
     cpuRatioSdkEcho: loaded.cpuMsPerCall / echoLoaded.cpuMsPerCall,
+    // Context, not targets: the I/O floor (io-floor.ts) at concurrency 1. Its cpuRatio and addedP50Ms are the
+    // lowest any implementation of this request path (mint, durable grant, read, durable call record, revoke)
+    // could reach on this machine; the broker's CPU per call over the floor's is what repogate adds to that.
+    floorCpuMsPerCall: floorCpuMs,
+    floorP50Ms: floorP50,
+    cpuRatioIoFloor: floorCpuMs / honoCpuMs,
+    addedP50MsIoFloor: floorP50 - upstreamMs - honoP50,
+    cpuOverIoFloor: brokerCpuMs / floorCpuMs,
     p50At50ms: Object.fromEntries(peerPaths.map(([name]) => [name, peerP50(name)])),
   });
   const targets: [string, boolean][] = [
@@ -561,6 +600,9 @@ try {
   }
   log(
     `   (context) broker CPU per call / SDK echo tool's, ${CONNECTIONS} connections: ${(result.cpuRatioSdkEcho as number).toFixed(2)}`,
+  );
+  log(
+    `   (context) the I/O floor's own cpuRatio ${(result.cpuRatioIoFloor as number).toFixed(2)} and addedP50Ms ${(result.addedP50MsIoFloor as number).toFixed(2)}; broker CPU per call / the floor's: ${(result.cpuOverIoFloor as number).toFixed(2)}`,
   );
   result.targetsMissed = targets.filter(([, met]) => !met).map(([label]) => label);
 } catch (error) {
