@@ -14,7 +14,7 @@
  * used a token its phase did not mint, or KMS signed an App JWT after warm-up.
  */
 
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -105,16 +105,37 @@ function toolResultHas(body: string, expected: string): boolean {
  * One POST sent by a curl process of its own (a new connection each time, a few ms after the last request while
  * curl starts): how the issue measured its bare-route figure (~1.8 ms of CPU per request, `npm start` and curl).
  */
-async function postWithCurl(
+function postWithCurl(
   url: string,
   headers: Record<string, string>,
   body: string,
 ): Promise<{ status: number; text: string }> {
-  const args = ["-sS", "-X", "POST", "--data-binary", body, "-w", "\n%{http_code}"];
-  for (const [name, value] of Object.entries(headers)) args.push("-H", `${name}: ${value}`);
-  const { stdout } = await execFileAsync("curl", [...args, url], { maxBuffer: 16 * 1024 * 1024 });
-  const cut = stdout.lastIndexOf("\n");
-  return { status: Number(stdout.slice(cut + 1)), text: stdout.slice(0, cut) };
+  // Headers go in on stdin (`--config -`), not on the command line, where any local user could read the token.
+  const config = Object.entries(headers)
+    .map(([name, value]) => `header = "${`${name}: ${value}`.replace(/[\\"]/g, "\\$&")}"`)
+    .join("\n");
+  return new Promise((resolve, reject) => {
+    const args = ["-sS", "-X", "POST", "--data-binary", body, "-w", "\n%{http_code}", "--config", "-", url];
+    const child = spawn("curl", args, { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      out += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      err += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0) {
+        reject(new Error(`curl exited with ${code}: ${err.trim()}`));
+        return;
+      }
+      const cut = out.lastIndexOf("\n");
+      resolve({ status: Number(out.slice(cut + 1)), text: out.slice(0, cut) });
+    });
+    child.stdin.end(config);
+  });
 }
 
 /** Whether a `curl` binary runs here (phase 2b needs one; without it the phase is skipped, and says so). */
