@@ -1,19 +1,20 @@
 /**
  * What repogate costs per tool call, measured the way its users feel it, with every party in its own process:
  * the upstreams (GitHub emulator, dev IdP, AWS emulator with the App key in KMS), the broker alone, a bare Hono
- * JSON route and the MCP SDK's bare stateless echo tool as floors, @modelcontextprotocol/server-github as the
- * peer, and this process as the load generator (sequential calls for latency, autocannon for throughput).
+ * JSON route, the MCP SDK's bare stateless echo tool and the I/O floor (io-floor.ts) as floors,
+ * @modelcontextprotocol/server-github as the peer, and this process as the load generator (sequential calls for
+ * latency, autocannon for throughput; curl processes for the curl-sent ratio).
  *
  *   npx tsx bench/tool-call-overhead.bench.ts [--json] [--calls 300] [--connections 64] [--duration 8]
  *                                              [--peer-calls 40] [--upstream-latency-ms 50] [--cpu-prof-dir DIR]
  *                                              [--memory-limit-mb 1024] [--memory-trace]
  *
  * Prints the tables and, with --json, one JSON object as the last line (cpuRatio, addedP50Ms,
- * throughputRatio, rssMb, peerRatio50ms, peerRatio50msReuse and the figures they come from). Exits 1 when a
+ * throughputRatio, rssMb, peerRatio50ms, peerRatio50msReuse, the figures they come from, and context without
+ * targets: cpuRatioSdkEcho, cpuRatioIoFloor, addedP50MsIoFloor, cpuOverIoFloor, cpuRatioCurl). Exits 1 when a
  * call fails or returns the wrong content, a call minted more than once, a token is left unrevoked, a read
  * used a token its phase did not mint, or KMS signed an App JWT after warm-up.
  */
-
 import { execFile, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -306,11 +307,11 @@ try {
   const direct = new Octokit({ baseUrl: up.github.url, auth: installationToken });
 
   // The I/O floor: the same mint, read, revocation and three fsync'd lines, with nothing of repogate around them.
-  const { token: appJwt } = (await appOctokit.auth({ type: "app" })) as { token: string };
   const floor = await underTest("io-floor", "io-floor.ts", {
     dataDir,
     githubUrl: up.github.url,
-    appJwt,
+    appId: up.github.id,
+    privateKeyPath: up.github.privateKeyPath,
     installationId: INSTALLATION_ID,
     owner: OWNER,
     repo: REPO,

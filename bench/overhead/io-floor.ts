@@ -2,8 +2,8 @@
  * Bench process 5: the I/O floor. The input and output one allowed tool call needs in this design, done as
  * leanly as Node can, and nothing else: no MCP server, no octokit, no policy, no sign-in check, no audit event
  * built or hashed. Per POST (a JSON-RPC `tools/call` body, parsed):
- *   1. mint an installation token narrowed to the repository (POST …/access_tokens, the App JWT the driver
- *      signed once, as the broker caches its own);
+ *   1. mint an installation token narrowed to the repository (POST …/access_tokens with an App JWT signed once
+ *      and reused for 5 minutes, as the broker caches its own);
  *   2. append a grant line (the size of repogate's `token.grant`) to a file and fsync it;
  *   3. read the file (GET …/contents/…) with that token and decode it;
  *   4. append the call's line and fsync it, then answer;
@@ -11,11 +11,12 @@
  * All three GitHub requests share one undici keep-alive pool; the server is the same Hono stack as the bare
  * route. Its CPU per call ÷ the bare route's is the lowest `cpuRatio` any implementation of this request path
  * could reach on the same machine.
- *   node io-floor.mjs '{"dataDir":…,"githubUrl":…,"appJwt":…,"installationId":2001,"owner":…,"repo":…,"path":…}'
+ *   node io-floor.mjs '{"dataDir":…,"githubUrl":…,"appId":…,"privateKeyPath":…,"installationId":2001,"owner":…,…}'
  */
-import { open } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
+import { createAppAuth } from "@octokit/auth-app";
 import { Hono } from "hono";
 import { Pool } from "undici";
 import { benchChild } from "./child.ts";
@@ -23,12 +24,26 @@ import { benchChild } from "./child.ts";
 const options = JSON.parse(process.argv[2] ?? "{}") as {
   dataDir: string;
   githubUrl: string;
-  appJwt: string;
+  appId: number;
+  /** The emulated App's private key (the emulator writes it), so no credential travels on a command line. */
+  privateKeyPath: string;
   installationId: number;
   owner: string;
   repo: string;
   path: string;
 };
+const appAuth = createAppAuth({
+  appId: options.appId,
+  privateKey: await readFile(options.privateKeyPath, "utf8"),
+});
+let appJwt = { token: "", signedAt: 0 };
+/** The App JWT, signed again every 5 minutes (GitHub accepts one for 10). */
+async function currentAppJwt(): Promise<string> {
+  if (Date.now() - appJwt.signedAt > 5 * 60_000) {
+    appJwt = { token: (await appAuth({ type: "app" })).token, signedAt: Date.now() };
+  }
+  return appJwt.token;
+}
 const github = new Pool(options.githubUrl, { connections: 16 });
 const GITHUB_HEADERS = { accept: "application/vnd.github+json", "user-agent": "repogate-bench-io-floor" };
 const file = await open(join(options.dataDir, "io-floor.jsonl"), "a");
@@ -81,7 +96,7 @@ app.post("/", async (c) => {
   const { token } = (await githubJson(
     "POST",
     `/app/installations/${options.installationId}/access_tokens`,
-    `Bearer ${options.appJwt}`,
+    `Bearer ${await currentAppJwt()}`,
     MINT_BODY,
   )) as { token: string };
   await durableAppend(GRANT);
