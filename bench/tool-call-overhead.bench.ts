@@ -675,9 +675,9 @@ try {
     // Context, not a target: the broker's CPU per call against the MCP SDK's own bare stateless tool call (phase 1),
     // the floor every per-request MCP server pays before any repogate work.
     cpuRatioSdkEcho: loaded.cpuMsPerCall / echoLoaded.cpuMsPerCall,
-    // Context, not targets: the I/O floor (io-floor.ts) at concurrency 1. Its cpuRatio and addedP50Ms are the
-    // lowest any implementation of this request path (mint, durable grant, read, durable call record, revoke)
-    // could reach on this machine; the broker's CPU per call over the floor's is what repogate adds to that.
+    // Context, not targets: the I/O floor (io-floor.ts) at concurrency 1. Its cpuRatio and addedP50Ms are a floor
+    // for any implementation of this request path (mint, durable grant, read, durable call record, revoke) on this
+    // machine; the broker's CPU per call over the floor's is what repogate adds to that.
     floorCpuMsPerCall: floorCpuMs,
     floorP50Ms: floorP50,
     cpuRatioIoFloor: floorCpuMs / honoCpuMs,

@@ -1,7 +1,7 @@
 /**
  * Bench process 5: the I/O floor. The input and output one allowed tool call needs in this design, done as
- * leanly as Node can, and nothing else: no MCP server, no octokit, no policy, no sign-in check, no audit event
- * built or hashed. Per POST (a JSON-RPC `tools/call` body, parsed):
+ * leanly as Node can, and nothing else: no MCP server, no octokit request pipeline (`@octokit/auth-app` only
+ * signs the App JWT), no policy, no sign-in check, no audit event built or hashed. Per POST (a JSON-RPC `tools/call` body, parsed):
  *   1. mint an installation token narrowed to the repository (POST …/access_tokens with an App JWT signed once
  *      and reused for 5 minutes, as the broker caches its own);
  *   2. append a grant line (the size of repogate's `token.grant`) to a file and fsync it;
@@ -9,8 +9,8 @@
  *   4. append the call's line and fsync it, then answer;
  *   5. after the answer: revoke the token (DELETE /installation/token), append that line and fsync it.
  * All three GitHub requests share one undici keep-alive pool; the server is the same Hono stack as the bare
- * route. Its CPU per call ÷ the bare route's is the lowest `cpuRatio` any implementation of this request path
- * could reach on the same machine.
+ * route. Nothing here is work a call in this design could skip, so its CPU per call ÷ the bare route's is a
+ * floor for `cpuRatio` on Node on the same machine: an implementation might shave some of it, not most.
  *   node io-floor.mjs '{"dataDir":…,"githubUrl":…,"appId":…,"privateKeyPath":…,"installationId":2001,"owner":…,…}'
  */
 import { open, readFile } from "node:fs/promises";
