@@ -116,7 +116,8 @@ function postWithCurl(
     .map(([name, value]) => `header = "${`${name}: ${value}`.replace(/[\\"]/g, "\\$&")}"`)
     .join("\n");
   return new Promise((resolve, reject) => {
-    const args = ["-sS", "-X", "POST", "--data-binary", body, "-w", "\n%{http_code}", "--config", "-", url];
+    const args = ["-sS", "--max-time", "30", "-X", "POST", "--data-binary", body, "-w", "\n%{http_code}"];
+    args.push("--config", "-", url);
     const child = spawn("curl", args, { stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     let err = "";
@@ -127,6 +128,8 @@ function postWithCurl(
       err += chunk;
     });
     child.on("error", reject);
+    // A curl that dies before reading its config must fail this request, not the whole run.
+    child.stdin.on("error", reject);
     child.on("close", (code) => {
       if (code !== 0) {
         reject(new Error(`curl exited with ${code}: ${err.trim()}`));
@@ -548,6 +551,7 @@ try {
   if (withCurl) {
     await timeSequential(10, () => brokerRead("curl"));
     await timeSequential(10, () => honoRequest("curl"));
+    await settledLog();
     for (let round = 0; round < ROUNDS; round++) {
       const runs = [
         () => curlBrokerRuns.run(broker, () => brokerRead("curl"), share(curlCalls, round)),
@@ -574,6 +578,8 @@ try {
   const floorP50 = median(floorRuns.latencies);
   const honoP50 = median(honoLatencies);
   const upstreamMs = median(seq.mintMs) + median(seq.readMs);
+  const floorUpstream = floorRuns.upstream();
+  const floorUpstreamMs = median(floorUpstream.mintMs) + median(floorUpstream.readMs);
 
   // 3. The emulator delays every answer by UPSTREAM_LATENCY_MS, like a real network: repogate (token reuse off
   //    and on) against server-github and a direct octokit read, one call at a time.
@@ -646,6 +652,9 @@ try {
     `   per call: ${(seq.mints / seq.calls).toFixed(2)} mints, ${(seq.reads / seq.calls).toFixed(2)} reads, ${(seq.revocations / seq.calls).toFixed(2)} revocations, 0 KMS signs after warm-up: ${(await kmsSigns()) === signsAfterWarmup}`,
   );
   log(
+    `   I/O floor: mint ${median(floorUpstream.mintMs).toFixed(2)} ms + read ${median(floorUpstream.readMs).toFixed(2)} ms upstream; per call ${(floorUpstream.mints / floorUpstream.calls).toFixed(2)} mints, ${(floorUpstream.reads / floorUpstream.calls).toFixed(2)} reads, ${(floorUpstream.revocations / floorUpstream.calls).toFixed(2)} revocations`,
+  );
+  log(
     `\n3. emulator delays every answer by ${UPSTREAM_LATENCY_MS} ms, concurrency 1 (${PEER_CALLS} calls each)`,
   );
   log("   path                      p50 ms   p95 ms");
@@ -681,7 +690,7 @@ try {
     floorCpuMsPerCall: floorCpuMs,
     floorP50Ms: floorP50,
     cpuRatioIoFloor: floorCpuMs / honoCpuMs,
-    addedP50MsIoFloor: floorP50 - upstreamMs - honoP50,
+    addedP50MsIoFloor: floorP50 - floorUpstreamMs - honoP50,
     cpuOverIoFloor: brokerCpuMs / floorCpuMs,
     // Context, not a target: cpuRatio with every request (the broker's and the bare route's) sent by a curl process
     // of its own, as the issue measured the bare route (~1.8 ms); MCP clients keep connections alive. Null: no curl.

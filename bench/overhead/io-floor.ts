@@ -99,9 +99,9 @@ app.post("/", async (c) => {
     `Bearer ${await currentAppJwt()}`,
     MINT_BODY,
   )) as { token: string };
-  await durableAppend(GRANT);
   let content: { content: string };
   try {
+    await durableAppend(GRANT);
     content = (await githubJson(
       "GET",
       `/repos/${options.owner}/${options.repo}/contents/${options.path}`,
