@@ -24,6 +24,7 @@ import { freePort } from "../test/support/ports.ts";
 import { devLogin } from "../wrangler-free-local/idp/dev-login-client.ts";
 import { LOCAL_MCP_SCOPE } from "../wrangler-free-local/stack.ts";
 import { brokerOptions as brokerOptionsFor, type Upstreams } from "./overhead/broker-options.ts";
+import { EXPECTED_HEADING, MCP_HEADERS, READ_ARGS, toolCall, toolResultHas } from "./overhead/mcp-call.ts";
 import { type BenchProcess, startBenchProcess } from "./overhead/processes.ts";
 import { percentile } from "./overhead/stats.ts";
 
@@ -93,23 +94,9 @@ try {
         ).access_token,
     ),
   );
-  const headers = (i: number) => ({
-    "content-type": "application/json",
-    accept: "application/json, text/event-stream",
-    authorization: `Bearer ${tokens[i]}`,
-  });
-  const body = (id: number) =>
-    JSON.stringify({
-      jsonrpc: "2.0",
-      id,
-      method: "tools/call",
-      params: {
-        name: "get_file_contents",
-        arguments: { owner: "mycompany", repo: "web", path: "README.md" },
-      },
-    });
-  const answered = (status: number, text: string) =>
-    status === 200 && text.includes("# web") && !text.includes('"isError":true');
+  const headers = (i: number) => ({ ...MCP_HEADERS, authorization: `Bearer ${tokens[i]}` });
+  const body = (id: number) => toolCall(id, "get_file_contents", READ_ARGS);
+  const answered = (status: number, text: string) => status === 200 && toolResultHas(text, EXPECTED_HEADING);
   let rpcId = 0;
   const call = async (i: number) => {
     const res = await fetch(mcpUrls[i] as string, {

@@ -30,6 +30,16 @@ import { freePort } from "../test/support/ports.ts";
 import { devLogin } from "../wrangler-free-local/idp/dev-login-client.ts";
 import { LOCAL_MCP_SCOPE } from "../wrangler-free-local/stack.ts";
 import { brokerOptions as brokerOptionsFor, type Upstreams } from "./overhead/broker-options.ts";
+import {
+  EXPECTED_HEADING,
+  MCP_HEADERS,
+  OWNER,
+  PATH,
+  READ_ARGS,
+  REPO,
+  toolCall,
+  toolResultHas,
+} from "./overhead/mcp-call.ts";
 import { createMemoryLimit, type MemoryLimit } from "./overhead/memory-limit.ts";
 import { type BenchProcess, startBenchProcess, type Usage } from "./overhead/processes.ts";
 import { median, percentile, timeSequential } from "./overhead/stats.ts";
@@ -67,10 +77,6 @@ if (!Number.isInteger(MEMORY_LIMIT_MB) || MEMORY_LIMIT_MB < 0)
 /** Each measurement is split into rounds that alternate between the paths compared, so drift hits all alike. */
 const ROUNDS = Math.max(1, Number(values.rounds));
 const HOST = "127.0.0.1";
-const OWNER = "mycompany";
-const REPO = "web";
-const PATH = "README.md";
-const EXPECTED_HEADING = "# web";
 const INSTALLATION_ID = 2001; // mycompany's installation in wrangler-free-local/seed/github-app.yaml
 const SERVER_GITHUB = fileURLToPath(
   new URL("../node_modules/@modelcontextprotocol/server-github/dist/index.js", import.meta.url),
@@ -84,23 +90,6 @@ const log = (line = "") => console.log(line);
 
 /** Splits `total` into `ROUNDS` shares. */
 const share = (total: number, round: number) => Math.floor(total / ROUNDS) + (round < total % ROUNDS ? 1 : 0);
-
-const toolCall = (id: number, name: string, args: Record<string, unknown>) =>
-  JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } });
-
-const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
-const READ_ARGS = { owner: OWNER, repo: REPO, path: PATH };
-
-/** Whether an MCP JSON response is a successful tool result containing `expected`. */
-function toolResultHas(body: string, expected: string): boolean {
-  try {
-    const parsed = JSON.parse(body) as { result?: { isError?: boolean; content?: { text?: string }[] } };
-    if (!parsed.result || parsed.result.isError) return false;
-    return (parsed.result.content ?? []).some((c) => (c.text ?? "").includes(expected));
-  } catch {
-    return false;
-  }
-}
 
 /**
  * One POST sent by a curl process of its own (a new connection each time, a few ms after the last request while
@@ -150,23 +139,30 @@ async function curlAvailable(): Promise<boolean> {
   );
 }
 
-/**
- * One MCP `tools/call` POST (on a kept-alive connection, as MCP clients send them, or by curl); throws
- * unless it answers 200 with a result containing `expected`.
- */
+type Connection = "keep-alive" | "curl";
+
+/** One POST with MCP's headers: on a kept-alive connection (as MCP clients send it) or by curl. */
+async function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  connection: Connection,
+): Promise<{ status: number; text: string }> {
+  const all = { ...MCP_HEADERS, ...headers };
+  if (connection === "curl") return postWithCurl(url, all, body);
+  const res = await fetch(url, { method: "POST", headers: all, body });
+  return { status: res.status, text: await res.text() };
+}
+
+/** One MCP `tools/call` POST; throws unless it answers 200 with a result containing `expected`. */
 async function postToolCall(
   url: string,
   headers: Record<string, string>,
   body: string,
   expected: string,
-  connection: "keep-alive" | "curl" = "keep-alive",
+  connection: Connection = "keep-alive",
 ) {
-  const { status, text } =
-    connection === "curl"
-      ? await postWithCurl(url, { ...MCP_HEADERS, ...headers }, body)
-      : await fetch(url, { method: "POST", headers: { ...MCP_HEADERS, ...headers }, body }).then(
-          async (res) => ({ status: res.status, text: await res.text() }),
-        );
+  const { status, text } = await post(url, headers, body, connection);
   if (status !== 200 || !toolResultHas(text, expected)) {
     throw new Error(`tool call to ${url} failed: HTTP ${status} ${text.slice(0, 300)}`);
   }
@@ -338,7 +334,7 @@ try {
   await peer.connect(peerTransport);
 
   let rpcId = 0;
-  const brokerRead = (connection: "keep-alive" | "curl" = "keep-alive") =>
+  const brokerRead = (connection: Connection = "keep-alive") =>
     postToolCall(
       mcpUrl,
       auth,
@@ -348,13 +344,8 @@ try {
     );
   const brokerReuseRead = () =>
     postToolCall(mcpUrlReuse, authReuse, toolCall(++rpcId, "get_file_contents", READ_ARGS), EXPECTED_HEADING);
-  const honoRequest = async (connection: "keep-alive" | "curl" = "keep-alive") => {
-    const { status, text } =
-      connection === "curl"
-        ? await postWithCurl(honoUrl, MCP_HEADERS, '{"n":1}')
-        : await fetch(honoUrl, { method: "POST", headers: MCP_HEADERS, body: '{"n":1}' }).then(
-            async (res) => ({ status: res.status, text: await res.text() }),
-          );
+  const honoRequest = async (connection: Connection = "keep-alive") => {
+    const { status, text } = await post(honoUrl, {}, '{"n":1}', connection);
     if (status !== 200 || !text.includes('"ok":true')) throw new Error("bare Hono route failed");
   };
   const floorCall = () =>
